@@ -1,0 +1,84 @@
+/* backend.h — the interface between the backend-agnostic training loop (train.c) and a
+ * device: a struct of function pointers plus a context, like ggml's backends.  A backend
+ * owns the data (uploaded once), the flat parameter buffer (model.h layout), its gradients
+ * and the optimizer state, and trains one run.  Implementations: backend_cpu.c (OpenBLAS)
+ * and cuda/backend_cuda.cu.  Every slot returns 0 on success, -1 on failure after writing
+ * a message to b->error. */
+#ifndef OPTSWEEP_BACKEND_H
+#define OPTSWEEP_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "data.h"
+#include "model.h"
+#include "settings.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { SPLIT_TRAIN, SPLIT_VAL, SPLIT_TEST } split_id;
+
+typedef struct {
+    model_shape shape;
+    int batch_size;
+    optim_settings optim;
+    precision_kind precision;
+    int normalize;          /* 0: x / 255.0f; 1: then (x - mean) / std, in float */
+    float mean, std;
+    const dataset *data;    /* uploaded by create; not referenced afterwards */
+} backend_config;
+
+typedef struct {
+    double loss;  /* mean of the batch losses (each batch's mean cross-entropy) */
+    double acc;   /* correct / n */
+    long correct;
+    long n;
+} eval_result;
+
+typedef struct backend backend;
+
+typedef struct {
+    const char *name; /* "cpu", "cuda" */
+    void (*free)(backend *b);
+    /* nn.Linear's default init from Philox(seed): see philox.h / model.h. */
+    int (*init_params)(backend *b, uint64_t seed);
+    int (*load_params)(backend *b, const float *host);   /* (n_params) */
+    int (*read_params)(backend *b, float *host);         /* (n_params) */
+    /* Optimizer state: optim_state_slots() buffers of n_params floats, back to back. */
+    int (*load_state)(backend *b, const float *host);
+    int (*read_state)(backend *b, float *host);
+    /* One epoch: permutation of the training set from Philox(seed, epoch), batches in that
+     * order (last partial batch kept), forward, backward, optimizer step with learning rate
+     * lr.  `step` is the optimizer's step count before the epoch (PyTorch's state['step']);
+     * on return it has grown by the number of batches.  *mean_loss = mean of batch losses. */
+    int (*train_epoch)(backend *b, uint64_t seed, int epoch, double lr, long *step,
+                       double *mean_loss);
+    /* Loss (mean of batch losses, batches of batch_size in order) and accuracy on a split. */
+    int (*evaluate)(backend *b, split_id split, eval_result *out);
+} backend_ops;
+
+struct backend {
+    const backend_ops *ops;
+    void *ctx;
+    backend_config config;
+    char device_name[128]; /* "cpu (OpenBLAS, 2 threads)", "NVIDIA H100 80GB HBM3" */
+    char error[512];
+};
+
+/* Creates the backend of that kind (BACKEND_AUTO: cuda when a device is usable, else cpu).
+ * Returns NULL with a message in err on failure (no device for BACKEND_CUDA, out of memory). */
+backend *backend_create(backend_kind kind, const backend_config *cfg, char *err, size_t errlen);
+void backend_free(backend *b);
+
+/* Per-backend constructors used by backend_create. */
+backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen);
+/* Defined in cuda/ when built with CUDA; otherwise a stub that reports it is not built. */
+backend *backend_cuda_create(const backend_config *cfg, char *err, size_t errlen);
+/* 1 when a CUDA device is present and usable (0 without CUDA support or device). */
+int backend_cuda_available(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

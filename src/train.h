@@ -1,0 +1,63 @@
+/* train.h — the backend-agnostic training loop of one run: epochs, learning-rate schedule,
+ * validation, early stopping, divergence, test.  It drives a backend (backend.h) and keeps
+ * the run's log and everything needed to resume it bit-identically (train_state).  It does
+ * no file I/O: the store saves checkpoints from the epoch hook. */
+#ifndef OPTSWEEP_TRAIN_H
+#define OPTSWEEP_TRAIN_H
+
+#include "backend.h"
+#include "settings.h"
+
+typedef enum {
+    RUN_RUNNING,       /* not finished (interrupted; resumable from the state) */
+    RUN_COMPLETED,
+    RUN_DIVERGED,      /* loss became NaN or Inf; status_epoch says when */
+    RUN_STOPPED_EARLY, /* early stopping; status_epoch is the stop epoch */
+    RUN_FAILED,        /* a backend or data error; message says what */
+} run_status;
+
+const char *run_status_name(run_status s);
+
+/* The logs of a run so far, and its resumable position.  Arrays have room for
+ * settings.train.epochs entries. */
+typedef struct {
+    int next_epoch;             /* first epoch still to train (0 for a fresh run) */
+    long step;                  /* optimizer steps taken (PyTorch's state['step']) */
+    long schedule_steps;        /* scheduler.step() calls so far */
+    double best_val_loss;       /* early stopping */
+    int epochs_since_best;
+    double elapsed_seconds;     /* training wall time so far */
+
+    int n_epochs;
+    int *epoch;                 /* (n_epochs) */
+    double *train_loss;         /* (n_epochs) mean of batch losses */
+    double *lr;                 /* (n_epochs) lr used in that epoch */
+    double *epoch_seconds;      /* (n_epochs) */
+    int n_val;
+    int *val_epoch;             /* (n_val) */
+    double *val_loss, *val_acc; /* (n_val) */
+    double best_val_acc;        /* NaN before the first validation */
+    double test_loss, test_acc; /* NaN until the run ends */
+
+    run_status status;
+    int status_epoch;           /* epoch of divergence / early stop / failure, else -1 */
+    char message[256];
+} train_state;
+
+void train_state_init(train_state *st, int max_epochs);
+void train_state_free(train_state *st);
+
+typedef struct {
+    /* Called after every epoch (after its validation, before the next).  Return nonzero to
+     * stop: train_run then returns with status RUN_RUNNING and a resumable state. */
+    int (*after_epoch)(void *user, const train_state *st, backend *b);
+    void *user;
+} train_hooks;
+
+/* Trains from st to the end.  The caller has put the starting parameters in the backend
+ * (init_params or load_params) and, when resuming (st->next_epoch > 0), the optimizer state
+ * too (load_state); a new backend starts with optim_state_init's state.  Returns st->status. */
+run_status train_run(const run_settings *s, backend *b, train_state *st,
+                     const train_hooks *hooks);
+
+#endif
