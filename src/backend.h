@@ -54,7 +54,9 @@ typedef struct {
      * on return it has grown by the number of batches.  *mean_loss = mean of batch losses. */
     int (*train_epoch)(backend *b, uint64_t seed, int epoch, double lr, long *step,
                        double *mean_loss);
-    /* Loss (mean of batch losses, batches of batch_size in order) and accuracy on a split. */
+    /* Loss (mean of batch losses, batches of batch_size in order) and accuracy on a split.
+     * An empty split is not an error: out->n = 0, loss and acc NaN (train.c skips
+     * validation that way when there is no validation split). */
     int (*evaluate)(backend *b, split_id split, eval_result *out);
 } backend_ops;
 

@@ -1,11 +1,131 @@
-/* cmd_run.c — `optsweep run` (being written in this session; replaced by its owner). */
+/* cmd_run.c — `optsweep run FILE [options]`: checks the command line and the sweep (any error
+ * exits 2 before anything is written), then hands the plan, or this process's shard of it,
+ * to the runner (runner.h), which trains, stores and resumes. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cmd_sweep.h"
 #include "commands.h"
+#include "runner.h"
+#include "settings_value.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: optsweep run FILE [--set KEY=VALUE]... [--shard I/N] [--max-runs N]\n"
+            "                         [--results DIR] [--backend auto|cpu|cuda] [--force]\n"
+            "                         [--jobs N] [--quiet]\n"
+            "\n"
+            "Trains every run of the sweep FILE (see optsweep plan FILE) and writes one HDF5\n"
+            "file per run under DIR/<name>/runs/.  Runs already complete there are skipped and\n"
+            "interrupted ones resume from their checkpoint, so running it again finishes a\n"
+            "sweep.  A sweep-file error is reported before anything is written.\n"
+            "\n"
+            "  --set KEY=VALUE   override a setting for every run (-s for short); a list such as\n"
+            "                    --set 'optimizer.lr=[0.1, 0.01]' adds or replaces a grid axis\n"
+            "  --shard I/N       train only the runs whose position mod N is I (default: from\n"
+            "                    SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set)\n"
+            "  --max-runs N      allow up to N runs (default 10000)\n"
+            "  --results DIR     where results go (default: results); the sweep writes under\n"
+            "                    DIR/<name>/\n"
+            "  --backend B       auto (GPU when there is one), cpu or cuda: overrides\n"
+            "                    train.backend of every run\n"
+            "  --force           train again runs that are already complete\n"
+            "  --jobs N          train N runs at once in worker processes (default 1)\n"
+            "  --quiet           print only errors and the final line\n"
+            "\n"
+            "Exit status: 0 every run ended (completed, diverged or stopped early), 1 a run\n"
+            "failed or results could not be written, 2 a usage, sweep-file or data error,\n"
+            "128+N stopped by signal N (checkpoints written; run it again to resume).\n");
+}
 
 int cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "optsweep: run: not built yet\n");
-    return 1;
+    static const char *const options[] = {"--set", "--shard", "--max-runs", "--results",
+                                          "--backend", "--force", "--jobs", "--quiet", "--help",
+                                          NULL};
+    cmd_sweep_args a;
+    cmd_sweep_args_init(&a);
+    runner_options o;
+    memset(&o, 0, sizeof o);
+    o.results_dir = "results";
+    o.backend_override = -1;
+    o.jobs = 1;
+    int rc = EXIT_USAGE;
+    for (int i = 1; i < argc; i++) {
+        int missing, got;
+        const char *v;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            cmd_sweep_args_free(&a);
+            return EXIT_OK;
+        }
+        if ((got = cmd_sweep_option(&a, "run", argc, argv, &i)) < 0) goto out;
+        if (got) continue;
+        if ((v = cmd_option_value(argc, argv, &i, "--results", &missing))) {
+            if (!v[0]) {
+                fprintf(stderr, "optsweep run: --results needs a folder\n");
+                goto out;
+            }
+            o.results_dir = v;
+        } else if (missing && strcmp(argv[i], "--results") == 0) {
+            fprintf(stderr, "optsweep run: --results needs a folder\n");
+            goto out;
+        } else if ((v = cmd_option_value(argc, argv, &i, "--backend", &missing))) {
+            if (strcmp(v, "auto") == 0) o.backend_override = BACKEND_AUTO;
+            else if (strcmp(v, "cpu") == 0) o.backend_override = BACKEND_CPU;
+            else if (strcmp(v, "cuda") == 0) o.backend_override = BACKEND_CUDA;
+            else {
+                fprintf(stderr, "optsweep run: --backend: expected auto, cpu or cuda, found '%s'\n",
+                        v);
+                goto out;
+            }
+        } else if (missing && strcmp(argv[i], "--backend") == 0) {
+            fprintf(stderr, "optsweep run: --backend needs auto, cpu or cuda\n");
+            goto out;
+        } else if ((v = cmd_option_value(argc, argv, &i, "--jobs", &missing))) {
+            long long n;
+            if (settings_parse_integer(v, &n) != 0 || n < 1 || n > 1024) {
+                fprintf(stderr, "optsweep run: --jobs: expected an integer from 1 to 1024, "
+                        "found '%s'\n", v);
+                goto out;
+            }
+            o.jobs = (int)n;
+        } else if (missing && strcmp(argv[i], "--jobs") == 0) {
+            fprintf(stderr, "optsweep run: --jobs needs a number\n");
+            goto out;
+        } else if (strcmp(argv[i], "--force") == 0) {
+            o.force = 1;
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            o.quiet = 1;
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            cmd_unknown_option("run", argv[i], options);
+            goto out;
+        } else if (a.file) {
+            fprintf(stderr, "optsweep run: one sweep file at a time (got '%s' and '%s')\n", a.file,
+                    argv[i]);
+            goto out;
+        } else {
+            a.file = argv[i];
+        }
+    }
+    if (!a.file) {
+        fprintf(stderr, "optsweep run: which sweep file? (e.g. optsweep run configs/quick.yaml)\n");
+        usage(stderr);
+        goto out;
+    }
+    plan full, shard;
+    rc = cmd_sweep_plan(&a, "run", !o.quiet, &full, &shard);
+    if (rc == EXIT_OK) {
+        o.full = shard.shard_count > 1 ? &full : NULL;
+        rc = runner_run_plan(&shard, &o);
+        plan_free(&shard);
+        plan_free(&full);
+    }
+out:
+    cmd_sweep_args_free(&a);
+    return rc;
 }

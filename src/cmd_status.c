@@ -1,11 +1,248 @@
-/* cmd_status.c — `optsweep status` (being written in this session; replaced by its owner). */
+/* cmd_status.c — `optsweep status results/<sweep>`: what the files of a sweep say, read
+ * while it runs, from any node: counts (done, diverged, failed, running, interrupted, not
+ * started, corrupt) and one line per unfinished run with its last epoch.  Reads only
+ * results/<sweep>/ (plan.json, runs/): never the sweep file. */
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
 #include "commands.h"
+#include "store.h"
+
+typedef struct {
+    char *id;
+    int has_final, has_ckpt, has_lock, has_part, has_corrupt;
+    char status[32];       /* of the final file: completed, ..., or "corrupt" */
+    char message[256];
+    int ckpt_epoch;        /* epochs done per the checkpoint; -1 unknown */
+    int epochs;            /* train.epochs per the checkpoint's settings; 0 unknown */
+    store_lock_info lock;
+    int lock_ok;
+} run_files;
+
+typedef struct {
+    run_files *v;
+    int n, cap;
+} run_table;
+
+static int ends_with(const char *s, const char *suffix, size_t *stem)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    if (ls <= lx || strcmp(s + ls - lx, suffix) != 0) return 0;
+    *stem = ls - lx;
+    return 1;
+}
+
+static run_files *find_or_add(run_table *t, const char *id, size_t len)
+{
+    for (int i = 0; i < t->n; i++)
+        if (strlen(t->v[i].id) == len && strncmp(t->v[i].id, id, len) == 0) return &t->v[i];
+    if (t->n == t->cap) t->v = xrealloc(t->v, sizeof *t->v * (size_t)(t->cap = t->cap ? t->cap * 2 : 64));
+    run_files *r = &t->v[t->n++];
+    memset(r, 0, sizeof *r);
+    r->id = xmalloc(len + 1);
+    memcpy(r->id, id, len);
+    r->id[len] = '\0';
+    r->ckpt_epoch = -1;
+    return r;
+}
+
+static int compare_runs(const void *a, const void *b)
+{
+    return strcmp(((const run_files *)a)->id, ((const run_files *)b)->id);
+}
+
+/* "train:\n  epochs: 20": the run's epochs from its resolved YAML, 0 when not found. */
+static int yaml_epochs(const char *yaml)
+{
+    for (const char *p = yaml; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        const char *q = p;
+        while (*q == ' ') q++;
+        if (strncmp(q, "epochs:", 7) == 0) return (int)strtol(q + 7, NULL, 10);
+    }
+    return 0;
+}
+
+static void read_checkpoint_position(const char *runs_dir, run_files *r)
+{
+    char path[STORE_PATH_LEN], err[1024];
+    if (store_path(path, sizeof path, runs_dir, r->id, STORE_SUFFIX_CKPT, err, sizeof err) < 0)
+        return;
+    int e;
+    char *yaml = NULL;
+    if (store_checkpoint_epoch(path, &e, &yaml, err, sizeof err) == 0) {
+        r->ckpt_epoch = e;
+        r->epochs = yaml_epochs(yaml);
+    }
+    free(yaml);
+}
+
+static void read_final(const char *runs_dir, run_files *r)
+{
+    char path[STORE_PATH_LEN], err[1024];
+    if (store_path(path, sizeof path, runs_dir, r->id, STORE_SUFFIX_FINAL, err, sizeof err) < 0)
+        return;
+    store_run_log log;
+    if (store_read_run(path, &log, err, sizeof err) < 0) {
+        check_copy_string(r->status, sizeof r->status, "corrupt");
+        check_copy_string(r->message, sizeof r->message, err);
+        return;
+    }
+    check_copy_string(r->status, sizeof r->status, log.status);
+    check_copy_string(r->message, sizeof r->message, log.status_message);
+    r->epochs = yaml_epochs(log.settings_yaml);
+    if (strcmp(log.status, "failed") == 0) r->ckpt_epoch = log.n_epochs;
+    store_run_log_free(&log);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: optsweep status results/<sweep>\n"
+               "  counts the runs of a sweep (done, diverged, failed, running, interrupted,\n"
+               "  not started) from its files, and lists each unfinished run's last epoch\n");
+}
 
 int cmd_status(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "optsweep: status: not built yet\n");
-    return 1;
+    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *sweep_dir = argv[1];
+    char runs_dir[STORE_PATH_LEN], err[2048];
+    struct stat sb;
+    if (stat(sweep_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "optsweep: status: %s: %s\n", sweep_dir,
+                errno == ENOENT || !errno ? "no such directory (no sweep has run there)"
+                                          : strerror(errno));
+        return EXIT_USAGE;
+    }
+    snprintf(runs_dir, sizeof runs_dir, "%s/runs", sweep_dir);
+    char **plan_ids = NULL;
+    int n_plan = 0;
+    int have_plan = store_read_plan(sweep_dir, &plan_ids, &n_plan, err, sizeof err);
+    if (have_plan < 0) fprintf(stderr, "optsweep: status: %s (ignored)\n", err);
+
+    run_table t = { NULL, 0, 0 };
+    DIR *d = opendir(runs_dir);
+    if (!d && errno != ENOENT) {
+        fprintf(stderr, "optsweep: status: %s: %s\n", runs_dir, strerror(errno));
+        store_free_ids(plan_ids, n_plan);
+        return EXIT_FAILURE_RUN;
+    }
+    for (struct dirent *e; d && (e = readdir(d));) {
+        size_t stem;
+        const char *name = e->d_name;
+        if (name[0] == '.') continue;
+        /* the order matters: ".ckpt.h5" also ends with ".h5", ".ckpt.h5.corrupt" with
+         * ".h5.corrupt" (a checkpoint set aside: nothing to count) */
+        if (ends_with(name, STORE_SUFFIX_CKPT ".corrupt", &stem)) continue;
+        if (ends_with(name, STORE_SUFFIX_CKPT, &stem)) find_or_add(&t, name, stem)->has_ckpt = 1;
+        else if (ends_with(name, STORE_SUFFIX_FINAL, &stem))
+            find_or_add(&t, name, stem)->has_final = 1;
+        else if (ends_with(name, STORE_SUFFIX_LOCK, &stem))
+            find_or_add(&t, name, stem)->has_lock = 1;
+        else if (ends_with(name, STORE_SUFFIX_PART, &stem))
+            find_or_add(&t, name, stem)->has_part = 1;
+        else if (ends_with(name, STORE_SUFFIX_CORRUPT, &stem))
+            find_or_add(&t, name, stem)->has_corrupt = 1;
+    }
+    if (d) closedir(d);
+    /* plan runs without any file: not started */
+    int not_started = 0;
+    for (int i = 0; i < n_plan; i++) {
+        int found = 0;
+        for (int j = 0; j < t.n && !found; j++) found = strcmp(t.v[j].id, plan_ids[i]) == 0;
+        if (!found) not_started++;
+    }
+    if (t.n > 1) qsort(t.v, (size_t)t.n, sizeof *t.v, compare_runs);
+
+    int n_completed = 0, n_stopped = 0, n_diverged = 0, n_failed = 0, n_running = 0;
+    int n_interrupted = 0, n_corrupt = 0, n_foreign = 0;
+    for (int i = 0; i < t.n; i++) {
+        run_files *r = &t.v[i];
+        if (r->has_final) read_final(runs_dir, r);
+        if (r->has_ckpt) read_checkpoint_position(runs_dir, r);
+        if (r->has_lock) {
+            char lock_path[STORE_PATH_LEN];
+            if (store_path(lock_path, sizeof lock_path, runs_dir, r->id, STORE_SUFFIX_LOCK, err,
+                           sizeof err) == 0)
+                r->lock_ok = store_lock_inspect(lock_path, &r->lock, err, sizeof err) == 0;
+        }
+        int live = r->lock_ok && r->lock.alive != 0; /* another host's lock counts as live */
+        if (live) {
+            n_running++;
+            if (r->lock.alive < 0) n_foreign++;
+        } else if (r->has_final && strcmp(r->status, "completed") == 0) n_completed++;
+        else if (r->has_final && strcmp(r->status, "stopped_early") == 0) n_stopped++;
+        else if (r->has_final && strcmp(r->status, "diverged") == 0) n_diverged++;
+        else if (r->has_final && strcmp(r->status, "failed") == 0) n_failed++;
+        else if (r->has_final) n_corrupt++;
+        else if (r->has_ckpt || r->has_lock || r->has_part) n_interrupted++;
+        else if (r->has_corrupt) n_corrupt++;
+    }
+
+    printf("sweep %s\n", sweep_dir);
+    if (have_plan == 0)
+        printf("  plan.json: %d runs\n", n_plan);
+    else
+        printf("  no plan.json: runs not started yet are not counted\n");
+    printf("  done         %d  (completed %d, stopped early %d)\n", n_completed + n_stopped,
+           n_completed, n_stopped);
+    printf("  diverged     %d\n", n_diverged);
+    printf("  failed       %d\n", n_failed);
+    printf("  running      %d", n_running);
+    if (n_foreign) printf("  (%d locked from other hosts: cannot tell if alive)", n_foreign);
+    printf("\n  pending      %d  (interrupted %d, not started %s", n_interrupted + not_started,
+           n_interrupted, have_plan == 0 ? "" : "?");
+    if (have_plan == 0) printf("%d", not_started);
+    printf(")\n");
+    if (n_corrupt) printf("  corrupt      %d\n", n_corrupt);
+
+    int header = 0;
+    for (int i = 0; i < t.n; i++) {
+        run_files *r = &t.v[i];
+        int live = r->lock_ok && r->lock.alive != 0;
+        int done = r->has_final && !live && strcmp(r->status, "failed") != 0
+                   && strcmp(r->status, "corrupt") != 0;
+        if (done || (!r->has_final && !r->has_ckpt && !r->has_lock && !r->has_part
+                     && !r->has_corrupt))
+            continue;
+        if (!header) {
+            printf("unfinished runs:\n");
+            header = 1;
+        }
+        const char *state = live ? "running"
+                            : r->has_final ? r->status
+                            : r->has_ckpt || r->has_lock || r->has_part ? "interrupted"
+                            : "corrupt";
+        char epoch[48] = "-";
+        if (r->ckpt_epoch >= 0 && r->epochs > 0)
+            snprintf(epoch, sizeof epoch, "epoch %d/%d", r->ckpt_epoch, r->epochs);
+        else if (r->ckpt_epoch >= 0)
+            snprintf(epoch, sizeof epoch, "epoch %d", r->ckpt_epoch);
+        else if (live)
+            snprintf(epoch, sizeof epoch, "no checkpoint yet");
+        printf("  %-40s %-12s %-18s", r->id, state, epoch);
+        if (live)
+            printf(" pid %ld on %s since %s, heartbeat %.0f s ago%s%s", r->lock.pid,
+                   r->lock.host, r->lock.start, r->lock.age_seconds,
+                   r->lock.slurm_job[0] ? ", slurm job " : "", r->lock.slurm_job);
+        else if (r->has_lock && r->lock_ok)
+            printf(" stale lock of dead pid %ld (taken over by the next run)", r->lock.pid);
+        if (r->message[0] && !live) printf(" %s", r->message);
+        printf("\n");
+    }
+    for (int i = 0; i < t.n; i++) free(t.v[i].id);
+    free(t.v);
+    store_free_ids(plan_ids, n_plan);
+    return EXIT_OK;
 }

@@ -9,5 +9,6 @@ int cmd_run(int argc, char **argv);    /* cmd_run.c */
 int cmd_report(int argc, char **argv); /* cmd_report.c */
 int cmd_status(int argc, char **argv); /* cmd_status.c */
 int cmd_fetch(int argc, char **argv);  /* cmd_fetch.c */
+int cmd_slurm(int argc, char **argv);  /* cmd_slurm.c */
 
 #endif

@@ -1,12 +1,19 @@
 /* plan.h — expands a sweep (base settings x grid axes x cases, plus --set overrides) into the
- * list of fully resolved runs, each with a stable id derived only from its settings. */
+ * list of fully resolved runs, each with a stable id derived only from its settings; shards
+ * it; prints it.
+ *
+ * Order: cases outer (file order), grid inner (axes in file order, the last axis fastest,
+ * like nested loops), --set axes last.  Precedence for each run: defaults < the file's base
+ * sections < grid values < the case's overrides < --set single values. */
 #ifndef OPTSWEEP_PLAN_H
 #define OPTSWEEP_PLAN_H
 
+#include <stdio.h>
 #include "config.h"
 #include "settings.h"
 
 #define PLAN_ID_LEN 128
+#define PLAN_PREFIX_MAX 100 /* readable part of an id, before "-<8 hex>" */
 
 typedef struct {
     char id[PLAN_ID_LEN];  /* e.g. "sgd-lr1e-04-m0.99-3f9a1c2e" */
@@ -20,6 +27,47 @@ typedef struct {
     char *source_path;            /* the sweep file */
     plan_run *runs;
     int n_runs;
+    int n_total;                  /* runs in the whole plan (n_runs unless sharded) */
+    int shard_index, shard_count; /* 0 and 1 unless sharded */
+    int *swept;                   /* keys whose value differs between runs of the whole plan */
+    int n_swept;
+    int has_cases;                /* the sweep has named cases */
 } plan;
+
+/* Expands the sweep.  Runs whose settings PyTorch refuses only because of a grid value
+ * (nesterov x momentum 0) are left out with a note on stderr; two runs with identical
+ * settings keep the first (a warning).  Errors (a key that does not apply to the run's
+ * optimizer, a required key missing, more than max_runs runs, ...) go to d, reported where
+ * the offending key is written.  verbose: print notes and warnings to stderr.
+ * Returns 0, or -1 with errors in d (and *p empty; plan_free on it is harmless). */
+int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_diags *d);
+void plan_free(plan *p);
+
+/* The runs whose position mod count is index, as a new plan (full is unchanged). */
+void plan_shard(const plan *full, int index, int count, plan *out);
+/* "I/N" with 0 <= I < N.  0, or -1 with a message. */
+int plan_parse_shard(const char *text, int *index, int *count, char *err, size_t n);
+/* The shard given by SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (task ids counted from
+ * SLURM_ARRAY_TASK_MIN in steps of SLURM_ARRAY_TASK_STEP when set).  1 when both are set
+ * and valid, 0 when not set, -1 (with a message) when set but unusable. */
+int plan_shard_from_env(int *index, int *count, char *err, size_t n);
+
+/* The run id of resolved settings: readable prefix + "-" + 8 hex digits of the FNV-1a hash
+ * of the canonical text (plan_canonical_text). */
+void plan_run_id(const run_settings *s, char *id, size_t n);
+/* "key=value\n" for every key that applies and can change results, sorted by key, doubles
+ * with %.17g.  Returns a malloc'd string. */
+char *plan_canonical_text(const run_settings *s);
+/* epochs x ceil(training images / batch_size) */
+long plan_run_cost(const run_settings *s);
+
+typedef enum {
+    PLAN_FORMAT_TABLE, /* aligned columns for people */
+    PLAN_FORMAT_TSV,   /* header, then one line per run, the run id first */
+    PLAN_FORMAT_JSON,  /* an array of objects with every resolved setting */
+    PLAN_FORMAT_IDS,   /* one run id per line */
+} plan_format;
+int plan_parse_format(const char *text, plan_format *f);
+void plan_print(const plan *p, plan_format fmt, FILE *f);
 
 #endif

@@ -1,5 +1,7 @@
-/* runner.h — runs the runs of a plan: for each, loads data, creates the backend, trains
- * (train.h), and hands the results to the store.  Used by `optsweep run`. */
+/* runner.h — runs the runs of a plan: for each, claims it (lock file), loads data, creates the
+ * backend, initialises or resumes from a checkpoint, trains (train.h) and hands the results
+ * to the store (store.h).  Used by `optsweep run` (and by SLURM array tasks, via a shard of
+ * the plan).  docs/FORMAT.md describes the files it writes. */
 #ifndef OPTSWEEP_RUNNER_H
 #define OPTSWEEP_RUNNER_H
 
@@ -12,10 +14,17 @@ typedef struct {
     int force;                 /* rerun completed runs */
     int jobs;                  /* worker processes (1 = in this process) */
     int quiet;
+    /* The whole plan when `p` is one shard of it (SLURM array task, --shard): its run ids go
+     * into results/<sweep>/plan.json so `optsweep status` can count the runs not started.
+     * NULL: p is the whole plan. */
+    const plan *full;
 } runner_options;
 
-/* Returns 0 when every run completed or ended as diverged/stopped early, 1 when any run
- * failed, 2 for a usage error (bad results dir, ...). */
+/* Returns 0 when every run completed or ended as diverged/stopped early (or was being
+ * trained by another process), 1 when any run failed or the results could not be written,
+ * 2 for an input error found before anything ran (unreadable data, bad model.init file, no
+ * CUDA device for a cuda run, results directory that cannot be created or written), and
+ * 128 + signo after SIGINT/SIGTERM/SIGUSR1 stopped it (checkpoint written). */
 int runner_run_plan(const plan *p, const runner_options *o);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define SETTINGS_MAX_HIDDEN 16      /* hidden layers of the MLP */
 #define SETTINGS_MAX_MILESTONES 32  /* multistep milestones */
@@ -95,7 +96,8 @@ typedef struct {
     int total_iters;
     /* optional linear warm-up before the schedule above, as PyTorch's
      * SequentialLR([LinearLR(warmup_start_factor, 1.0, warmup_iters), main], [warmup_iters]) */
-    int warmup_iters;                            /* 0 = none */
+    int warmup;                                  /* 1 when schedule.warmup is set */
+    int warmup_iters;                            /* 0 = none (always 0 when !warmup) */
     double warmup_start_factor;
 } schedule_settings;
 
@@ -108,5 +110,57 @@ typedef struct {
     optim_settings optim;
     schedule_settings schedule;
 } run_settings;
+
+/* ---- the key table (settings.c) ------------------------------------------------------------
+ * Every setting has a dotted key ("optimizer.lr"), a type, bounds, a default (PyTorch's where
+ * PyTorch has one) and the optimizers/schedules it applies to.  Keys are numbered 0 ..
+ * settings_n_keys()-1 in a fixed order (the table's); iterate them to write attributes. */
+
+typedef enum {
+    SETTING_INT,         /* int, long or (non-negative) 64-bit seed */
+    SETTING_DOUBLE,
+    SETTING_BOOL,        /* true | false */
+    SETTING_STRING,
+    SETTING_ENUM,        /* one of a fixed list of names */
+    SETTING_INT_LIST,    /* model.hidden, schedule.milestones */
+    SETTING_DOUBLE_LIST, /* optimizer.betas */
+} setting_type;
+
+#define SETTINGS_MAX_LIST 32 /* >= SETTINGS_MAX_HIDDEN, SETTINGS_MAX_MILESTONES */
+
+/* Fills every field with its default: sgd (lr 0.001, PyTorch >= 2.2's default; a sweep file
+ * must still give lr for sgd, as PyTorch 1.x requires), no schedule, mnist in data/mnist,
+ * hidden [128, 128, 128], 10 epochs, batch_size 64.  See the table in settings.c. */
+void settings_set_defaults(run_settings *s);
+
+int settings_n_keys(void);
+const char *settings_key_name(int k);     /* "optimizer.lr" */
+setting_type settings_key_type(int k);
+int settings_find_key(const char *dotted); /* the key's number, or -1 */
+/* 1 when key k means something for this run (0: momentum under adam, step_size without a
+ * step schedule, data.mean without normalize, ...). */
+int settings_key_applies(int k, const run_settings *s);
+/* 1 for keys that cannot change a run's results (data.dir, train.backend,
+ * train.checkpoint_every): left out of the run id. */
+int settings_key_is_incidental(int k);
+/* The value as YAML-ready text: "0.0001", "sgd", "true", "[128, 128, 128]", "data/mnist".
+ * Doubles use the shortest text that reads back to the same double. */
+void settings_format(const run_settings *s, int k, char *buf, size_t n);
+/* int/double value, bool as 0/1, enum as its index; first element of a list; NAN for
+ * strings. */
+double settings_get_number(const run_settings *s, int k);
+/* Names of an enum key's values (NULL-terminated), NULL for other types. */
+const char *const *settings_key_enum_names(int k);
+/* The run's resolved YAML (applicable keys only, sections in table order): valid input to
+ * config_load, and the same run when loaded. */
+void settings_write_yaml(const run_settings *s, FILE *f);
+
+const char *optim_kind_name(optim_kind k);        /* "sgd", "adagrad", ... */
+const char *schedule_kind_name(schedule_kind k);  /* "none", "step", ... */
+const char *schedule_every_name(schedule_every e);/* "epoch" | "validation" */
+const char *dataset_kind_name(dataset_kind k);    /* "mnist" | "fashion_mnist" */
+const char *activation_kind_name(activation_kind k);
+const char *backend_kind_name(backend_kind k);    /* "auto" | "cpu" | "cuda" */
+const char *precision_kind_name(precision_kind k);/* "fp32" | "tf32" */
 
 #endif

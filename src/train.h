@@ -24,8 +24,8 @@ typedef struct {
     int next_epoch;             /* first epoch still to train (0 for a fresh run) */
     long step;                  /* optimizer steps taken (PyTorch's state['step']) */
     long schedule_steps;        /* scheduler.step() calls so far */
-    double best_val_loss;       /* early stopping */
-    int epochs_since_best;
+    double best_val_loss;       /* early stopping: best validation loss so far (INFINITY) */
+    int epochs_since_best;      /* validations (not epochs) since it last improved by > delta */
     double elapsed_seconds;     /* training wall time so far */
 
     int n_epochs;
@@ -48,7 +48,8 @@ void train_state_init(train_state *st, int max_epochs);
 void train_state_free(train_state *st);
 
 typedef struct {
-    /* Called after every epoch (after its validation, before the next).  Return nonzero to
+    /* Called after every epoch (after its validation and scheduler step, before the next),
+     * except the epoch that diverges or stops early (the run ends there).  Return nonzero to
      * stop: train_run then returns with status RUN_RUNNING and a resumable state. */
     int (*after_epoch)(void *user, const train_state *st, backend *b);
     void *user;

@@ -1,0 +1,169 @@
+/* bench_cpu.c — seconds per training epoch of the CPU backend on full MNIST, against the
+ * floor: the same cblas_sgemm calls one epoch makes (4 forward, 4 weight-gradient, 3
+ * input-gradient GEMMs per batch, same shapes, transposes and beta), alone.  A throughput
+ * figure, never a pass/fail.  bench_cpu.sh runs it beside PyTorch and prints one table.
+ *
+ * usage: bench_cpu [--data DIR] [--epochs N] [--optimizer sgd|adam] [BATCH ...]
+ * Prints one line per batch size: "batch <B> optsweep <s/epoch> floor <s/epoch>". */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "check.h"
+#include "data.h"
+#include "model.h"
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* The GEMMs of one epoch of n rows in batches of `batch`, on buffers of arbitrary values
+ * (timings do not depend on them).  Mirrors backend_cpu.c's forward() and backward(). */
+static double gemm_epoch(const model_shape *sh, int n, int batch, float **act, float **delta,
+                         float *params, float *grads)
+{
+    double t0 = now_seconds();
+    for (int first = 0; first < n; first += batch) {
+        const int m = n - first < batch ? n - first : batch;
+        for (int k = 0; k < sh->n_layers; k++) {
+            const int in = sh->sizes[k], out = sh->sizes[k + 1];
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, out, in, 1.0f, act[k], in,
+                        params + sh->weight_offset[k], in, 1.0f, act[k + 1], out);
+        }
+        int cur = 0;
+        for (int k = sh->n_layers - 1; k >= 0; k--) {
+            const int in = sh->sizes[k], out = sh->sizes[k + 1];
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, m, 1.0f, delta[cur],
+                        out, act[k], in, 0.0f, grads + sh->weight_offset[k], in);
+            if (k == 0)
+                break;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, in, out, 1.0f, delta[cur],
+                        out, params + sh->weight_offset[k], in, 0.0f, delta[1 - cur], in);
+            cur = 1 - cur;
+        }
+    }
+    return now_seconds() - t0;
+}
+
+static float *filled(size_t n)
+{
+    float *x = xmalloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)((i * 2654435761u) % 1000) * 1e-4f - 0.05f;
+    return x;
+}
+
+static double floor_seconds(const model_shape *sh, int n, int batch, int epochs)
+{
+    float *act[MODEL_MAX_LAYERS + 1], *delta[2];
+    for (int k = 0; k <= sh->n_layers; k++)
+        act[k] = filled((size_t)batch * (size_t)sh->sizes[k]);
+    int widest = 0;
+    for (int k = 1; k <= sh->n_layers; k++)
+        widest = sh->sizes[k] > widest ? sh->sizes[k] : widest;
+    delta[0] = filled((size_t)batch * (size_t)widest);
+    delta[1] = filled((size_t)batch * (size_t)widest);
+    float *params = filled(sh->n_params), *grads = filled(sh->n_params);
+    double best = 1e300;
+    gemm_epoch(sh, n, batch, act, delta, params, grads); /* warm-up */
+    for (int e = 0; e < epochs; e++) {
+        double t = gemm_epoch(sh, n, batch, act, delta, params, grads);
+        best = t < best ? t : best;
+    }
+    for (int k = 0; k <= sh->n_layers; k++)
+        free(act[k]);
+    free(delta[0]);
+    free(delta[1]);
+    free(params);
+    free(grads);
+    return best;
+}
+
+static double optsweep_seconds(const backend_config *cfg, int epochs, char *device, size_t dn)
+{
+    char err[512];
+    backend *b = backend_cpu_create(cfg, err, sizeof err);
+    if (!b) {
+        fprintf(stderr, "bench_cpu: %s\n", err);
+        exit(1);
+    }
+    snprintf(device, dn, "%s", b->device_name);
+    long step = 0;
+    double loss, best = 1e300;
+    b->ops->init_params(b, 0);
+    b->ops->train_epoch(b, 0, 0, 0.01, &step, &loss); /* warm-up */
+    for (int e = 1; e <= epochs; e++) {
+        double t0 = now_seconds();
+        b->ops->train_epoch(b, 0, e, 0.01, &step, &loss);
+        double t = now_seconds() - t0;
+        best = t < best ? t : best;
+    }
+    backend_free(b);
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = "data/mnist";
+    const char *opt = "sgd";
+    int epochs = 3, batches[16], n_batches = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--epochs") && i + 1 < argc)
+            epochs = (int)strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--optimizer") && i + 1 < argc)
+            opt = argv[++i];
+        else if (n_batches < 16 && strtol(argv[i], NULL, 10) > 0)
+            batches[n_batches++] = (int)strtol(argv[i], NULL, 10);
+        else {
+            fprintf(stderr, "usage: bench_cpu [--data DIR] [--epochs N] [--optimizer sgd|adam] "
+                            "[BATCH ...]\n");
+            return 2;
+        }
+    }
+    if (n_batches == 0) {
+        batches[0] = 128, batches[1] = 1024, batches[2] = 4096;
+        n_batches = 3;
+    }
+
+    dataset d = {0};
+    data_settings ds = {0};
+    char err[512];
+    snprintf(ds.dir, sizeof ds.dir, "%s", dir);
+    if (data_load(&d, &ds, err, sizeof err) != 0) {
+        fprintf(stderr, "bench_cpu: %s\n", err);
+        return 2;
+    }
+
+    model_settings ms = {.n_hidden = 3, .hidden = {128, 128, 128},
+                         .activation = ACTIVATION_LEAKY_RELU};
+    backend_config cfg = {0};
+    model_shape_init(&cfg.shape, &ms);
+    cfg.data = &d;
+    /* The notebook's optimizers: SGD with momentum 0.9, or Adam with PyTorch's defaults. */
+    if (!strcmp(opt, "adam"))
+        cfg.optim = (optim_settings){.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9,
+                                     .beta2 = 0.999, .eps = 1e-8};
+    else
+        cfg.optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.01, .momentum = 0.9};
+
+    char device[128] = "";
+    for (int i = 0; i < n_batches; i++) {
+        cfg.batch_size = batches[i];
+        double ours = optsweep_seconds(&cfg, epochs, device, sizeof device);
+        double floor = floor_seconds(&cfg.shape, d.train.n, batches[i], epochs);
+        printf("batch %d optsweep %.4f floor %.4f\n", batches[i], ours, floor);
+        fflush(stdout);
+    }
+    fprintf(stderr, "bench_cpu: %s, %d training images, optimizer %s, best of %d epochs\n",
+            device, d.train.n, opt, epochs);
+    data_free(&d);
+    return 0;
+}

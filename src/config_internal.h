@@ -1,0 +1,37 @@
+/* config_internal.h — what the config_*.c files share: a walker over one libyaml document,
+ * and the conversion of a value node (scalar, list, grid axis, logspace/linspace) into typed
+ * setting values with errors at the node's position.  Not for use outside config. */
+#ifndef OPTSWEEP_CONFIG_INTERNAL_H
+#define OPTSWEEP_CONFIG_INTERNAL_H
+
+#include <yaml.h>
+#include "config.h"
+
+typedef struct {
+    sweep *sw;
+    config_diags *d;
+    yaml_document_t *doc;
+    const char *path;  /* positions are in this file ... */
+    const char *label; /* ... unless label is set (a --set argument): then no line:col */
+} config_walker;
+
+config_loc config_node_loc(const config_walker *w, const yaml_node_t *n);
+yaml_node_t *config_node(const config_walker *w, int id);
+/* "a list", "a mapping", "'text'" for messages */
+const char *config_node_kind(const yaml_node_t *n);
+int config_node_is_null(const yaml_node_t *n);
+
+/* A single value of key k from node v (a scalar, or a list for list-typed keys).
+ * 0, or -1 after reporting the error at the right node. */
+int config_parse_value(config_walker *w, int k, yaml_node_t *v, setting_value *out);
+/* A grid axis over key k from node v: a list of values or {logspace|linspace: [a, b, n]}.
+ * key_loc is where the axis is named.  0, or -1 after reporting. */
+int config_parse_axis(config_walker *w, int k, config_loc key_loc, yaml_node_t *v,
+                      config_axis *out);
+void config_axis_free(config_axis *a);
+
+/* Appends to a growable array of assignments. */
+void config_assign_push(config_assign **list, int *n, int key, const setting_value *v,
+                        config_loc loc);
+
+#endif

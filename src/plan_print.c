@@ -1,0 +1,167 @@
+/* plan_print.c — `optsweep plan` output: an aligned table for people (run id, case, the value
+ * of every swept key, cost, and the total), TSV for scripts (header, then the run id first on
+ * each line), JSON with every resolved setting, or bare run ids. */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+int plan_parse_format(const char *text, plan_format *f)
+{
+    static const struct {
+        const char *name;
+        plan_format f;
+    } formats[] = {{"table", PLAN_FORMAT_TABLE}, {"tsv", PLAN_FORMAT_TSV},
+                   {"json", PLAN_FORMAT_JSON}, {"ids", PLAN_FORMAT_IDS}};
+    for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
+        if (strcmp(text, formats[i].name) == 0) {
+            *f = formats[i].f;
+            return 0;
+        }
+    return -1;
+}
+
+/* The value of key k in a run, "-" where it does not apply. */
+static void cell(const plan_run *r, int k, char *buf, size_t n)
+{
+    if (!settings_key_applies(k, &r->settings)) snprintf(buf, n, "-");
+    else settings_format(&r->settings, k, buf, n);
+}
+
+/* Column title: the key's last part when no other swept key shares it ("lr"), else all of
+ * it ("optimizer.start_factor" next to "schedule.start_factor"). */
+static const char *title(const plan *p, int c)
+{
+    const char *key = settings_key_name(p->swept[c]), *leaf = strrchr(key, '.') + 1;
+    for (int j = 0; j < p->n_swept; j++) {
+        const char *other = settings_key_name(p->swept[j]);
+        if (j != c && strcmp(strrchr(other, '.') + 1, leaf) == 0) return key;
+    }
+    return leaf;
+}
+
+static void print_table(const plan *p, FILE *f)
+{
+    int nc = p->n_swept;
+    int w_index = 1, w_id = 6, w_case = 4, w_cost = 4;
+    int *w = xcalloc((size_t)(nc ? nc : 1), sizeof *w);
+    char buf[SETTINGS_PATH_LEN + 64];
+    for (int c = 0; c < nc; c++) w[c] = (int)strlen(title(p, c));
+    long total = 0;
+    for (int i = 0; i < p->n_runs; i++) {
+        const plan_run *r = &p->runs[i];
+        int len = snprintf(buf, sizeof buf, "%d", r->index);
+        if (len > w_index) w_index = len;
+        if ((int)strlen(r->id) > w_id) w_id = (int)strlen(r->id);
+        if ((int)strlen(r->settings.case_name) > w_case) w_case = (int)strlen(r->settings.case_name);
+        len = snprintf(buf, sizeof buf, "%ld", r->cost);
+        if (len > w_cost) w_cost = len;
+        for (int c = 0; c < nc; c++) {
+            cell(r, p->swept[c], buf, sizeof buf);
+            if ((int)strlen(buf) > w[c]) w[c] = (int)strlen(buf);
+        }
+        total += r->cost;
+    }
+    fprintf(f, "sweep %s (%s): %d run%s", p->name, p->source_path, p->n_total,
+            p->n_total == 1 ? "" : "s");
+    if (p->shard_count > 1)
+        fprintf(f, "; shard %d/%d: %d run%s", p->shard_index, p->shard_count, p->n_runs,
+                p->n_runs == 1 ? "" : "s");
+    fputs("\n\n", f);
+    fprintf(f, "%*s  %-*s", w_index, "#", w_id, "run id");
+    if (p->has_cases) fprintf(f, "  %-*s", w_case, "case");
+    for (int c = 0; c < nc; c++) fprintf(f, "  %-*s", w[c], title(p, c));
+    fprintf(f, "  %*s\n", w_cost, "cost");
+    for (int i = 0; i < p->n_runs; i++) {
+        const plan_run *r = &p->runs[i];
+        fprintf(f, "%*d  %-*s", w_index, r->index, w_id, r->id);
+        if (p->has_cases) fprintf(f, "  %-*s", w_case, r->settings.case_name);
+        for (int c = 0; c < nc; c++) {
+            cell(r, p->swept[c], buf, sizeof buf);
+            fprintf(f, "  %-*s", w[c], buf);
+        }
+        fprintf(f, "  %*ld\n", w_cost, r->cost);
+    }
+    fprintf(f, "\ntotal: %d run%s, %ld steps (cost = epochs x batches per epoch)\n", p->n_runs,
+            p->n_runs == 1 ? "" : "s", total);
+    free(w);
+}
+
+static void print_tsv(const plan *p, FILE *f)
+{
+    char buf[SETTINGS_PATH_LEN + 64];
+    fputs("id\tindex\tcase", f);
+    for (int c = 0; c < p->n_swept; c++) fprintf(f, "\t%s", settings_key_name(p->swept[c]));
+    fputs("\tcost\n", f);
+    for (int i = 0; i < p->n_runs; i++) {
+        const plan_run *r = &p->runs[i];
+        fprintf(f, "%s\t%d\t%s", r->id, r->index, r->settings.case_name);
+        for (int c = 0; c < p->n_swept; c++) {
+            cell(r, p->swept[c], buf, sizeof buf);
+            /* tabs and newlines cannot appear in a TSV field */
+            for (char *q = buf; *q; q++)
+                if (*q == '\t' || *q == '\n') *q = ' ';
+            fprintf(f, "\t%s", buf);
+        }
+        fprintf(f, "\t%ld\n", r->cost);
+    }
+}
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c == '\n') fputs("\\n", f);
+        else if (c == '\t') fputs("\\t", f);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void print_json(const plan *p, FILE *f)
+{
+    char buf[SETTINGS_PATH_LEN + 64];
+    fputs("[", f);
+    for (int i = 0; i < p->n_runs; i++) {
+        const plan_run *r = &p->runs[i];
+        fputs(i ? ",\n  {" : "\n  {", f);
+        fputs("\"id\": ", f);
+        json_string(f, r->id);
+        fprintf(f, ", \"index\": %d, \"sweep\": ", r->index);
+        json_string(f, p->name);
+        fputs(", \"case\": ", f);
+        json_string(f, r->settings.case_name);
+        fprintf(f, ", \"cost\": %ld,\n   \"settings\": {", r->cost);
+        int first = 1;
+        for (int k = 0; k < settings_n_keys(); k++) {
+            if (!settings_key_applies(k, &r->settings)) continue;
+            fputs(first ? "" : ", ", f);
+            first = 0;
+            json_string(f, settings_key_name(k));
+            fputs(": ", f);
+            settings_format(&r->settings, k, buf, sizeof buf);
+            setting_type t = settings_key_type(k);
+            if (t == SETTING_STRING || t == SETTING_ENUM) json_string(f, buf);
+            else fputs(buf, f); /* numbers, true/false and [a, b] are JSON as they are */
+        }
+        fputs("}}", f);
+    }
+    fputs(p->n_runs ? "\n]\n" : "]\n", f);
+}
+
+void plan_print(const plan *p, plan_format fmt, FILE *f)
+{
+    switch (fmt) {
+    case PLAN_FORMAT_TABLE: print_table(p, f); break;
+    case PLAN_FORMAT_TSV: print_tsv(p, f); break;
+    case PLAN_FORMAT_JSON: print_json(p, f); break;
+    case PLAN_FORMAT_IDS:
+        for (int i = 0; i < p->n_runs; i++) fprintf(f, "%s\n", p->runs[i].id);
+        break;
+    }
+}

@@ -1,0 +1,114 @@
+/* report.c — the report from start to end: read the run files, write and render the figures,
+ * write summary.md.  The pieces live in report_read.c, report_plots*.c, report_gnuplot.c and
+ * report_summary.c; this file only orders them and decides the exit code. */
+#include "report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "check.h"
+
+/* Keeps the figures whose PNG exists and is not empty (gnuplot may have failed on some). */
+static void keep_drawn(report_figures *figs, const char *dir)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < figs->n; i++) {
+        size_t n = strlen(dir) + strlen(figs->items[i].base) + 8;
+        char *png = xmalloc(n);
+        snprintf(png, n, "%s/%s.png", dir, figs->items[i].base);
+        struct stat st;
+        int drawn = stat(png, &st) == 0 && st.st_size > 0;
+        free(png);
+        if (drawn) {
+            figs->items[k++] = figs->items[i];
+        } else {
+            free(figs->items[i].base);
+            free(figs->items[i].caption);
+        }
+    }
+    figs->n = k;
+}
+
+int report_draw_figures(const report_sweep *s, const char *plots_dir, report_figures *figs)
+{
+    char gnuplot[4096];
+    if (report_gnuplot_find(gnuplot, sizeof gnuplot) != 0) {
+        fprintf(stderr, "optsweep: report: gnuplot is not installed (not found on PATH); it "
+                "draws the figures.  Install it with `sudo apt-get install gnuplot-nox` (or "
+                "your system's gnuplot package), or pass --no-plots to skip the figures.\n");
+        return 1;
+    }
+    if (report_gnuplot_check(gnuplot) != 0) return 1;
+    if (report_mkdir_p(plots_dir) != 0) {
+        report_error("cannot create the figures directory %s: %s", plots_dir, strerror(errno));
+        return 1;
+    }
+    report_swept w;
+    report_find_swept(s, &w);
+    int rc = 0;
+    /* summary.md shows the sweep figures in this order: the answer first */
+    rc |= report_plot_test_acc(s, &w, plots_dir, figs);
+    rc |= report_plot_overlays(s, &w, plots_dir, figs);
+    rc |= report_plot_lr(s, &w, plots_dir, figs);
+    for (size_t i = 0; i < s->n_runs; i++) rc |= report_plot_run_loss(s, &w, i, plots_dir, figs);
+    report_swept_free(&w);
+
+    char **scripts = xcalloc(figs->n ? figs->n : 1, sizeof *scripts);
+    for (size_t i = 0; i < figs->n; i++) {
+        size_t n = strlen(figs->items[i].base) + 4;
+        scripts[i] = xmalloc(n);
+        snprintf(scripts[i], n, "%s.gp", figs->items[i].base);
+    }
+    rc |= report_gnuplot_run(gnuplot, plots_dir, scripts, figs->n);
+    for (size_t i = 0; i < figs->n; i++) free(scripts[i]);
+    free(scripts);
+    keep_drawn(figs, plots_dir);
+    return rc ? 1 : 0;
+}
+
+int report_make(const report_options *o)
+{
+    report_sweep s;
+    int rc = report_read_sweep(o->sweep_dir, &s);
+    if (rc != 0) {
+        report_sweep_free(&s);
+        return rc;
+    }
+    char *plots_dir = NULL;
+    if (o->plots_dir) {
+        plots_dir = xstrdup(o->plots_dir);
+    } else {
+        /* plots/<the results directory's name>: normally the sweep's name, and a copied
+         * results/<sweep>-old gets its own figures instead of overwriting the sweep's */
+        char *trimmed = xstrdup(o->sweep_dir);
+        size_t len = strlen(trimmed);
+        while (len > 1 && trimmed[len - 1] == '/') trimmed[--len] = '\0';
+        const char *slash = strrchr(trimmed, '/');
+        const char *base = slash && slash[1] ? slash + 1 : trimmed;
+        char *safe = report_safe_name(strcmp(base, ".") && strcmp(base, "..") && strcmp(base, "/")
+                                      ? base : s.name);
+        plots_dir = report_path_join("plots", safe);
+        free(safe);
+        free(trimmed);
+    }
+    char *out = o->out ? xstrdup(o->out) : report_path_join(o->sweep_dir, "summary.md");
+
+    report_figures figs = {0};
+    int draw_rc = 0;
+    if (!o->no_plots) draw_rc = report_draw_figures(&s, plots_dir, &figs);
+    int write_rc = report_write_summary(&s, o, out, plots_dir, &figs);
+    if (write_rc == 0) {
+        printf("optsweep report: %s: %zu run%s", out, s.n_runs, s.n_runs == 1 ? "" : "s");
+        if (!o->no_plots) printf(", %zu figure%s in %s/", figs.n, figs.n == 1 ? "" : "s",
+                                 plots_dir);
+        printf("\n");
+    }
+    rc = (draw_rc || write_rc || s.n_skipped) ? 1 : 0;
+    report_figures_free(&figs);
+    free(plots_dir);
+    free(out);
+    report_sweep_free(&s);
+    return rc;
+}

@@ -1,0 +1,247 @@
+/* report.h — `optsweep report`: reads a sweep's finished HDF5 run files
+ * (results/<sweep>/runs/<run id>.h5; never .part files or checkpoints) and writes summary.md
+ * and gnuplot figures.  report_read.c reads the files, report_sweep.c compares runs (order,
+ * swept keys, seed groups, labels), report_summary.c writes summary.md, report_plots*.c write
+ * the .dat/.gp files, report_gnuplot.c runs gnuplot, report_fs.c holds path helpers, report.c
+ * ties them together, cmd_report.c is the command line. */
+#ifndef OPTSWEEP_REPORT_H
+#define OPTSWEEP_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* The run-file layout this reader understands: the `format_version` root attribute of every
+ * run file must equal it (docs/FORMAT.md). */
+#define REPORT_FORMAT_VERSION 1
+
+/* The setting keys the report shows by name (settings.c's key table; docs/FORMAT.md). */
+#define REPORT_KEY_OPTIMIZER "optimizer.name"
+#define REPORT_KEY_LR "optimizer.lr"
+#define REPORT_KEY_MOMENTUM "optimizer.momentum"
+#define REPORT_KEY_WEIGHT_DECAY "optimizer.weight_decay"
+#define REPORT_KEY_NESTEROV "optimizer.nesterov"
+#define REPORT_KEY_SCHEDULE "schedule.name"
+#define REPORT_KEY_BATCH_SIZE "train.batch_size"
+#define REPORT_KEY_EPOCHS "train.epochs"
+#define REPORT_KEY_SEED "train.seed"
+
+/* ---- one run file (report_read.c) ---------------------------------------------------------- */
+
+typedef enum { REPORT_VALUE_NUMBER, REPORT_VALUE_TEXT } report_value_kind;
+
+/* One root attribute: settings have dotted keys ("optimizer.lr"), metadata plain ones. */
+typedef struct {
+    char *key;
+    report_value_kind kind;
+    double number;  /* REPORT_VALUE_NUMBER: integers and floats alike */
+    char *text;     /* exact: strings as stored, numbers round-trip ("%.17g", integers as
+                     * such), arrays "[a, b, c]"; equal texts = equal stored values */
+    char *display;  /* for people: numbers with %g, arrays "[128, 128]" */
+} report_attr;
+
+typedef struct {
+    double *v; // (n)
+    size_t n;
+} report_series;
+
+typedef struct {
+    char *path;       /* the .h5 file read */
+    char *id;         /* run id (attribute run_id; the file name without .h5 as a fallback) */
+    char *sweep;      /* the sweep's name */
+    char *case_name;  /* "" without cases */
+    char *status;     /* completed | diverged | stopped_early | failed */
+    char *status_message;  /* "" when none */
+    double status_epoch;   /* NaN when none */
+    double wall_seconds;   /* NaN when absent */
+    report_attr *attrs; // (n_attrs) every root attribute, sorted by name
+    size_t n_attrs;
+    report_series epoch, train_loss, lr, epoch_seconds;  /* one per epoch */
+    report_series val_epoch, val_loss, val_acc;          /* one per validation */
+    double test_loss, test_acc, best_val_acc, mean_weight; /* NaN when absent */
+} report_run;
+
+typedef struct {
+    char *dir;        /* results/<sweep> as given */
+    char *name;       /* the sweep's name (attribute `sweep`, else the directory's name) */
+    report_run *runs; // (n_runs) in file-name order
+    size_t n_runs;
+    char **skipped;   // (n_skipped) names of the files that could not be read (the reason
+                      //             was printed)
+    size_t n_skipped;
+} report_sweep;
+
+/* Reads one run file.  Returns 0, 1 (I/O: unreadable or incomplete file) or 2 (a
+ * format_version this reader does not know); prints why to stderr. */
+int report_read_run(const char *path, report_run *r);
+void report_run_free(report_run *r);
+
+/* Reads every finished run file of <dir>/runs.  Unreadable files are listed in s->skipped
+ * (and printed) and the rest is read; a format_version mismatch stops with 2.  Returns 0, or
+ * 2 when dir or dir/runs is missing, holds no run file, or a version mismatches. */
+int report_read_sweep(const char *dir, report_sweep *s);
+void report_sweep_free(report_sweep *s);
+
+/* The attribute named key, or NULL. */
+const report_attr *report_run_attr(const report_run *r, const char *key);
+/* The attribute as a number (NaN when absent or text) / for display (fallback when
+ * absent). */
+double report_run_number(const report_run *r, const char *key);
+const char *report_run_display(const report_run *r, const char *key, const char *fallback);
+
+/* ---- comparing runs (report_sweep.c) ------------------------------------------------------- */
+
+/* The keys that make runs differ: settings (dotted keys) whose value differs between the
+ * runs that have it (a key only some runs have, like optimizer.momentum without adam, follows
+ * from another swept key).  train.seed and keys that do not change what is learned
+ * (data.dir, train.checkpoint_every) are left out. */
+typedef struct {
+    char **keys;    // (n) swept setting keys, sorted
+    int *numeric;   // (n) 1 when every run holds a number for it
+    size_t n;
+    int seeds_vary; /* train.seed differs between some runs */
+    int cases_vary; /* more than one case name */
+    char **cases;   // (n_cases) case names by their best run (report_order_runs): a case's
+    size_t n_cases; //           index is its colour in every figure
+} report_swept;
+
+/* Runs whose settings are equal except train.seed (and whose case is the same). */
+typedef struct {
+    size_t *members; // (n) indices into the sweep's runs, in the sweep's order
+    size_t n;
+} report_group;
+
+void report_find_swept(const report_sweep *s, report_swept *out);
+void report_swept_free(report_swept *w);
+/* The index of a case in w->cases (0 when unknown). */
+size_t report_case_index(const report_swept *w, const char *case_name);
+
+/* 1 when some case holds runs with different values of key: a grid axis, not a setting
+ * each case fixes (without cases, the same as swept). */
+int report_key_varies_within_a_case(const report_sweep *s, const char *key);
+
+/* 1 when the key is a setting that can distinguish runs (dotted, not the seed, ...). */
+int report_key_is_setting(const char *key);
+
+/* Fills order (n_runs) with run indices: completed/stopped_early by test accuracy, best first,
+ * then diverged, then failed (ties by id). */
+void report_order_runs(const report_sweep *s, size_t *order);
+/* 0 completed or stopped early, 1 diverged, 2 failed or other. */
+int report_status_rank(const report_run *r);
+
+/* Groups runs that differ only by seed; *groups (n_groups) are ordered by their mean test
+ * accuracy, best first.  Free with report_groups_free. */
+void report_group_by_seed(const report_sweep *s, report_group **groups, size_t *n_groups);
+void report_groups_free(report_group *g, size_t n);
+
+/* Mean and sample standard deviation (n - 1) of the finite values of x (NaN, NaN when none;
+ * std NaN when one).  Returns how many values were finite. */
+size_t report_mean_std(const double *x, size_t n, double *mean, double *std);
+
+/* A short legend label naming run i: its case (when cases vary), the swept values that tell
+ * it apart, and its seed (with_seed and seeds vary).  At most max_len bytes plus "..." . */
+void report_run_label(const report_sweep *s, const report_swept *w, size_t i, int with_seed,
+                      char *buf, size_t n, size_t max_len);
+/* The short name of a key: its last dotted component ("optimizer.lr" -> "lr"). */
+const char *report_key_short(const char *key);
+
+/* Formats a setting's value the way tables and labels show it: %g ("0.0001", "1e-05",
+ * "NaN", "inf"). */
+void report_format_number(double v, char *buf, size_t n);
+
+/* ---- figures (report_plots*.c, report_gnuplot.c) ------------------------------------------- */
+
+typedef struct {
+    char *base;      /* file name without extension in the plots dir: "val_loss" */
+    char *caption;   /* what it shows, for summary.md */
+    long run;        /* the run index for per-run figures, -1 for sweep figures */
+} report_figure;
+
+typedef struct {
+    report_figure *items; // (n)
+    size_t n;
+} report_figures;
+
+void report_figures_free(report_figures *f);
+
+/* Writes every figure's .dat and .gp into plots_dir (created) and renders them with gnuplot
+ * to .png and .svg; figs lists the figures whose PNG was drawn.  Returns 0, or 1 when gnuplot
+ * is missing (says so, with the apt command), writing failed, or gnuplot failed (its stderr
+ * is printed). */
+int report_draw_figures(const report_sweep *s, const char *plots_dir, report_figures *figs);
+
+/* Writers of the individual figures (report_plots.c, report_plots_acc.c): each writes
+ * <dir>/<base>.dat and <dir>/<base>.gp and appends to figs; returns 0 or 1 (I/O).  A figure
+ * with nothing to show is not written. */
+int report_plot_run_loss(const report_sweep *s, const report_swept *w, size_t i,
+                         const char *dir, report_figures *figs);
+int report_plot_overlays(const report_sweep *s, const report_swept *w, const char *dir,
+                         report_figures *figs);
+int report_plot_lr(const report_sweep *s, const report_swept *w, const char *dir,
+                   report_figures *figs);
+int report_plot_test_acc(const report_sweep *s, const report_swept *w, const char *dir,
+                         report_figures *figs);
+
+/* gnuplot helpers (report_gnuplot.c). */
+/* The full path of gnuplot on PATH into buf, 0; or -1 when missing. */
+int report_gnuplot_find(char *buf, size_t n);
+/* 0 when gnuplot has the pngcairo and svg terminals; else says so (with gnuplot's words) and
+ * returns 1. */
+int report_gnuplot_check(const char *gnuplot);
+/* Runs gnuplot on the scripts (names relative to dir) with dir as working directory, one
+ * process for all; on failure reruns them one by one so every failing script is named with
+ * gnuplot's stderr.  Returns 0 or 1. */
+int report_gnuplot_run(const char *gnuplot, const char *dir, char **scripts, size_t n);
+/* Writes s as a gnuplot double-quoted string (escaping \ and "). */
+void report_gp_string(FILE *f, const char *s);
+/* Writes the header comment, terminal and output lines of a .gp that draws <base>.png then
+ * <base>.svg; report_gp_end writes the SVG replot.  width/height in pixels. */
+void report_gp_begin(FILE *f, const char *base, const char *what, int width, int height);
+void report_gp_end(FILE *f, const char *base, int width, int height);
+/* On a log axis spanning less than three decades gnuplot labels only the powers of ten
+ * (one or two labels): writes `set ytics (...)` with 1-2-5 steps over [lo, hi] instead. */
+void report_gp_log_tics(FILE *f, double lo, double hi);
+/* The colour of series k of a palette of distinct colours ("#1f77b4", ...). */
+const char *report_gp_colour(size_t k);
+/* Opens <dir>/<base><ext> for writing (prints why on failure). */
+FILE *report_open_in(const char *dir, const char *base, const char *ext);
+/* Closes f, reporting a write error on path; returns 0 or 1. */
+int report_close(FILE *f, const char *dir, const char *base, const char *ext);
+/* Appends a figure to figs. */
+void report_figures_add(report_figures *figs, const char *base, const char *caption, long run);
+
+/* ---- paths (report_fs.c) ------------------------------------------------------------------- */
+
+/* mkdir -p; returns 0 or -1 (errno set). */
+int report_mkdir_p(const char *path);
+/* The relative path from directory from_dir to path (both must exist; symlinks resolved),
+ * malloc'd; NULL on error. */
+char *report_relative_path(const char *from_dir, const char *path);
+/* dir + "/" + name, malloc'd. */
+char *report_path_join(const char *dir, const char *name);
+/* A copy of s safe as a file name component ([A-Za-z0-9._-], others -> '_'), malloc'd. */
+char *report_safe_name(const char *s);
+/* The directory part of path ("." when none), malloc'd. */
+char *report_dirname(const char *path);
+
+/* ---- the command (report.c) ---------------------------------------------------------------- */
+
+typedef struct {
+    const char *sweep_dir;  /* results/<sweep> */
+    const char *plots_dir;  /* NULL: plots/<name of sweep_dir> relative to the working
+                             * directory (results/quick -> plots/quick) */
+    const char *out;        /* NULL: <sweep_dir>/summary.md */
+    int no_plots;
+    const char *command;    /* the command line that made it, shown in summary.md */
+} report_options;
+
+/* Writes summary.md (atomically) from the figures described in figs (may be empty). */
+int report_write_summary(const report_sweep *s, const report_options *o, const char *out_path,
+                         const char *plots_dir, const report_figures *figs);
+
+/* Reads, draws, summarizes.  Returns the exit code: 0; 1 when gnuplot is missing or failed,
+ * writing failed or some run files could not be read (summary.md is still written from the
+ * rest); 2 when the directory is missing, holds no run file, or a file's format_version is
+ * not REPORT_FORMAT_VERSION (nothing is written). */
+int report_make(const report_options *o);
+
+#endif

@@ -1,0 +1,446 @@
+/* report_summary.c — writes results/<sweep>/summary.md: every run in a table sorted by test
+ * accuracy, the seed groups with mean ± sample std, problems (diverged/failed runs, unreadable
+ * files), the figures embedded by their path relative to summary.md, and the command that
+ * made it.  Written to a temporary file and renamed, so a reader never sees half of it. */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define REPORT_UNFOLDED_RUNS 12 /* more runs: their loss curves go in a <details> block */
+
+/* ---- cell formatting ------------------------------------------------------------------------ */
+
+/* Markdown table cell text: '|' would end the cell, a newline the row. */
+static void put_cell(FILE *f, const char *s)
+{
+    fputs("| ", f);
+    for (; *s; s++) {
+        if (*s == '|') fputs("\\|", f);
+        else if (*s == '\n' || *s == '\r') fputc(' ', f);
+        else fputc(*s, f);
+    }
+    fputc(' ', f);
+}
+
+static void put_cellf(FILE *f, const char *fmt, double v)
+{
+    char buf[64];
+    if (isnan(v)) snprintf(buf, sizeof buf, "—");
+    else snprintf(buf, sizeof buf, fmt, v);
+    put_cell(f, buf);
+}
+
+static void format_duration(double s, char *buf, size_t n)
+{
+    if (!isfinite(s)) snprintf(buf, n, "—");
+    else if (s < 10) snprintf(buf, n, "%.2f s", s);
+    else if (s < 60) snprintf(buf, n, "%.1f s", s);
+    else if (s < 3600) snprintf(buf, n, "%dm %02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, n, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+/* A setting's value, "—" when the run does not have it (it does not apply). */
+static const char *setting(const report_run *r, const char *key)
+{
+    return report_run_display(r, key, "—");
+}
+
+static void status_text(const report_run *r, char *buf, size_t n)
+{
+    if (report_status_rank(r) == 0 && strcmp(r->status, "stopped_early") != 0)
+        snprintf(buf, n, "%s", r->status);
+    else if (isfinite(r->status_epoch))
+        snprintf(buf, n, "%s (epoch %.0f)", r->status, r->status_epoch);
+    else
+        snprintf(buf, n, "%s", r->status);
+}
+
+static double last_train_loss(const report_run *r)
+{
+    return r->train_loss.n ? r->train_loss.v[r->train_loss.n - 1] : NAN;
+}
+
+/* "200", or "37 / 200" when the run ended before train.epochs. */
+static void epochs_text(const report_run *r, char *buf, size_t n)
+{
+    double planned = report_run_number(r, REPORT_KEY_EPOCHS);
+    if (isfinite(planned) && planned != (double)r->epoch.n)
+        snprintf(buf, n, "%zu / %.0f", r->epoch.n, planned);
+    else
+        snprintf(buf, n, "%zu", r->epoch.n);
+}
+
+/* A path for a Markdown link: spaces and parentheses would end it. */
+static void put_link_path(FILE *f, const char *p)
+{
+    for (; *p; p++) {
+        if (*p == ' ') fputs("%20", f);
+        else if (*p == '(') fputs("%28", f);
+        else if (*p == ')') fputs("%29", f);
+        else fputc(*p, f);
+    }
+}
+
+/* ---- sections ------------------------------------------------------------------------------- */
+
+static void write_header(FILE *f, const report_sweep *s, const report_options *o,
+                         const report_swept *w)
+{
+    char when[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    fprintf(f, "# Sweep `%s`\n\n", s->name);
+    fprintf(f, "Made by `%s` on %s from %zu run file%s in `%s/runs/`", o->command, when,
+            s->n_runs, s->n_runs == 1 ? "" : "s", s->dir);
+    if (s->n_skipped) fprintf(f, " (%zu more could not be read, see below)", s->n_skipped);
+    fprintf(f, ".\n\n");
+
+    size_t done = 0, diverged = 0, failed = 0;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        int rank = report_status_rank(&s->runs[i]);
+        if (rank == 0) done++;
+        else if (rank == 1) diverged++;
+        else failed++;
+    }
+    fprintf(f, "%zu completed, %zu diverged, %zu failed.", done, diverged, failed);
+    if (w->n || w->cases_vary || w->seeds_vary) {
+        fprintf(f, " Varied:");
+        const char *sep = " ";
+        if (w->cases_vary) {
+            fprintf(f, "%s%zu cases", sep, w->n_cases);
+            sep = ", ";
+        }
+        for (size_t k = 0; k < w->n; k++) {
+            fprintf(f, "%s`%s`", sep, w->keys[k]);
+            sep = ", ";
+        }
+        if (w->seeds_vary) fprintf(f, "%sthe seed (`train.seed`)", sep);
+        fprintf(f, ".");
+    }
+    fprintf(f, "\n\n");
+}
+
+static void write_runs_table(FILE *f, const report_sweep *s)
+{
+    size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
+    report_order_runs(s, order);
+    fprintf(f, "## Runs, best test accuracy first\n\n");
+    fprintf(f, "| # | id | case | optimizer | lr | momentum | weight decay | batch size | "
+               "schedule | epochs run | final train loss | best val acc | test acc | "
+               "mean weight | status | wall time |\n");
+    fprintf(f, "|--:|---|---|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|--:|\n");
+    for (size_t k = 0; k < s->n_runs; k++) {
+        const report_run *r = &s->runs[order[k]];
+        char buf[256], id[192];
+        snprintf(buf, sizeof buf, "%zu", k + 1);
+        put_cell(f, buf);
+        snprintf(id, sizeof id, "`%s`", r->id);
+        put_cell(f, id);
+        put_cell(f, r->case_name[0] ? r->case_name : "—");
+        put_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
+        put_cell(f, setting(r, REPORT_KEY_LR));
+        put_cell(f, setting(r, REPORT_KEY_MOMENTUM));
+        put_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
+        put_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
+        put_cell(f, setting(r, REPORT_KEY_SCHEDULE));
+        epochs_text(r, buf, sizeof buf);
+        put_cell(f, buf);
+        double loss = last_train_loss(r);
+        if (r->train_loss.n && !isfinite(loss)) {
+            report_format_number(loss, buf, sizeof buf); /* the divergence: NaN or inf */
+            put_cell(f, buf);
+        } else {
+            put_cellf(f, "%.5g", loss);
+        }
+        put_cellf(f, "%.4f", r->best_val_acc);
+        put_cellf(f, "%.4f", r->test_acc);
+        put_cellf(f, "%#.4g", r->mean_weight);
+        status_text(r, buf, sizeof buf);
+        put_cell(f, buf);
+        format_duration(r->wall_seconds, buf, sizeof buf);
+        put_cell(f, buf);
+        fprintf(f, "|\n");
+    }
+    fprintf(f, "\n");
+    free(order);
+}
+
+/* "mean ± std" (formats mean_fmt, std_fmt), "mean" alone for one value, "—" for none. */
+static void put_stat(FILE *f, const char *fmt, const char *std_fmt, const double *v, size_t n)
+{
+    double mean, sd;
+    size_t k = report_mean_std(v, n, &mean, &sd);
+    char a[64], b[64], cell[160];
+    if (k == 0) {
+        put_cell(f, "—");
+        return;
+    }
+    snprintf(a, sizeof a, fmt, mean);
+    if (k == 1) {
+        put_cell(f, a);
+        return;
+    }
+    snprintf(b, sizeof b, std_fmt, sd);
+    snprintf(cell, sizeof cell, "%s ± %s", a, b);
+    put_cell(f, cell);
+}
+
+static void put_duration_stat(FILE *f, const double *v, size_t n)
+{
+    double mean, sd;
+    size_t k = report_mean_std(v, n, &mean, &sd);
+    char a[64], b[64], cell[160];
+    format_duration(k ? mean : NAN, a, sizeof a);
+    if (k < 2) {
+        put_cell(f, a);
+        return;
+    }
+    format_duration(sd, b, sizeof b);
+    snprintf(cell, sizeof cell, "%s ± %s", a, b);
+    put_cell(f, cell);
+}
+
+/* The seeds of a group, "0–4" when consecutive integers, else listed. */
+static void seeds_text(const report_sweep *s, const report_group *g, char *buf, size_t n)
+{
+    int consecutive = 1;
+    double prev = NAN;
+    for (size_t i = 0; i < g->n; i++) {
+        double v = report_run_number(&s->runs[g->members[i]], REPORT_KEY_SEED);
+        if (i && v != prev + 1) consecutive = 0;
+        prev = v;
+    }
+    size_t k = 0;
+    buf[0] = '\0';
+    if (consecutive && g->n > 2) {
+        snprintf(buf, n, "%s–%s", setting(&s->runs[g->members[0]], REPORT_KEY_SEED),
+                 setting(&s->runs[g->members[g->n - 1]], REPORT_KEY_SEED));
+        return;
+    }
+    for (size_t i = 0; i < g->n && k < n; i++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%s", i ? ", " : "",
+                              setting(&s->runs[g->members[i]], REPORT_KEY_SEED));
+}
+
+static void write_groups_table(FILE *f, const report_sweep *s)
+{
+    report_group *g;
+    size_t ng;
+    report_group_by_seed(s, &g, &ng);
+    int any = 0;
+    for (size_t k = 0; k < ng; k++)
+        if (g[k].n > 1) any = 1;
+    if (!any) {
+        report_groups_free(g, ng);
+        return;
+    }
+    fprintf(f, "## Runs that differ only by seed\n\n");
+    fprintf(f, "Mean ± sample standard deviation (n − 1) over the runs of each group that "
+               "have a value (diverged and failed runs have no test accuracy); best mean test "
+               "accuracy first.\n\n");
+    fprintf(f, "| case | optimizer | lr | momentum | weight decay | batch size | schedule | "
+               "runs | seeds | final train loss | best val acc | test acc | mean weight | "
+               "wall time |\n");
+    fprintf(f, "|---|---|--:|--:|--:|--:|---|--:|---|--:|--:|--:|--:|--:|\n");
+    for (size_t k = 0; k < ng; k++) {
+        const report_group *gr = &g[k];
+        const report_run *r = &s->runs[gr->members[0]];
+        double *loss = xcalloc(gr->n, sizeof *loss), *val = xcalloc(gr->n, sizeof *val);
+        double *test = xcalloc(gr->n, sizeof *test), *mw = xcalloc(gr->n, sizeof *mw);
+        double *wall = xcalloc(gr->n, sizeof *wall);
+        size_t diverged = 0, failed = 0;
+        for (size_t i = 0; i < gr->n; i++) {
+            const report_run *m = &s->runs[gr->members[i]];
+            int ok = report_status_rank(m) == 0;
+            diverged += report_status_rank(m) == 1;
+            failed += report_status_rank(m) == 2;
+            /* a diverged run's numbers describe the divergence, not the setting's result */
+            loss[i] = ok ? last_train_loss(m) : NAN;
+            val[i] = ok ? m->best_val_acc : NAN;
+            test[i] = ok ? m->test_acc : NAN;
+            mw[i] = ok ? m->mean_weight : NAN;
+            wall[i] = m->wall_seconds;
+        }
+        char buf[256];
+        put_cell(f, r->case_name[0] ? r->case_name : "—");
+        put_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
+        put_cell(f, setting(r, REPORT_KEY_LR));
+        put_cell(f, setting(r, REPORT_KEY_MOMENTUM));
+        put_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
+        put_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
+        put_cell(f, setting(r, REPORT_KEY_SCHEDULE));
+        size_t k = (size_t)snprintf(buf, sizeof buf, "%zu", gr->n);
+        if (diverged && failed)
+            snprintf(buf + k, sizeof buf - k, " (%zu diverged, %zu failed)", diverged, failed);
+        else if (diverged || failed)
+            snprintf(buf + k, sizeof buf - k, " (%zu %s)", diverged + failed,
+                     diverged ? "diverged" : "failed");
+        put_cell(f, buf);
+        seeds_text(s, gr, buf, sizeof buf);
+        put_cell(f, buf);
+        /* accuracies: 4 decimals for both (the notebook prints 4); others: the mean with 5
+         * (losses) or 4 significant digits, the spread with 2 */
+        put_stat(f, "%.5g", "%.2g", loss, gr->n);
+        put_stat(f, "%.4f", "%.4f", val, gr->n);
+        put_stat(f, "%.4f", "%.4f", test, gr->n);
+        put_stat(f, "%#.4g", "%.2g", mw, gr->n);
+        put_duration_stat(f, wall, gr->n);
+        fprintf(f, "|\n");
+        free(loss);
+        free(val);
+        free(test);
+        free(mw);
+        free(wall);
+    }
+    fprintf(f, "\n");
+    report_groups_free(g, ng);
+}
+
+static void write_problems(FILE *f, const report_sweep *s)
+{
+    size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
+    report_order_runs(s, order);
+    int any = s->n_skipped > 0;
+    for (size_t i = 0; i < s->n_runs; i++)
+        if (report_status_rank(&s->runs[i]) != 0) any = 1;
+    if (any) {
+        fprintf(f, "## Problems\n\n");
+        for (size_t k = 0; k < s->n_runs; k++) {
+            const report_run *r = &s->runs[order[k]];
+            if (report_status_rank(r) == 0) continue;
+            char st[128];
+            status_text(r, st, sizeof st);
+            fprintf(f, "- `%s`%s%s: %s%s%s\n", r->id, r->case_name[0] ? " " : "", r->case_name,
+                    st, r->status_message[0] ? ": " : "", r->status_message);
+        }
+        for (size_t i = 0; i < s->n_skipped; i++)
+            fprintf(f, "- `runs/%s` could not be read and is not in this report (optsweep "
+                       "report printed why; `optsweep run` redoes a damaged run)\n",
+                    s->skipped[i]);
+        fprintf(f, "\n");
+    }
+    free(order);
+}
+
+static void put_figure(FILE *f, const char *rel, const report_figure *fig)
+{
+    fprintf(f, "![%s](", fig->caption);
+    if (strcmp(rel, ".") != 0) {
+        put_link_path(f, rel);
+        fputc('/', f);
+    }
+    put_link_path(f, fig->base);
+    fprintf(f, ".png)\n");
+}
+
+static void write_figures(FILE *f, const report_sweep *s, const char *rel,
+                          const report_figures *figs, const report_options *o)
+{
+    fprintf(f, "## Figures\n\n");
+    if (o->no_plots) {
+        fprintf(f, "Not drawn (`--no-plots`); run `optsweep report %s` to draw them.\n\n",
+                s->dir);
+        return;
+    }
+    if (!figs || figs->n == 0) {
+        fprintf(f, "None could be drawn: gnuplot is missing or failed (the messages of "
+                   "`optsweep report` say why).\n\n");
+        return;
+    }
+    fprintf(f, "PNG and SVG in `%s/`, with the `.dat` and `.gp` files that made them "
+               "(edit a `.gp` and run `gnuplot <name>.gp` in that directory to restyle it).\n\n",
+            rel);
+    for (size_t i = 0; i < figs->n; i++) {
+        if (figs->items[i].run >= 0) continue;
+        fprintf(f, "### %s\n\n", figs->items[i].caption);
+        put_figure(f, rel, &figs->items[i]);
+        fprintf(f, "\n");
+    }
+    /* per-run curves in the order of the runs table */
+    size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
+    report_order_runs(s, order);
+    fprintf(f, "### Loss curves of each run\n\n");
+    /* many runs: folded, so the page stays readable (GitHub and most viewers unfold it) */
+    int fold = s->n_runs > REPORT_UNFOLDED_RUNS;
+    if (fold)
+        fprintf(f, "<details>\n<summary>Train and validation loss of each of the %zu runs, "
+                   "in the order of the table</summary>\n\n", s->n_runs);
+    for (size_t k = 0; k < s->n_runs; k++)
+        for (size_t i = 0; i < figs->n; i++) {
+            if (figs->items[i].run != (long)order[k]) continue;
+            const report_run *r = &s->runs[order[k]];
+            fprintf(f, "#### %zu. `%s`%s%s\n\n", k + 1, r->id, r->case_name[0] ? " — " : "",
+                    r->case_name);
+            put_figure(f, rel, &figs->items[i]);
+            fprintf(f, "\n");
+        }
+    if (fold) fprintf(f, "</details>\n\n");
+    free(order);
+}
+
+/* ---- the file ------------------------------------------------------------------------------- */
+
+int report_write_summary(const report_sweep *s, const report_options *o, const char *out_path,
+                         const char *plots_dir, const report_figures *figs)
+{
+    char *out_dir = report_dirname(out_path);
+    if (report_mkdir_p(out_dir) != 0) {
+        report_error("cannot create %s: %s", out_dir, strerror(errno));
+        free(out_dir);
+        return 1;
+    }
+    char *rel = NULL;
+    if (!o->no_plots && figs && figs->n) {
+        rel = report_relative_path(out_dir, plots_dir);
+        if (!rel) {
+            free(out_dir);
+            return 1;
+        }
+    }
+    free(out_dir);
+    size_t tn = strlen(out_path) + 32;
+    char *tmp = xmalloc(tn);
+    snprintf(tmp, tn, "%s.tmp.%ld", out_path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        report_error("cannot write %s: %s", tmp, strerror(errno));
+        free(tmp);
+        free(rel);
+        return 1;
+    }
+    report_swept w;
+    report_find_swept(s, &w);
+    write_header(f, s, o, &w);
+    write_runs_table(f, s);
+    write_groups_table(f, s);
+    write_problems(f, s);
+    write_figures(f, s, rel ? rel : ".", figs, o);
+    report_swept_free(&w);
+    free(rel);
+
+    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    if (!bad && rename(tmp, out_path) != 0) {
+        bad = 1;
+        saved = errno;
+    }
+    if (bad) {
+        report_error("cannot write %s: %s", out_path, strerror(saved));
+        unlink(tmp);
+    }
+    free(tmp);
+    return bad ? 1 : 0;
+}

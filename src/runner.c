@@ -1,0 +1,375 @@
+/* runner.c — `optsweep run`'s engine room for a whole plan: checks every input before
+ * anything trains (data, model.init files, CUDA), prepares results/<sweep>/ and plan.json,
+ * prints the settings table, then trains the runs in order here (jobs = 1) or in --jobs
+ * worker processes that claim runs through the same lock files.  One run's life is in
+ * runner_run.c. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT: a SLURM task's cores, not the node's */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "backend.h"
+#include "check.h"
+#include "model.h"
+#include "runner_impl.h"
+#include "settings.h"
+#include "signals.h"
+#include "store.h"
+
+#define VALUE_LEN (SETTINGS_PATH_LEN + 64)
+
+static void say_error(const char *msg)
+{
+    fprintf(stderr, "optsweep: %s\n", msg);
+}
+
+/* ---- data cache --------------------------------------------------------------------------- */
+
+/* Same data_load result?  (normalize/mean/std are applied by the backend, not data_load.) */
+int runner_same_data(const data_settings *a, const data_settings *b)
+{
+    return a->dataset == b->dataset && strcmp(a->dir, b->dir) == 0
+           && a->train_limit == b->train_limit && a->val_from_test == b->val_from_test
+           && a->val_from_train == b->val_from_train && a->split_seed == b->split_seed;
+}
+
+const dataset *runner_data(runner *r, const data_settings *s, char *err, size_t errlen)
+{
+    if (r->have_data && runner_same_data(&r->data_key, s)) return &r->data;
+    if (r->have_data) data_free(&r->data);
+    r->have_data = 0;
+    if (data_load(&r->data, s, err, errlen) < 0) return NULL;
+    r->data_key = *s;
+    r->have_data = 1;
+    return &r->data;
+}
+
+/* ---- checks before anything runs (exit 2) ------------------------------------------------ */
+
+static backend_kind run_backend(const runner *r, const plan_run *run)
+{
+    return r->o->backend_override >= 0 ? (backend_kind)r->o->backend_override
+                                       : run->settings.train.backend;
+}
+
+static int check_inputs(runner *r)
+{
+    const plan *p = r->p;
+    char err[2048];
+    /* every distinct data setting loads; the last one loaded is the first run's, which the
+     * cache then hands to run 0 */
+    int *first = xmalloc(sizeof *first * (size_t)p->n_runs);
+    int n_distinct = 0;
+    for (int i = 0; i < p->n_runs; i++) {
+        int seen = 0;
+        for (int j = 0; j < n_distinct && !seen; j++)
+            seen = runner_same_data(&p->runs[first[j]].settings.data, &p->runs[i].settings.data);
+        if (!seen) first[n_distinct++] = i;
+    }
+    for (int j = n_distinct - 1; j >= 0; j--) {
+        const plan_run *run = &p->runs[first[j]];
+        if (!runner_data(r, &run->settings.data, err, sizeof err)) {
+            char msg[2300];
+            snprintf(msg, sizeof msg, "data of run %s: %s", run->id, err);
+            say_error(msg);
+            free(first);
+            return -1;
+        }
+    }
+    free(first);
+
+    for (int i = 0; i < p->n_runs; i++) {
+        const plan_run *run = &p->runs[i];
+        if (run_backend(r, run) == BACKEND_CUDA && !backend_cuda_available()) {
+            snprintf(err, sizeof err, "run %s asks for the cuda backend, but %s", run->id,
+#ifdef OPTSWEEP_HAVE_CUDA
+                     "no CUDA device is usable here (use --backend cpu)"
+#else
+                     "this optsweep was built without CUDA (use --backend cpu)"
+#endif
+            );
+            say_error(err);
+            return -1;
+        }
+        const char *init = run->settings.model.init;
+        if (init[0] == '\0' || strcmp(init, "default") == 0) continue;
+        int seen = 0; /* each (file, shape) once */
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(p->runs[j].settings.model.init, init) == 0
+                   && p->runs[j].settings.model.n_hidden == run->settings.model.n_hidden
+                   && memcmp(p->runs[j].settings.model.hidden, run->settings.model.hidden,
+                             sizeof run->settings.model.hidden) == 0;
+        if (seen) continue;
+        model_shape shape;
+        model_shape_init(&shape, &run->settings.model);
+        float *w = xmalloc(sizeof(float) * (shape.n_params ? shape.n_params : 1));
+        int rc = store_load_weights(init, &shape, w, err, sizeof err);
+        free(w);
+        if (rc < 0) {
+            char msg[2300];
+            snprintf(msg, sizeof msg, "model.init of run %s: %s", run->id, err);
+            say_error(msg);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- the settings table ------------------------------------------------------------------- */
+
+static void find_varying(runner *r)
+{
+    const plan *p = r->p;
+    int nk = settings_n_keys();
+    r->varies = xcalloc((size_t)nk, sizeof *r->varies);
+    char a[VALUE_LEN], b[VALUE_LEN];
+    for (int k = 0; k < nk; k++) {
+        int applies0 = settings_key_applies(k, &p->runs[0].settings);
+        settings_format(&p->runs[0].settings, k, a, sizeof a);
+        for (int i = 1; i < p->n_runs && !r->varies[k]; i++) {
+            int applies = settings_key_applies(k, &p->runs[i].settings);
+            if (applies != applies0) {
+                r->varies[k] = 1;
+            } else if (applies) {
+                settings_format(&p->runs[i].settings, k, b, sizeof b);
+                r->varies[k] = strcmp(a, b) != 0;
+            }
+        }
+    }
+}
+
+char *runner_varying_settings(const runner *r, int i)
+{
+    const run_settings *s = &r->p->runs[i].settings;
+    size_t cap = 256, len = 0;
+    char *out = xmalloc(cap);
+    out[0] = '\0';
+    if (s->case_name[0]) len += (size_t)snprintf(out, cap, "case=%s", s->case_name);
+    char v[VALUE_LEN];
+    for (int k = 0; k < settings_n_keys(); k++) {
+        if (!r->varies[k] || !settings_key_applies(k, s)) continue;
+        settings_format(s, k, v, sizeof v);
+        size_t need = len + strlen(settings_key_name(k)) + strlen(v) + 4;
+        if (need > cap) out = xrealloc(out, cap = need * 2);
+        len += (size_t)snprintf(out + len, cap - len, "%s%s=%s", len ? " " : "",
+                                settings_key_name(k), v);
+    }
+    return out;
+}
+
+static void print_table(const runner *r, int n_done)
+{
+    const plan *p = r->p;
+    const run_settings *s0 = &p->runs[0].settings;
+    FILE *f = stdout;
+    fprintf(f, "optsweep %s (%s): sweep %s, %d run%s (%d done, %d to train), results in %s\n",
+            OPTSWEEP_VERSION, OPTSWEEP_GIT_REV, p->name, p->n_runs, p->n_runs == 1 ? "" : "s",
+            n_done, p->n_runs - n_done, r->sweep_dir);
+    char v[VALUE_LEN];
+    int width = 8;
+    for (int k = 0; k < settings_n_keys(); k++) {
+        int len = (int)strlen(settings_key_name(k));
+        if (len > width && !r->varies[k] && settings_key_applies(k, s0)) width = len;
+    }
+    fprintf(f, "  %-*s  %s\n", width, "setting", "value (same for every run)");
+    for (int k = 0; k < settings_n_keys(); k++) {
+        if (r->varies[k] || !settings_key_applies(k, s0)) continue;
+        settings_format(s0, k, v, sizeof v);
+        fprintf(f, "  %-*s  %s\n", width, settings_key_name(k), v);
+    }
+    int any = 0;
+    for (int k = 0; k < settings_n_keys(); k++) {
+        if (!r->varies[k]) continue;
+        fprintf(f, "%s%s", any ? ", " : "  varying between runs: ", settings_key_name(k));
+        any = 1;
+    }
+    if (any) fputc('\n', f);
+    backend_kind kind = run_backend(r, &p->runs[0]);
+    fprintf(f, "  %-*s  %s%s\n", width, "backend", backend_kind_name(kind),
+            kind == BACKEND_AUTO ? (backend_cuda_available() ? " (cuda)" : " (cpu)") : "");
+    if (r->o->jobs > 1) fprintf(f, "  %-*s  %d worker processes\n", width, "jobs", r->o->jobs);
+    fflush(f);
+}
+
+/* ---- the loop ----------------------------------------------------------------------------- */
+
+/* Trains the plan's runs in order (claiming each); returns the exit status. */
+static int sweep_loop(runner *r)
+{
+    int rc = 0, io_error = 0;
+    for (int i = 0; i < r->p->n_runs; i++) {
+        runner_run_result res = runner_run_one(r, i);
+        if (res == RUNNER_RUN_STOPPED) {
+            rc = 128 + r->stop_signal;
+            break;
+        }
+        if (res == RUNNER_RUN_IO_ERROR) {
+            rc = EXIT_FAILURE_RUN;
+            io_error = 1;
+            break;
+        }
+        if (res == RUNNER_RUN_FAILED) rc = EXIT_FAILURE_RUN;
+    }
+    progress_end(&r->prog);
+    if (!r->o->quiet || rc != 0)
+        progress_note(&r->prog, "sweep %s: %d trained (%d diverged), %d failed, %d already "
+                      "done, %d being trained by other processes%s", r->p->name, r->n_trained,
+                      r->n_diverged, r->n_failed, r->n_done_before, r->n_busy,
+                      rc > 128 ? " — stopped by a signal; run again to resume"
+                      : io_error ? " — stopped: results could not be written" : "");
+    return rc;
+}
+
+static int count_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* The exit status of the sweep from its workers': a signal stop wins (the job should be
+ * requeued), then failure. */
+static int run_workers(runner *r, double total_cost)
+{
+    int jobs = r->o->jobs;
+    int threads = count_cores() / jobs;
+    if (threads < 1) threads = 1;
+    pid_t *pids = xcalloc((size_t)jobs, sizeof *pids);
+    fflush(NULL);
+    signals_install(SIGNALS_PARENT);
+    if (signals_pending()) {
+        int sig = signals_pending();
+        signals_restore();
+        free(pids);
+        return 128 + sig;
+    }
+    int started = 0;
+    for (int k = 0; k < jobs; k++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "cannot start worker %d: %s", k + 1, strerror(errno));
+            say_error(msg);
+            break;
+        }
+        if (pid == 0) {
+            signals_install(SIGNALS_WORKER);
+            /* a worker whose parent dies (kill -9) stops cleanly instead of training on */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            if (getppid() == 1) raise(SIGTERM);
+            /* OpenBLAS already started its threads in the parent; this resizes the pool */
+            char env[32];
+            snprintf(env, sizeof env, "%d", threads);
+            setenv("OPENBLAS_NUM_THREADS", env, 1);
+            openblas_set_num_threads(threads);
+            char prefix[32];
+            snprintf(prefix, sizeof prefix, "[job %d] ", k + 1);
+            progress_init(&r->prog, stdout, r->o->quiet, 0, jobs, prefix, r->p->n_runs,
+                          total_cost);
+            int rc = sweep_loop(r);
+            fflush(NULL);
+            _exit(rc);
+        }
+        pids[started++] = pid;
+        signals_set_workers(pids, started);
+    }
+    int rc = started == jobs ? 0 : EXIT_FAILURE_RUN, stop = 0;
+    for (int k = 0; k < started; k++) {
+        int status;
+        pid_t w;
+        do w = waitpid(pids[k], &status, 0);
+        while (w < 0 && errno == EINTR);
+        if (w < 0) continue;
+        if (WIFEXITED(status)) {
+            int code = WEXITSTATUS(status);
+            if (code > 128) stop = code;
+            else if (code != 0) rc = EXIT_FAILURE_RUN;
+        } else if (WIFSIGNALED(status)) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "worker %d was killed by signal %d", k + 1,
+                     WTERMSIG(status));
+            say_error(msg);
+            rc = EXIT_FAILURE_RUN;
+        }
+    }
+    int sig = signals_pending();
+    signals_restore();
+    free(pids);
+    if (stop) return stop;
+    if (sig) return 128 + sig;
+    return rc;
+}
+
+int runner_run_plan(const plan *p, const runner_options *o)
+{
+    runner r;
+    memset(&r, 0, sizeof r);
+    runner_options opts = *o;
+    if (!opts.results_dir || !opts.results_dir[0]) opts.results_dir = "results";
+    if (opts.jobs < 1) opts.jobs = 1;
+    r.p = p;
+    r.o = &opts;
+    r.started = time(NULL);
+    store_hostname(r.host, sizeof r.host);
+    if (p->n_runs == 0) {
+        if (!opts.quiet) printf("sweep %s: no runs to train\n", p->name);
+        return 0;
+    }
+    if (opts.jobs > p->n_runs) opts.jobs = p->n_runs;
+
+    /* a file-size limit (ulimit -f) must give a write error naming the file, not kill us */
+    signal(SIGXFSZ, SIG_IGN);
+    /* from here on a signal only raises the flag, even while the data loads */
+    signals_install(SIGNALS_MAIN);
+    if (check_inputs(&r) < 0) {
+        if (r.have_data) data_free(&r.data);
+        signals_restore();
+        return EXIT_USAGE;
+    }
+    char err[STORE_PATH_LEN + 256];
+    if (store_prepare_dirs(opts.results_dir, p->name, r.sweep_dir, r.runs_dir,
+                           sizeof r.runs_dir, err, sizeof err) < 0
+        || store_write_plan(r.sweep_dir, o->full ? o->full : p, err, sizeof err) < 0) {
+        say_error(err);
+        if (r.have_data) data_free(&r.data);
+        signals_restore();
+        return EXIT_USAGE;
+    }
+
+    /* cost of what may still be trained, for the ETA (a quick look: existence only) */
+    double total_cost = 0;
+    int n_done = 0;
+    for (int i = 0; i < p->n_runs; i++) {
+        char path[STORE_PATH_LEN];
+        if (store_path(path, sizeof path, r.runs_dir, p->runs[i].id, STORE_SUFFIX_FINAL, err,
+                       sizeof err) == 0 && store_file_exists(path) && !opts.force)
+            n_done++;
+        else
+            total_cost += (double)p->runs[i].cost;
+    }
+    find_varying(&r);
+    if (!opts.quiet) print_table(&r, n_done);
+
+    int rc;
+    if (opts.jobs > 1) {
+        rc = run_workers(&r, total_cost);
+    } else {
+        progress_init(&r.prog, stdout, opts.quiet, isatty(STDOUT_FILENO), 1, "", p->n_runs,
+                      total_cost);
+        rc = sweep_loop(&r);
+        signals_restore();
+    }
+    if (r.have_data) data_free(&r.data);
+    free(r.varies);
+    return rc;
+}

@@ -1,0 +1,51 @@
+/* runner_impl.h — what runner.c (the sweep: checks, table, --jobs workers) and runner_run.c
+ * (one run: claim, resume, train, store) share.  Internal to the runner. */
+#ifndef OPTSWEEP_RUNNER_IMPL_H
+#define OPTSWEEP_RUNNER_IMPL_H
+
+#include <time.h>
+
+#include "data.h"
+#include "progress.h"
+#include "runner.h"
+#include "store.h"
+
+/* Result of one run for the sweep loop. */
+typedef enum {
+    RUNNER_RUN_DONE,      /* trained (completed, diverged, stopped early) or already done */
+    RUNNER_RUN_SKIPPED,   /* another process holds it */
+    RUNNER_RUN_FAILED,    /* recorded as failed; the sweep goes on */
+    RUNNER_RUN_STOPPED,   /* a signal: checkpoint written, the sweep stops */
+    RUNNER_RUN_IO_ERROR,  /* results cannot be written: the sweep stops */
+} runner_run_result;
+
+typedef struct {
+    const plan *p;
+    const runner_options *o;
+    char sweep_dir[STORE_PATH_LEN];
+    char runs_dir[STORE_PATH_LEN];
+    char host[256];
+    time_t started;            /* --force redoes only runs finished before this */
+    /* the last data set loaded, reused while consecutive runs have the same data settings */
+    dataset data;
+    data_settings data_key;
+    int have_data;
+    progress prog;
+    int device_printed;
+    int *varies;               /* (settings_n_keys()) 1 when the key differs between runs */
+    int stop_signal;           /* the signal that stopped the sweep, or 0 */
+    int n_trained, n_done_before, n_busy, n_failed, n_diverged;
+} runner;
+
+/* Trains (or skips) run i of the plan. */
+runner_run_result runner_run_one(runner *r, int i);
+
+/* The data for settings s (cached across consecutive runs with the same data settings). */
+const dataset *runner_data(runner *r, const data_settings *s, char *err, size_t errlen);
+int runner_same_data(const data_settings *a, const data_settings *b);
+
+/* "optimizer.lr=0.1 optimizer.momentum=0.9": run i's values of the keys that differ between
+ * the plan's runs (r->varies), xmalloc'd. */
+char *runner_varying_settings(const runner *r, int i);
+
+#endif

@@ -1,0 +1,133 @@
+/* schedule.c — torch 1.13's lr schedulers (StepLR, MultiStepLR, ExponentialLR,
+ * CosineAnnealingLR, LinearLR and the SequentialLR warm-up chain), replayed step by step in
+ * double with the same formulas, in the same order of operations, as
+ * torch/optim/lr_scheduler.py, so the lr equals PyTorch's to the last bit or so (libm's cos
+ * and pow are the only functions involved). */
+#include "schedule.h"
+
+#include <math.h>
+
+/* Python's math.pi, the double nearest pi (M_PI is not in strict C11) */
+static const double SCHEDULE_PI = 3.141592653589793;
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.LinearLR.html
+ * LinearLR.get_lr (chainable form) at last_epoch k, from the group's current lr. */
+static double linear_get_lr(double start, double end, int total_iters, double lr, long k)
+{
+    if (k == 0) return lr * start;
+    if (k > total_iters) return lr;
+    return lr * (1.0 + (end - start) /
+                           ((double)total_iters * start + (double)(k - 1) * (end - start)));
+}
+
+/* How many times k appears among the milestones (MultiStepLR keeps a Counter, so a repeated
+ * milestone multiplies by gamma ** count). */
+static int milestone_count(const schedule_settings *s, long k)
+{
+    int c = 0;
+    for (int j = 0; j < s->n_milestones; j++) c += s->milestones[j] == k;
+    return c;
+}
+
+/* The main scheduler's get_lr() at last_epoch k (k = 0 is the step made by construction).
+ * `lr` is the group's current lr, `base` its initial_lr. */
+static double main_get_lr(const schedule_settings *s, double base, double lr, long k)
+{
+    switch (s->kind) {
+    case SCHEDULE_NONE:
+        return lr;
+    case SCHEDULE_STEP:
+        /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.StepLR.html */
+        if (k == 0 || k % s->step_size != 0) return lr;
+        return lr * s->gamma;
+    case SCHEDULE_MULTISTEP: {
+        /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.MultiStepLR.html */
+        int c = milestone_count(s, k);
+        if (c == 0) return lr;
+        return lr * pow(s->gamma, (double)c); /* Python: gamma ** count */
+    }
+    case SCHEDULE_EXPONENTIAL:
+        /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.ExponentialLR.html */
+        if (k == 0) return lr;
+        return lr * s->gamma;
+    case SCHEDULE_COSINE: {
+        /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.CosineAnnealingLR.html
+         * The recursive form; PyTorch's `_step_count == 1 and last_epoch > 0` branch only
+         * runs for a scheduler built with last_epoch >= 0, which we never do. */
+        const double T = (double)s->T_max, eta_min = s->eta_min;
+        if (k == 0) return lr;
+        /* (k - 1 - T_max) % (2 * T_max) == 0: Python's % and C's differ in sign for a
+         * negative left side, but agree on whether the remainder is zero. */
+        if ((k - 1 - s->T_max) % (2L * s->T_max) == 0)
+            return lr + (base - eta_min) * (1.0 - cos(SCHEDULE_PI / T)) / 2.0;
+        return (1.0 + cos(SCHEDULE_PI * (double)k / T)) /
+                   (1.0 + cos(SCHEDULE_PI * (double)(k - 1) / T)) * (lr - eta_min) +
+               eta_min;
+    }
+    case SCHEDULE_LINEAR:
+        return linear_get_lr(s->start_factor, s->end_factor, s->total_iters, lr, k);
+    }
+    return lr;
+}
+
+/* The main scheduler's _get_closed_form_lr() at last_epoch k: what scheduler.step(k) sets
+ * (SequentialLR calls step(0) at its milestone).  SCHEDULE_NONE stands for a constant
+ * factor of 1 (ConstantLR(factor=1) / LambdaLR(lambda e: 1)), whose value is base. */
+static double main_closed_form(const schedule_settings *s, double base, long k)
+{
+    switch (s->kind) {
+    case SCHEDULE_NONE:
+        return base;
+    case SCHEDULE_STEP:
+        return base * pow(s->gamma, (double)(k / s->step_size));
+    case SCHEDULE_MULTISTEP: {
+        int c = 0; /* bisect_right(sorted(milestones), k) */
+        for (int j = 0; j < s->n_milestones; j++) c += s->milestones[j] <= k;
+        return base * pow(s->gamma, (double)c);
+    }
+    case SCHEDULE_EXPONENTIAL:
+        return base * pow(s->gamma, (double)k);
+    case SCHEDULE_COSINE:
+        return s->eta_min +
+               (base - s->eta_min) * (1.0 + cos(SCHEDULE_PI * (double)k / (double)s->T_max)) / 2.0;
+    case SCHEDULE_LINEAR: {
+        long m = k < s->total_iters ? k : s->total_iters;
+        return base * (s->start_factor + (s->end_factor - s->start_factor) * (double)m /
+                                             (double)s->total_iters);
+    }
+    }
+    return base;
+}
+
+double schedule_lr(const schedule_settings *s, double base_lr, long n_steps)
+{
+    if (s->warmup_iters <= 0) {
+        /* construction performs step() once (last_epoch 0), then n_steps more */
+        double lr = main_get_lr(s, base_lr, base_lr, 0);
+        for (long k = 1; k <= n_steps; k++) lr = main_get_lr(s, base_lr, lr, k);
+        return lr;
+    }
+    /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.SequentialLR.html
+     * SequentialLR([warm, main], milestones=[W]) in torch 1.13:
+     *  - construction resets the group lr to initial_lr and redoes warm's initial step
+     *    (lr = base * warmup_start_factor); main's construction-time step is undone
+     *    (its last_epoch goes back to -1) and has no lasting effect;
+     *  - step number k < W steps warm (LinearLR's recursive form at last_epoch k);
+     *  - at k == W it calls main.step(0): the deprecated epoch argument makes main use its
+     *    CLOSED form at last_epoch 0 (base for step/exponential/cosine, base * gamma ** #
+     *    milestones at 0 for multistep, base * start_factor for linear), discarding the
+     *    warm-up's last lr rather than continuing from it;
+     *  - at k > W main.step() continues recursively at last_epoch k - W from that lr.
+     * So warm's own step at last_epoch W (which would reach base * 1.0) never runs. */
+    const int W = s->warmup_iters;
+    double lr = linear_get_lr(s->warmup_start_factor, 1.0, W, base_lr, 0);
+    for (long k = 1; k <= n_steps; k++) {
+        if (k < W)
+            lr = linear_get_lr(s->warmup_start_factor, 1.0, W, lr, k);
+        else if (k == W)
+            lr = main_closed_form(s, base_lr, 0);
+        else
+            lr = main_get_lr(s, base_lr, lr, k - W);
+    }
+    return lr;
+}

@@ -1,0 +1,18 @@
+/* schedule.h — learning-rate schedules as torch 1.13's lr_scheduler computes them: the lr
+ * after n calls of scheduler.step(), replayed in double with PyTorch's recursive (chainable)
+ * formulas from the base lr.  When to step (every epoch or every validation) is train.c's
+ * business; this module only maps a step count to an lr.  Host-only, no state. */
+#ifndef OPTSWEEP_SCHEDULE_H
+#define OPTSWEEP_SCHEDULE_H
+
+#include "settings.h"
+
+/* The lr in the optimizer's param group after the scheduler was constructed and then
+ * stepped n_steps times (n_steps = 0: right after construction; LinearLR has already
+ * multiplied by start_factor then).  With s->warmup_iters > 0 the scheduler is
+ * SequentialLR([LinearLR(warmup_start_factor, 1.0, warmup_iters), main],
+ * milestones=[warmup_iters]), main being the schedule of s->kind (SCHEDULE_NONE: a constant
+ * factor of 1).  Cost O(n_steps). */
+double schedule_lr(const schedule_settings *s, double base_lr, long n_steps);
+
+#endif

@@ -1,0 +1,299 @@
+/* store_files.c — the plain-file side of the store: paths under results/<sweep>/, creating
+ * and checking directories, atomic replace (write, fsync, rename, fsync the directory),
+ * UTC timestamps, the host name, and plan.json. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "store.h"
+
+int store_path(char *out, size_t n, const char *dir, const char *id, const char *suffix,
+               char *err, size_t errlen)
+{
+    int len = snprintf(out, n, "%s/%s%s", dir, id, suffix);
+    if (len < 0 || (size_t)len >= n) {
+        snprintf(err, errlen, "%s/%s%s: path too long", dir, id, suffix);
+        return -1;
+    }
+    return 0;
+}
+
+int store_file_exists(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+/* mkdir -p: every missing component of path, 0777 & ~umask. */
+static int make_dirs(const char *path, char *err, size_t errlen)
+{
+    char buf[STORE_PATH_LEN];
+    if (check_copy_string(buf, sizeof buf, path) < 0) {
+        snprintf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char c = *p;
+        *p = '\0';
+        struct stat sb;
+        if (mkdir(buf, 0777) < 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create directory %s: %s", buf, strerror(errno));
+            return -1;
+        }
+        if (stat(buf, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(err, errlen, "%s: not a directory", buf);
+            return -1;
+        }
+        *p = c;
+        if (c == '\0') break;
+    }
+    return 0;
+}
+
+int store_prepare_dirs(const char *results_dir, const char *sweep, char *sweep_dir,
+                       char *runs_dir, size_t n, char *err, size_t errlen)
+{
+    int a = snprintf(sweep_dir, n, "%s/%s", results_dir, sweep);
+    int b = snprintf(runs_dir, n, "%s/%s/runs", results_dir, sweep);
+    if (a < 0 || b < 0 || (size_t)a >= n || (size_t)b >= n) {
+        snprintf(err, errlen, "%s/%s: path too long", results_dir, sweep);
+        return -1;
+    }
+    if (make_dirs(runs_dir, err, errlen) < 0) return -1;
+    /* access(W_OK) is not enough (read-only mounts, quotas, root): create a real file */
+    char probe[STORE_PATH_LEN], host[256];
+    store_hostname(host, sizeof host);
+    snprintf(probe, sizeof probe, "%s/.write-test.%s.%ld", runs_dir, host, (long)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write in %s: %s", runs_dir, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    if (write(fd, "x", 1) != 1) {
+        snprintf(err, errlen, "cannot write in %s: %s", runs_dir, strerror(errno));
+        rc = -1;
+    }
+    close(fd);
+    unlink(probe);
+    return rc;
+}
+
+static int fsync_path(const char *path, int flags, char *err, size_t errlen)
+{
+    int fd = open(path, flags);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* EINVAL: the file system cannot sync (some do not for directories); nothing to do */
+    if (fsync(fd) < 0 && errno != EINVAL) {
+        snprintf(err, errlen, "%s: fsync: %s", path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+int store_commit_file(const char *tmp_path, const char *final_path, char *err, size_t errlen)
+{
+    if (fsync_path(tmp_path, O_RDONLY, err, errlen) < 0) return -1;
+    if (rename(tmp_path, final_path) < 0) {
+        snprintf(err, errlen, "renaming %s to %s: %s", tmp_path, final_path, strerror(errno));
+        return -1;
+    }
+    char dir[STORE_PATH_LEN];
+    check_copy_string(dir, sizeof dir, final_path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir) slash[1] = '\0';
+    else if (slash) *slash = '\0';
+    else check_copy_string(dir, sizeof dir, ".");
+    return fsync_path(dir, O_RDONLY | O_DIRECTORY, err, errlen);
+}
+
+int store_write_file_atomic(const char *final_path, const char *data, size_t len,
+                            char *err, size_t errlen)
+{
+    /* host and pid: SLURM tasks on several nodes write plan.json into one shared folder */
+    char tmp[STORE_PATH_LEN], host[256];
+    store_hostname(host, sizeof host);
+    int l = snprintf(tmp, sizeof tmp, "%s.tmp.%s.%ld", final_path, host, (long)getpid());
+    if (l < 0 || (size_t)l >= sizeof tmp) {
+        snprintf(err, errlen, "%s: path too long", final_path);
+        return -1;
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            snprintf(err, errlen, "writing %s: %s", tmp, strerror(w < 0 ? errno : EIO));
+            close(fd);
+            unlink(tmp);
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (close(fd) < 0) {
+        snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (store_commit_file(tmp, final_path, err, errlen) < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+void store_utc_now(char out[STORE_TIME_LEN])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, STORE_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void store_hostname(char *out, size_t n)
+{
+    if (gethostname(out, n) < 0 || out[0] == '\0') check_copy_string(out, n, "unknown");
+    out[n - 1] = '\0';
+}
+
+/* ---- plan.json -------------------------------------------------------------------------- */
+
+static void json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+int store_write_plan(const char *sweep_dir, const plan *full, char *err, size_t errlen)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) {
+        snprintf(err, errlen, "plan.json: %s", strerror(errno));
+        return -1;
+    }
+    fprintf(f, "{\"format_version\": %d, \"sweep\": ", STORE_FORMAT_VERSION);
+    json_string(f, full->name);
+    fprintf(f, ", \"source\": ");
+    json_string(f, full->source_path ? full->source_path : "");
+    fprintf(f, ", \"n_runs\": %d,\n \"runs\": [", full->n_runs);
+    for (int i = 0; i < full->n_runs; i++) {
+        fputs(i ? ",\n  " : "\n  ", f);
+        json_string(f, full->runs[i].id);
+    }
+    fputs("]}\n", f);
+    fclose(f);
+    char path[STORE_PATH_LEN];
+    snprintf(path, sizeof path, "%s/plan.json", sweep_dir);
+    int rc = store_write_file_atomic(path, buf, len, err, errlen);
+    free(buf);
+    return rc;
+}
+
+/* Parses the JSON string at *p (just past its opening quote) into a new string. */
+static char *json_parse_string(const char **p)
+{
+    size_t cap = 64, len = 0;
+    char *out = xmalloc(cap);
+    const char *s = *p;
+    while (*s && *s != '"') {
+        char c = *s++;
+        if (c == '\\' && *s) {
+            c = *s++;
+            if (c == 'u') { /* only what store_write_plan writes: \u00XX */
+                char hex[5] = { 0 };
+                for (int i = 0; i < 4 && *s; i++) hex[i] = *s++;
+                c = (char)strtol(hex, NULL, 16);
+            } else if (c == 'n') c = '\n';
+            else if (c == 't') c = '\t';
+        }
+        if (len + 2 > cap) out = xrealloc(out, cap *= 2);
+        out[len++] = c;
+    }
+    out[len] = '\0';
+    *p = *s ? s + 1 : s;
+    return out;
+}
+
+int store_read_plan(const char *sweep_dir, char ***ids, int *n, char *err, size_t errlen)
+{
+    *ids = NULL;
+    *n = 0;
+    char path[STORE_PATH_LEN];
+    snprintf(path, sizeof path, "%s/plan.json", sweep_dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return 1;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) text = xrealloc(text, cap = (cap ? cap * 2 : 8192));
+        size_t r = fread(text + len, 1, cap - len - 1, f);
+        len += r;
+        if (r == 0) break;
+    }
+    fclose(f);
+    text[len] = '\0';
+    const char *p = strstr(text, "\"runs\"");
+    p = p ? strchr(p, '[') : NULL;
+    if (!p) {
+        snprintf(err, errlen, "%s: no \"runs\" list", path);
+        free(text);
+        return -1;
+    }
+    p++;
+    int cap_ids = 16;
+    char **list = xmalloc(sizeof *list * (size_t)cap_ids);
+    int count = 0;
+    for (;;) {
+        while (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t' || *p == ',') p++;
+        if (*p == ']') break;
+        if (*p != '"') {
+            snprintf(err, errlen, "%s: malformed \"runs\" list", path);
+            store_free_ids(list, count);
+            free(text);
+            return -1;
+        }
+        p++;
+        if (count == cap_ids) list = xrealloc(list, sizeof *list * (size_t)(cap_ids *= 2));
+        list[count++] = json_parse_string(&p);
+    }
+    free(text);
+    *ids = list;
+    *n = count;
+    return 0;
+}
+
+void store_free_ids(char **ids, int n)
+{
+    for (int i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+}

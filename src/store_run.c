@@ -1,0 +1,146 @@
+/* store_run.c — writes a run's final HDF5 file (docs/FORMAT.md "Run file"): metadata and
+ * settings as root attributes, the logs as datasets, the final weights under /model.
+ * The file is written under a .part name and renamed only once it is complete and closed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "store.h"
+#include "store_h5.h"
+
+#define TRY(call) do { if ((call) < 0) goto fail; } while (0)
+
+static const char *activation_name(activation_kind a)
+{
+    switch (a) {
+    case ACTIVATION_LEAKY_RELU: return "leaky_relu";
+    case ACTIVATION_RELU: return "relu";
+    case ACTIVATION_TANH: return "tanh";
+    }
+    return "unknown";
+}
+
+/* /model/layer{k}/{weight,bias}, k = 1..L: the layout store_load_weights reads. */
+static int write_weights(hid_t file, const model_shape *shape, const float *params, char *err,
+                         size_t n)
+{
+    int rc = -1;
+    hid_t model = H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (model < 0) return store_h5_fail(err, n, "creating group /model");
+    int32_t sizes[MODEL_MAX_LAYERS + 1];
+    for (int k = 0; k <= shape->n_layers; k++) sizes[k] = shape->sizes[k];
+    TRY(store_h5_attr_int32(model, "n_layers", shape->n_layers, err, n));
+    TRY(store_h5_attr_int32_array(model, "sizes", sizes, (size_t)shape->n_layers + 1, err, n));
+    TRY(store_h5_attr_string(model, "activation", activation_name(shape->activation), err, n));
+    for (int k = 0; k < shape->n_layers; k++) {
+        char name[32], w[48], b[48];
+        snprintf(name, sizeof name, "layer%d", k + 1);
+        hid_t g = H5Gcreate2(model, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0 || H5Gclose(g) < 0) {
+            store_h5_fail(err, n, "creating group /model/%s", name);
+            goto fail;
+        }
+        /* full paths, so a write error names /model/layerK/... */
+        snprintf(w, sizeof w, "/model/%s/weight", name);
+        snprintf(b, sizeof b, "/model/%s/bias", name);
+        size_t out = (size_t)shape->sizes[k + 1], in = (size_t)shape->sizes[k];
+        TRY(store_h5_dset_float_2d(file, w, params + shape->weight_offset[k], out, in, err, n));
+        TRY(store_h5_dset_float(file, b, params + shape->bias_offset[k], out, err, n));
+    }
+    rc = 0;
+fail:
+    if (H5Gclose(model) < 0 && rc == 0) rc = store_h5_fail(err, n, "closing /model");
+    return rc;
+}
+
+static int write_logs(hid_t file, const train_state *st, char *err, size_t n)
+{
+    size_t ne = (size_t)st->n_epochs, nv = (size_t)st->n_val;
+    TRY(store_h5_dset_int32(file, "epoch", st->epoch, ne, err, n));
+    TRY(store_h5_dset_double(file, "train_loss", st->train_loss, ne, err, n));
+    TRY(store_h5_dset_double(file, "lr", st->lr, ne, err, n));
+    TRY(store_h5_dset_double(file, "epoch_seconds", st->epoch_seconds, ne, err, n));
+    TRY(store_h5_dset_int32(file, "val_epoch", st->val_epoch, nv, err, n));
+    TRY(store_h5_dset_double(file, "val_loss", st->val_loss, nv, err, n));
+    TRY(store_h5_dset_double(file, "val_acc", st->val_acc, nv, err, n));
+    return 0;
+fail:
+    return -1;
+}
+
+static int write_metadata(hid_t file, const store_run_record *r, char *err, size_t n)
+{
+    const plan_run *run = r->run;
+    const train_state *st = r->st;
+    const run_settings *s = &run->settings;
+    double mean_weight = r->params ? model_mean_weight(r->shape, r->params) : NAN;
+    double train_seconds = st->elapsed_seconds;
+
+    TRY(store_h5_attr_int32(file, "format_version", STORE_FORMAT_VERSION, err, n));
+    TRY(store_h5_attr_string(file, "run_id", run->id, err, n));
+    TRY(store_h5_attr_int64(file, "run_index", run->index, err, n));
+    TRY(store_h5_attr_string(file, "sweep", s->sweep, err, n));
+    TRY(store_h5_attr_string(file, "case", s->case_name, err, n));
+    TRY(store_h5_attr_uint64(file, "seed", s->train.seed, err, n));
+    TRY(store_h5_attr_string(file, "backend", r->backend, err, n));
+    TRY(store_h5_attr_string(file, "device", r->device, err, n));
+    TRY(store_h5_attr_string(file, "optsweep_version", OPTSWEEP_VERSION, err, n));
+    TRY(store_h5_attr_string(file, "git_revision", OPTSWEEP_GIT_REV, err, n));
+    TRY(store_h5_attr_string(file, "host", r->host, err, n));
+    TRY(store_h5_attr_string(file, "start_time", r->start_time, err, n));
+    TRY(store_h5_attr_string(file, "end_time", r->end_time, err, n));
+    TRY(store_h5_attr_double(file, "wall_seconds", r->wall_seconds, err, n));
+    TRY(store_h5_attr_double(file, "train_seconds", train_seconds, err, n));
+    TRY(store_h5_attr_int32(file, "attempts", r->attempts, err, n));
+    TRY(store_h5_attr_string(file, "status", run_status_name(st->status), err, n));
+    TRY(store_h5_attr_int32(file, "status_epoch", st->status_epoch, err, n));
+    TRY(store_h5_attr_string(file, "status_message", st->message, err, n));
+    TRY(store_h5_attr_double(file, "test_loss", st->test_loss, err, n));
+    TRY(store_h5_attr_double(file, "test_acc", st->test_acc, err, n));
+    TRY(store_h5_attr_double(file, "best_val_acc", st->best_val_acc, err, n));
+    TRY(store_h5_attr_double(file, "mean_weight", mean_weight, err, n));
+    TRY(store_h5_attr_int64(file, "n_params", (int64_t)r->shape->n_params, err, n));
+    char *yaml = store_settings_yaml(s);
+    int rc = store_h5_attr_string(file, "settings_yaml", yaml, err, n);
+    free(yaml);
+    TRY(rc);
+    TRY(store_write_settings(file, s, err, n));
+    return 0;
+fail:
+    return -1;
+}
+
+int store_write_run(const char *path, const store_run_record *r, char *err, size_t errlen)
+{
+    char why[768] = "";
+    store_h5_quiet();
+    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (file < 0) {
+        store_h5_fail(why, sizeof why, "creating the file");
+        snprintf(err, errlen, "%s: %s", path, why);
+        return -1;
+    }
+    int rc = write_metadata(file, r, why, sizeof why);
+    if (rc == 0) rc = write_logs(file, r->st, why, sizeof why);
+    if (rc == 0 && r->params) rc = write_weights(file, r->shape, r->params, why, sizeof why);
+    /* closing flushes: a full disk often shows up only here */
+    if (H5Fclose(file) < 0 && rc == 0) rc = store_h5_fail(why, sizeof why, "closing the file");
+    if (rc < 0) snprintf(err, errlen, "%s: %s", path, why);
+    return rc;
+}
+
+int store_finish_run(const char *runs_dir, const store_run_record *r, char *err, size_t errlen)
+{
+    char part[STORE_PATH_LEN], final[STORE_PATH_LEN];
+    if (store_path(part, sizeof part, runs_dir, r->run->id, STORE_SUFFIX_PART, err, errlen) < 0
+        || store_path(final, sizeof final, runs_dir, r->run->id, STORE_SUFFIX_FINAL, err,
+                      errlen) < 0)
+        return -1;
+    if (store_write_run(part, r, err, errlen) < 0) {
+        remove(part); /* a half-written .part is useless; the checkpoint stays */
+        return -1;
+    }
+    return store_commit_file(part, final, err, errlen);
+}

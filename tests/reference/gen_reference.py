@@ -1,0 +1,610 @@
+#!/usr/bin/python3
+"""gen_reference.py — records what PyTorch 1.13 (Debian's python3-torch, CPU, float32, one
+thread) computes, for the C tests to reproduce:
+
+  fixtures/optim_steps.txt   a few steps of every optimizer option on random tensors, bit for bit
+                             (params and every state buffer after each step)
+  fixtures/schedules.txt     the lr after 0..N scheduler.step() calls, every schedule kind
+  fixtures/philox.txt        Philox4x32-10 outputs and permutations (this file's numpy version)
+  fixtures/reference.h5      training trajectories of a small MLP on the MNIST slice from a
+                             fixed init (/model/layer{k}/weight|bias, optsweep's model.init
+                             layout), full-batch and mini-batch, every optimizer option and
+                             schedule, with the float32 noise band of each
+
+Run from anywhere:  /usr/bin/python3 tests/reference/gen_reference.py
+(plain `python3` here may be a pyenv without torch).  Deterministic: same output every run.
+"""
+import gzip
+import math
+import os
+import struct
+import sys
+import warnings
+
+import h5py
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FIXTURES = os.path.join(HERE, "fixtures")
+
+HIDDEN = [16, 12]          # 784-16-12-10: distinct widths catch a transposed layer
+N_TRAIN = 512              # training images used (data.train_limit)
+FULL_EPOCHS, FULL_BATCH = 30, 512      # full batch: 30 steps
+MINI_EPOCHS, MINI_BATCH = 8, 120       # 512 = 4 * 120 + 32: 5 steps per epoch, 40 steps
+SEED = 7                   # train.seed: the epoch permutations
+SPLIT_SEED = 11            # data.split_seed (val_from_train case)
+INIT_SEED = 1234           # torch.manual_seed for nn.Linear's default init, saved as /model
+
+torch.set_num_threads(1)
+warnings.filterwarnings("ignore")  # scheduler-order and step(epoch) deprecation warnings
+
+
+# ---- Philox4x32-10 as src/philox.h (cuRAND's layout), in numpy ------------------------------
+MASK = np.uint64(0xFFFFFFFF)
+
+
+def philox4x32_10(c, k0, k1):
+    """c: four uint64 arrays holding 32-bit words (x, y, z, w); key (k0, k1)."""
+    x, y, z, w = (np.asarray(v, dtype=np.uint64) for v in c)
+    k0, k1 = np.uint64(k0), np.uint64(k1)
+    for _ in range(10):
+        p0 = np.uint64(0xD2511F53) * x  # 32 x 32 bits: fits in 64
+        p1 = np.uint64(0xCD9E8D57) * z
+        x, y, z, w = ((p1 >> np.uint64(32)) ^ y ^ k0, p1 & MASK,
+                      (p0 >> np.uint64(32)) ^ w ^ k1, p0 & MASK)
+        k0 = (k0 + np.uint64(0x9E3779B9)) & MASK
+        k1 = (k1 + np.uint64(0xBB67AE85)) & MASK
+    return x, y, z, w
+
+
+def philox_u32(seed, stream, n):
+    """The n-th 32-bit output (n: array) of `stream` under `seed`, as curand() after
+    curand_init(seed, stream, n): counter (x, y) = n / 4, (z, w) = stream, word n % 4."""
+    n = np.asarray(n, dtype=np.uint64)
+    block = n >> np.uint64(2)
+    c = (block & MASK, block >> np.uint64(32),
+         np.full_like(n, stream & 0xFFFFFFFF), np.full_like(n, stream >> 32))
+    out = np.stack(philox4x32_10(c, seed & 0xFFFFFFFF, seed >> 32))
+    return out[(n & np.uint64(3)).astype(np.int64), np.arange(n.size)].astype(np.uint32)
+
+
+def philox_permutation(seed, stream, n):
+    keys = philox_u32(seed, stream, np.arange(n, dtype=np.uint64))
+    return np.argsort(keys, kind="stable")  # ascending keys, ties by index
+
+
+PHILOX_STREAM_SPLIT, PHILOX_STREAM_EPOCH0 = 1, 2
+
+
+def check_philox_kat():
+    """Random123's known-answer vectors (kat_vectors: philox4x32 10)."""
+    kat = [((0, 0, 0, 0), (0, 0), (0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8)),
+           ((0xffffffff,) * 4, (0xffffffff,) * 2, (0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd)),
+           ((0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), (0xa4093822, 0x299f31d0),
+            (0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1))]
+    for ctr, key, want in kat:
+        got = tuple(int(v) for v in philox4x32_10([[v] for v in ctr], *key))
+        assert got == want, (ctr, key, got, want)
+
+
+# ---- data ----------------------------------------------------------------------------------
+def read_idx(path):
+    with gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_mnist():
+    """The committed slice (first 2000 train / 1000 test images); else the full files, cut."""
+    for d in (os.path.join(ROOT, "tests", "data", "mnist-slice"), "/work/shared/datasets/mnist"):
+        if os.path.exists(os.path.join(d, "train-images-idx3-ubyte.gz")):
+            f = lambda name: read_idx(os.path.join(d, name + ".gz"))
+            return (f("train-images-idx3-ubyte")[:2000].reshape(-1, 784),
+                    f("train-labels-idx1-ubyte")[:2000],
+                    f("t10k-images-idx3-ubyte")[:1000].reshape(-1, 784),
+                    f("t10k-labels-idx1-ubyte")[:1000])
+    sys.exit("gen_reference.py: no MNIST slice (tests/data/mnist-slice) or full MNIST found")
+
+
+# ---- model ---------------------------------------------------------------------------------
+def make_model(dtype):
+    sizes = [784] + HIDDEN + [10]
+    layers = []
+    for k in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[k], sizes[k + 1]))
+        if k + 2 < len(sizes):
+            layers.append(nn.LeakyReLU(0.01))
+    return nn.Sequential(*layers).to(dtype)
+
+
+def linears(model):
+    return [m for m in model if isinstance(m, nn.Linear)]
+
+
+def flat_params(model):
+    """model.h's flat layout: per layer weight (out, in) row-major, then bias."""
+    out = []
+    for lin in linears(model):
+        out += [lin.weight.detach().reshape(-1), lin.bias.detach()]
+    return torch.cat(out).double().numpy()
+
+
+# ---- optimizers and schedules from settings.h-named fields ----------------------------------
+OPTIM_DEFAULTS = dict(lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=0,
+                      lr_decay=0.0, initial_accumulator_value=0.0, eps=None, alpha=0.99,
+                      centered=0, beta1=0.9, beta2=0.999, amsgrad=0)
+SCHEDULE_DEFAULTS = dict(kind="none", every="epoch", step_size=1, gamma=0.1, milestones=[],
+                         T_max=1, eta_min=0.0, start_factor=1.0 / 3, end_factor=1.0,
+                         total_iters=5, warmup_iters=0, warmup_start_factor=1.0 / 3)
+
+
+def optim_full(kind, **kw):
+    o = dict(OPTIM_DEFAULTS, kind=kind, **kw)
+    if o["eps"] is None:
+        o["eps"] = 1e-10 if kind == "adagrad" else 1e-8
+    return o
+
+
+def make_optimizer(o, params):
+    k = o["kind"]
+    if k == "sgd":
+        return torch.optim.SGD(params, lr=o["lr"], momentum=o["momentum"],
+                               dampening=o["dampening"], weight_decay=o["weight_decay"],
+                               nesterov=bool(o["nesterov"]))
+    if k == "adagrad":
+        return torch.optim.Adagrad(params, lr=o["lr"], lr_decay=o["lr_decay"],
+                                   weight_decay=o["weight_decay"],
+                                   initial_accumulator_value=o["initial_accumulator_value"],
+                                   eps=o["eps"])
+    if k == "rmsprop":
+        return torch.optim.RMSprop(params, lr=o["lr"], alpha=o["alpha"], eps=o["eps"],
+                                   weight_decay=o["weight_decay"], momentum=o["momentum"],
+                                   centered=bool(o["centered"]))
+    cls = torch.optim.Adam if k == "adam" else torch.optim.AdamW
+    return cls(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
+               weight_decay=o["weight_decay"], amsgrad=bool(o["amsgrad"]))
+
+
+def state_slots(o, opt, p):
+    """The optimizer state of parameter p as optsweep's slots (optim.h's order)."""
+    st = opt.state[p]
+    k = o["kind"]
+    zeros = torch.zeros_like(p)
+    if k == "sgd":
+        if o["momentum"] == 0:
+            return []
+        return [st.get("momentum_buffer", zeros)]
+    if k == "adagrad":
+        return [st["sum"]]
+    if k == "rmsprop":
+        s = [st.get("square_avg", zeros)]
+        if o["momentum"] > 0:
+            s.append(st.get("momentum_buffer", zeros))
+        if o["centered"]:
+            s.append(st.get("grad_avg", zeros))
+        return s
+    s = [st.get("exp_avg", zeros), st.get("exp_avg_sq", zeros)]
+    if o["amsgrad"]:
+        s.append(st.get("max_exp_avg_sq", zeros))
+    return s
+
+
+def make_main_scheduler(s, opt):
+    k = s["kind"]
+    if k == "step":
+        return torch.optim.lr_scheduler.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
+    if k == "multistep":
+        return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(s["milestones"]),
+                                                    gamma=s["gamma"])
+    if k == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s["gamma"])
+    if k == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s["T_max"],
+                                                          eta_min=s["eta_min"])
+    if k == "linear":
+        return torch.optim.lr_scheduler.LinearLR(opt, start_factor=s["start_factor"],
+                                                 end_factor=s["end_factor"],
+                                                 total_iters=s["total_iters"])
+    # "none": a constant factor of 1, so it can sit behind a warm-up
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)
+
+
+def make_scheduler(s, opt):
+    if s["warmup_iters"] > 0:
+        warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=s["warmup_start_factor"],
+                                                 end_factor=1.0, total_iters=s["warmup_iters"])
+        main = make_main_scheduler(s, opt)
+        return torch.optim.lr_scheduler.SequentialLR(opt, [warm, main],
+                                                     milestones=[s["warmup_iters"]])
+    return make_main_scheduler(s, opt)
+
+
+def schedule_full(kind="none", **kw):
+    return dict(SCHEDULE_DEFAULTS, kind=kind, **kw)
+
+
+def hexwords(t):
+    a = np.ascontiguousarray(t.detach().numpy().astype(np.float32)).view(np.uint32)
+    return " ".join("%08x" % v for v in a)
+
+
+OPTIM_FIELDS = ["lr", "momentum", "dampening", "weight_decay", "nesterov", "lr_decay",
+                "initial_accumulator_value", "eps", "alpha", "centered", "beta1", "beta2",
+                "amsgrad"]
+
+
+def optim_line(o):
+    return " ".join([o["kind"]] + [repr(float(o[f])) for f in OPTIM_FIELDS])
+
+
+# ---- fixture 1: optimizer steps, bit for bit -------------------------------------------------
+def gen_optim_steps(path):
+    """Each case: one float32 tensor of 37 elements (torch's AVX2 kernels do 32 vectorised and
+    a scalar tail of 5), 4 steps with fresh gradients and a different lr each step (as a
+    schedule would), some gradients exactly zero or tiny.  Params and state after each step."""
+    cases = [
+        ("sgd", optim_full("sgd", lr=0.1)),
+        ("sgd_wd", optim_full("sgd", lr=0.1, weight_decay=0.01)),
+        ("sgd_momentum", optim_full("sgd", lr=0.05, momentum=0.9)),
+        ("sgd_dampening", optim_full("sgd", lr=0.05, momentum=0.9, dampening=0.3)),
+        ("sgd_nesterov_wd", optim_full("sgd", lr=0.05, momentum=0.9, nesterov=1,
+                                       weight_decay=1e-3)),
+        ("adagrad", optim_full("adagrad", lr=0.01)),
+        ("adagrad_all", optim_full("adagrad", lr=0.05, lr_decay=0.1,
+                                   initial_accumulator_value=0.1, weight_decay=0.01)),
+        ("rmsprop", optim_full("rmsprop", lr=0.01)),
+        ("rmsprop_centered", optim_full("rmsprop", lr=0.01, centered=1)),
+        ("rmsprop_momentum", optim_full("rmsprop", lr=0.01, momentum=0.9)),
+        ("rmsprop_all", optim_full("rmsprop", lr=0.003, alpha=0.9, eps=1e-6, momentum=0.5,
+                                   centered=1, weight_decay=0.01)),
+        ("adam", optim_full("adam", lr=1e-3)),
+        ("adam_wd", optim_full("adam", lr=1e-3, weight_decay=0.01, beta1=0.8, beta2=0.99)),
+        ("adam_amsgrad", optim_full("adam", lr=2e-3, amsgrad=1)),
+        ("adamw", optim_full("adamw", lr=1e-3, weight_decay=1e-2)),
+        ("adamw_amsgrad", optim_full("adamw", lr=1e-3, weight_decay=0.1, amsgrad=1, eps=1e-6)),
+    ]
+    n, steps = 37, 4
+    lrs = [1.0, 0.5, 0.25, 0.8]  # multipliers of the case's lr, one per step
+    rng = np.random.default_rng(2024)
+    lines = ["# optim_steps: <kind> lr momentum dampening weight_decay nesterov lr_decay "
+             "initial_accumulator_value eps alpha centered beta1 beta2 amsgrad; n; steps;",
+             "# p0 = float32 words; per step: lr (repr), g, p after, then one line per state slot"]
+    for name, o in cases:
+        p = torch.from_numpy((rng.standard_normal(n) * 0.5).astype(np.float32))
+        p.requires_grad_(True)
+        opt = make_optimizer(o, [p])
+        lines.append("case %s %s" % (name, optim_line(o)))
+        lines.append("n %d steps %d slots %d" % (n, steps, len(state_slots(o, opt, p))))
+        lines.append("p0 " + hexwords(p))
+        for s in range(steps):
+            g = (rng.standard_normal(n) * 0.1).astype(np.float32)
+            g[3] = 0.0
+            g[7] = 1e-9
+            g[11] = -3e-12
+            lr = o["lr"] * lrs[s]
+            opt.param_groups[0]["lr"] = lr
+            p.grad = torch.from_numpy(g)
+            opt.step()
+            lines.append("step %r" % lr)
+            lines.append("g " + hexwords(torch.from_numpy(g)))
+            lines.append("p " + hexwords(p))
+            for j, buf in enumerate(state_slots(o, opt, p)):
+                lines.append("s%d %s" % (j, hexwords(buf)))
+        lines.append("end")
+    write_text(path, lines)
+    return len(cases)
+
+
+# ---- fixture 2: schedules -----------------------------------------------------------------
+SCHEDULE_FIELDS = ["step_size", "gamma", "T_max", "eta_min", "start_factor", "end_factor",
+                   "total_iters", "warmup_iters", "warmup_start_factor"]
+
+
+def schedule_line(s):
+    vals = [s["kind"]] + [repr(s[f]) if isinstance(s[f], float) else str(s[f])
+                          for f in SCHEDULE_FIELDS]
+    vals += [str(len(s["milestones"]))] + [str(m) for m in s["milestones"]]
+    return " ".join(vals)
+
+
+def lr_sequence(s, base_lr, n_steps):
+    """lr after construction and after each of n_steps scheduler.step() calls."""
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=base_lr)
+    sched = make_scheduler(s, opt)
+    out = [opt.param_groups[0]["lr"]]
+    for _ in range(n_steps):
+        opt.step()
+        sched.step()
+        out.append(opt.param_groups[0]["lr"])
+    return out
+
+
+def gen_schedules(path):
+    S = schedule_full
+    cases = [
+        ("none", 0.1, S()),
+        ("step_3_half", 0.1, S("step", step_size=3, gamma=0.5)),
+        ("step_1", 0.05, S("step", step_size=1, gamma=0.9)),
+        ("multistep_repeated", 0.1, S("multistep", milestones=[2, 5, 5, 9], gamma=0.1)),
+        ("multistep_triple", 0.3, S("multistep", milestones=[3, 3, 3, 7], gamma=0.5)),
+        ("exponential", 0.1, S("exponential", gamma=0.95)),
+        ("cosine_10", 0.1, S("cosine", T_max=10)),
+        ("cosine_7_eta", 0.05, S("cosine", T_max=7, eta_min=0.001)),
+        ("cosine_1", 0.1, S("cosine", T_max=1, eta_min=0.01)),
+        ("linear_up", 0.1, S("linear", start_factor=0.25, end_factor=1.0, total_iters=8)),
+        ("linear_down", 0.2, S("linear", start_factor=1.0, end_factor=0.1, total_iters=5)),
+        ("linear_default", 0.1, S("linear")),
+        ("warmup_cosine", 0.1, S("cosine", T_max=20, warmup_iters=5, warmup_start_factor=0.1)),
+        ("warmup_step", 0.1, S("step", step_size=2, gamma=0.5, warmup_iters=3,
+                               warmup_start_factor=0.5)),
+        ("warmup_multistep", 0.1, S("multistep", milestones=[1, 3, 3], gamma=0.5,
+                                    warmup_iters=4, warmup_start_factor=0.2)),
+        ("warmup_exponential", 0.05, S("exponential", gamma=0.9, warmup_iters=2,
+                                       warmup_start_factor=0.3)),
+        ("warmup_linear", 0.1, S("linear", start_factor=0.5, end_factor=1.0, total_iters=4,
+                                 warmup_iters=3, warmup_start_factor=0.25)),
+        ("warmup_none", 0.1, S("none", warmup_iters=5, warmup_start_factor=0.1)),
+        ("warmup_1_cosine", 0.1, S("cosine", T_max=3, eta_min=0.002, warmup_iters=1,
+                                   warmup_start_factor=0.5)),
+    ]
+    n_steps = 45
+    lines = ["# schedules: name base_lr kind " + " ".join(SCHEDULE_FIELDS) +
+             " n_milestones milestones...; then `lr N v_0 .. v_N` (lr after k steps)"]
+    for name, base, s in cases:
+        lrs = lr_sequence(s, base, n_steps)
+        lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
+        lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
+    write_text(path, lines)
+    return len(cases)
+
+
+# ---- fixture 3: philox ---------------------------------------------------------------------
+def gen_philox(path):
+    lines = ["# philox: `u32 seed stream n value` and `perm seed stream n first...` (numpy "
+             "version of src/philox.h, checked against Random123's KAT vectors)"]
+    for seed, stream, n in [(0, 0, 0), (7, 2, 1), (7, 2, 2), (7, 2, 3), (7, 2, 4),
+                            (123456789, 5, 1000003), (0xFFFFFFFFFFFF, 0x100000002, 77),
+                            (1 << 40, 3, (1 << 35) + 6)]:
+        v = int(philox_u32(seed, stream, [n])[0])
+        lines.append("u32 %d %d %d %d" % (seed, stream, n, v))
+    for seed, stream, n in [(SEED, PHILOX_STREAM_EPOCH0, N_TRAIN),
+                            (SEED, PHILOX_STREAM_EPOCH0 + 5, 37),
+                            (SPLIT_SEED, PHILOX_STREAM_SPLIT, N_TRAIN)]:
+        perm = philox_permutation(seed, stream, n)
+        lines.append("perm %d %d %d %s" % (seed, stream, n, " ".join(str(int(i)) for i in perm)))
+    write_text(path, lines)
+
+
+def write_text(path, lines):
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# ---- fixture 4: training trajectories ------------------------------------------------------
+def trajectory_cases():
+    O, S = optim_full, schedule_full
+    sgdm = dict(lr=0.1, momentum=0.9)
+    # (name, optimizer, schedule for the full-batch run, schedule for the mini-batch run, extra)
+    return [
+        ("sgd", O("sgd", lr=0.3), S(), S(), {}),
+        ("sgd_momentum", O("sgd", **sgdm), S(), S(), {}),
+        ("sgd_dampening", O("sgd", lr=0.1, momentum=0.9, dampening=0.5), S(), S(), {}),
+        ("sgd_nesterov", O("sgd", lr=0.1, momentum=0.9, nesterov=1), S(), S(), {}),
+        ("sgd_weight_decay", O("sgd", lr=0.3, momentum=0.5, weight_decay=0.01), S(), S(), {}),
+        ("sgd_nesterov_high_lr", O("sgd", lr=0.5, momentum=0.9, nesterov=1), S(), S(), {}),
+        ("adagrad", O("adagrad", lr=0.05), S(), S(), {}),
+        ("adagrad_decay_iav_wd", O("adagrad", lr=0.1, lr_decay=0.01,
+                                   initial_accumulator_value=0.1, weight_decay=1e-3),
+         S(), S(), {}),
+        ("rmsprop", O("rmsprop", lr=1e-3), S(), S(), {}),
+        ("rmsprop_centered", O("rmsprop", lr=1e-3, centered=1), S(), S(), {}),
+        ("rmsprop_momentum", O("rmsprop", lr=5e-4, momentum=0.9), S(), S(), {}),
+        ("rmsprop_weight_decay", O("rmsprop", lr=1e-3, weight_decay=1e-2), S(), S(), {}),
+        ("rmsprop_all", O("rmsprop", lr=1e-3, alpha=0.9, eps=1e-6, momentum=0.5, centered=1,
+                          weight_decay=1e-3), S(), S(), {}),
+        ("adam", O("adam", lr=3e-3), S(), S(), {}),
+        ("adam_weight_decay", O("adam", lr=3e-3, weight_decay=1e-2, beta1=0.8, beta2=0.99),
+         S(), S(), {}),
+        ("adam_amsgrad", O("adam", lr=3e-3, amsgrad=1), S(), S(), {}),
+        ("adamw", O("adamw", lr=3e-3, weight_decay=0.1), S(), S(), {}),
+        ("adamw_amsgrad", O("adamw", lr=3e-3, weight_decay=0.05, amsgrad=1, eps=1e-6),
+         S(), S(), {}),
+        ("sched_step", O("sgd", **sgdm), S("step", step_size=5, gamma=0.5),
+         S("step", step_size=2, gamma=0.5), {}),
+        ("sched_multistep", O("sgd", **sgdm), S("multistep", milestones=[3, 8, 8, 15], gamma=0.5),
+         S("multistep", milestones=[2, 4, 4], gamma=0.5), {}),
+        ("sched_exponential", O("sgd", **sgdm), S("exponential", gamma=0.9),
+         S("exponential", gamma=0.8), {}),
+        ("sched_cosine", O("sgd", **sgdm), S("cosine", T_max=10, eta_min=0.001),
+         S("cosine", T_max=3, eta_min=0.001), {}),
+        ("sched_linear", O("sgd", **sgdm), S("linear", start_factor=0.25, total_iters=8),
+         S("linear", start_factor=0.25, total_iters=4), {}),
+        ("sched_warmup_cosine", O("adam", lr=3e-3),
+         S("cosine", T_max=20, warmup_iters=5, warmup_start_factor=0.1),
+         S("cosine", T_max=4, warmup_iters=2, warmup_start_factor=0.1), {}),
+        ("sched_warmup_step_validation", O("sgd", **sgdm),
+         S("step", step_size=2, gamma=0.5, every="validation", warmup_iters=3,
+           warmup_start_factor=0.2),
+         S("step", step_size=1, gamma=0.5, every="validation", warmup_iters=2,
+           warmup_start_factor=0.2),
+         dict(validation_freq=2, val_from_train=100)),
+    ]
+
+
+class Data:
+    def __init__(self, tr_x, tr_y, te_x, te_y, val_from_train):
+        x, y = tr_x[:N_TRAIN], tr_y[:N_TRAIN]
+        if val_from_train > 0:
+            # data.h: the n smallest keys of philox_permutation(split_seed, SPLIT, n_train)
+            # are validation, the rest training, each in ascending index order
+            perm = philox_permutation(SPLIT_SEED, PHILOX_STREAM_SPLIT, len(x))
+            val_idx = np.sort(perm[:val_from_train])
+            tr_idx = np.sort(perm[val_from_train:])
+            self.val = (x[val_idx], y[val_idx])
+            x, y = x[tr_idx], y[tr_idx]
+        else:
+            self.val = None
+        self.train = (x, y)
+        self.test = (te_x, te_y)
+
+
+def to_input(pixels, dtype):
+    # torchvision's ToTensor: x.float().div(255) (float32 division; double for float64)
+    return torch.from_numpy(pixels.copy()).to(dtype).div(255)
+
+
+def evaluate(model, split, batch, dtype):
+    x_all, y_all = split
+    losses, correct = [], 0
+    with torch.no_grad():
+        for first in range(0, len(y_all), batch):
+            x = to_input(x_all[first:first + batch], dtype)
+            y = torch.from_numpy(y_all[first:first + batch].astype(np.int64))
+            out = model(x)
+            losses.append(F.cross_entropy(out, y).item())
+            correct += int((out.argmax(dim=1) == y).sum())
+    return sum(losses) / len(losses), correct / len(y_all)
+
+
+def train(init_state, o, s, epochs, batch, data, validation_freq, dtype, row_rng=None):
+    """One run exactly as optsweep's train_run + backend train_epoch define it.  row_rng:
+    permute the rows inside every batch (same batch, different summation order)."""
+    model = make_model(dtype)
+    model.load_state_dict({k: v.to(dtype) for k, v in init_state.items()})
+    opt = make_optimizer(o, model.parameters())
+    sched = make_scheduler(s, opt)
+    x_tr, y_tr = data.train
+    n = len(y_tr)
+    rec = dict(loss=[], lr=[], val_epoch=[], val_loss=[], val_acc=[])
+    for epoch in range(epochs):
+        lr = opt.param_groups[0]["lr"]
+        perm = philox_permutation(SEED, PHILOX_STREAM_EPOCH0 + epoch, n)
+        losses = []
+        for first in range(0, n, batch):
+            rows = perm[first:first + batch]
+            if row_rng is not None:
+                rows = rows[row_rng.permutation(len(rows))]
+            x = to_input(x_tr[rows], dtype)
+            y = torch.from_numpy(y_tr[rows].astype(np.int64))
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        rec["loss"].append(sum(losses) / len(losses))  # the notebook's running_loss / batches
+        rec["lr"].append(lr)
+        if validation_freq > 0 and epoch % validation_freq == 0 and data.val is not None:
+            vl, va = evaluate(model, data.val, batch, dtype)
+            rec["val_epoch"].append(epoch)
+            rec["val_loss"].append(vl)
+            rec["val_acc"].append(va)
+            if s["every"] == "validation":
+                sched.step()
+        if s["every"] == "epoch":
+            sched.step()
+    rec["test_loss"], rec["test_acc"] = evaluate(model, data.test, batch, dtype)
+    rec["params"] = flat_params(model)
+    return rec
+
+
+def put_attrs(g, d, prefix):
+    for k, v in d.items():
+        if k == "kind" or k == "every":
+            g.attrs[prefix + k] = np.bytes_(v)
+        elif k == "milestones":
+            g.attrs[prefix + k] = np.array(v, dtype=np.int64)
+        elif isinstance(v, float):
+            g.attrs[prefix + k] = np.float64(v)
+        else:
+            g.attrs[prefix + k] = np.int64(v)
+
+
+def gen_trajectories(path, mnist):
+    tr_x, tr_y, te_x, te_y = mnist
+    torch.manual_seed(INIT_SEED)
+    init_model = make_model(torch.float32)
+    init_state = {k: v.detach().clone() for k, v in init_model.state_dict().items()}
+    summary = []
+    with h5py.File(path + ".tmp", "w") as f:
+        f.attrs["generator"] = np.bytes_("tests/reference/gen_reference.py, torch " +
+                                         torch.__version__)
+        f.attrs["hidden"] = np.array(HIDDEN, dtype=np.int64)
+        f.attrs["activation"] = np.bytes_("leaky_relu")
+        f.attrs["train_limit"] = np.int64(N_TRAIN)
+        f.attrs["seed"] = np.int64(SEED)
+        f.attrs["split_seed"] = np.int64(SPLIT_SEED)
+        for k, lin in enumerate(linears(init_model), 1):
+            f[f"model/layer{k}/weight"] = lin.weight.detach().numpy()
+            f[f"model/layer{k}/bias"] = lin.bias.detach().numpy()
+        for name, o, s_full, s_mini, extra in trajectory_cases():
+            for mode, epochs, batch, s in (("full", FULL_EPOCHS, FULL_BATCH, s_full),
+                                           ("mini", MINI_EPOCHS, MINI_BATCH, s_mini)):
+                vft = extra.get("val_from_train", 0)
+                # validation_freq >= 1 as config requires; without a validation split
+                # nothing is validated (train.c skips an empty split)
+                freq = extra.get("validation_freq", 1)
+                data = Data(tr_x, tr_y, te_x, te_y, vft)
+                ref = train(init_state, o, s, epochs, batch, data, freq, torch.float32)
+                others = [train(init_state, o, s, epochs, batch, data, freq, torch.float64)]
+                for rs in (1, 2):
+                    others.append(train(init_state, o, s, epochs, batch, data, freq,
+                                        torch.float32, np.random.default_rng(rs)))
+                dev = lambda key: np.max([np.abs(np.array(r[key]) - np.array(ref[key]))
+                                          for r in others], axis=0)
+                g = f.create_group(f"cases/{name}_{mode}")
+                put_attrs(g, o, "optim.")
+                put_attrs(g, s, "schedule.")
+                g.attrs["epochs"] = np.int64(epochs)
+                g.attrs["batch_size"] = np.int64(batch)
+                g.attrs["validation_freq"] = np.int64(freq)
+                g.attrs["val_from_train"] = np.int64(vft)
+                g["train_loss"] = np.array(ref["loss"])
+                g["lr"] = np.array(ref["lr"])
+                g["band_train_loss"] = dev("loss")
+                g["train_loss_f64"] = np.array(others[0]["loss"])
+                g["val_epoch"] = np.array(ref["val_epoch"], dtype=np.int64)
+                g["val_loss"] = np.array(ref["val_loss"])
+                g["val_acc"] = np.array(ref["val_acc"])
+                g["band_val_loss"] = dev("val_loss") if ref["val_loss"] else np.zeros(0)
+                g.attrs["test_loss"] = ref["test_loss"]
+                g.attrs["test_acc"] = ref["test_acc"]
+                g.attrs["band_test_loss"] = float(dev("test_loss"))
+                g.attrs["band_test_acc"] = float(dev("test_acc"))
+                g.create_dataset("final_params", data=ref["params"].astype(np.float32),
+                                 compression="gzip", shuffle=True)
+                g.attrs["band_params"] = float(np.max(dev("params")))
+                band = np.array(g["band_train_loss"]) / np.abs(np.array(ref["loss"]))
+                summary.append((f"{name}_{mode}", ref["loss"][0], ref["loss"][-1],
+                                band[0], band.max(), g.attrs["band_params"],
+                                ref["test_acc"], g.attrs["band_test_acc"]))
+    os.replace(path + ".tmp", path)
+    return summary
+
+
+def main():
+    check_philox_kat()
+    os.makedirs(FIXTURES, exist_ok=True)
+    n = gen_optim_steps(os.path.join(FIXTURES, "optim_steps.txt"))
+    print(f"optim_steps.txt: {n} optimizer cases")
+    n = gen_schedules(os.path.join(FIXTURES, "schedules.txt"))
+    print(f"schedules.txt: {n} schedules")
+    gen_philox(os.path.join(FIXTURES, "philox.txt"))
+    print("philox.txt")
+    summary = gen_trajectories(os.path.join(FIXTURES, "reference.h5"), load_mnist())
+    print("reference.h5: %d cases" % len(summary))
+    print("%-36s %10s %10s %9s %9s %9s %7s %7s" % ("case", "loss[0]", "loss[-1]", "band0rel",
+                                                   "bandmax", "band_w", "acc", "band_a"))
+    for row in summary:
+        print("%-36s %10.6f %10.6f %9.2e %9.2e %9.2e %7.4f %7.4f" % row)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+# tests/reference — optsweep's CPU training against trajectories recorded from PyTorch 1.13
+# (fixtures/reference.h5, written by gen_reference.py; the numerics tests read the other
+# fixtures in fixtures/).  Runs every case on the committed MNIST slice.
+add_executable(test_reference ${CMAKE_SOURCE_DIR}/tests/reference/test_reference.c)
+target_link_libraries(test_reference PRIVATE optsweep_core)
+add_test(NAME reference_trajectories
+         COMMAND test_reference ${CMAKE_SOURCE_DIR}/tests/reference/fixtures/reference.h5
+                 ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)

@@ -1,0 +1,802 @@
+/* test_report.c — `optsweep report` end to end on run files written by fixture_h5.c (the
+ * documented format): summary.md's order, seed-group statistics (recomputed here with
+ * Welford's method, not the report's code), relative figure links, every figure file (.png
+ * magic, .svg, .dat, .gp), a .gp re-run by hand, --no-plots, --out/--plots-dir, and the
+ * errors: missing directory, wrong format_version, damaged file, gnuplot missing or failing.
+ * Usage: test_report WORK_DIR   (emptied first; left in place to look at the figures) */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "fixture_h5.h"
+#include "report.h"
+
+static int failures = 0;
+
+#define EXPECT(cond, ...)                                                               \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, __VA_ARGS__);                                               \
+            fputc('\n', stderr);                                                        \
+            failures++;                                                                 \
+        }                                                                               \
+    } while (0)
+
+static char work[1024];
+
+/* A formatted path in one of a ring of buffers: for immediate use only (a path kept across
+ * other calls goes into a local array, see LOCAL_PATH). */
+static char *path_of(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *path_of(const char *fmt, ...)
+{
+    static char bufs[16][4096];
+    static int k = 0;
+    char *b = bufs[k++ % 16];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof bufs[0], fmt, ap);
+    va_end(ap);
+    return b;
+}
+
+#define LOCAL_PATH(name, ...) \
+    char name[4096];          \
+    snprintf(name, sizeof name, __VA_ARGS__)
+
+static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(p);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void write_junk(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* ---- fixtures ------------------------------------------------------------------------------- */
+
+#define MAX_RUNS 64
+
+typedef struct {
+    char id[128];
+    double test_acc;
+    int rank;  /* 0 completed, 1 diverged, 2 failed */
+    double lr, momentum;
+    char case_name[64];
+} expected_run;
+
+static expected_run expected[MAX_RUNS];
+static size_t n_expected;
+
+typedef struct {
+    const char *sweep, *case_name, *optimizer, *schedule, *status, *message;
+    double lr, momentum, weight_decay, test_acc, loss_floor;
+    long seed, epochs;
+    int diverge_at;  /* epoch of the NaN loss, -1 none */
+} run_spec;
+
+/* Loss curves that fall from 2.3 to loss_floor; NaN from diverge_at on (the last epoch). */
+static void make_run(const char *runs_dir, const run_spec *p)
+{
+    static double train[400], lr_log[400], vloss[100], vacc[100];
+    static int vep[100];
+    fixture_run f = {0};
+    char id[128];
+    snprintf(id, sizeof id, "%s%s%s-lr%g-m%g%s-s%ld", p->sweep, p->case_name[0] ? "-" : "",
+             p->case_name, p->lr, isnan(p->momentum) ? -1.0 : p->momentum,
+             p->weight_decay > 0 ? "-wd" : "", p->seed);
+    size_t n_ep = (size_t)(p->diverge_at >= 0 ? p->diverge_at + 1 : p->epochs);
+    if (strcmp(p->status, "failed") == 0) n_ep = 0;
+    size_t nv = 0;
+    double best = NAN;
+    for (size_t e = 0; e < n_ep; e++) {
+        double t = exp(-(double)e / (0.15 * (double)p->epochs));
+        train[e] = (2.3 - p->loss_floor) * t + p->loss_floor + 0.01 * (double)p->seed * t;
+        lr_log[e] = p->lr * pow(0.5, (double)(e / 10));
+        if ((int)e == p->diverge_at) train[e] = NAN;
+        if (e % 5 == 0 && (int)e != p->diverge_at) {
+            vep[nv] = (int)e;
+            vloss[nv] = train[e] * 1.1 + 0.002;
+            vacc[nv] = 0.1 + (isnan(p->test_acc) ? 0.3 : p->test_acc - 0.1) * (1.0 - t);
+            if (isnan(best) || vacc[nv] > best) best = vacc[nv];
+            nv++;
+        }
+    }
+    int diverged = strcmp(p->status, "diverged") == 0, failed = strcmp(p->status, "failed") == 0;
+    f.format_version = 1;
+    f.run_id = id;
+    f.sweep = p->sweep;
+    f.case_name = p->case_name;
+    f.status = p->status;
+    f.status_epoch = diverged ? p->diverge_at : failed ? 0 : -1;
+    f.status_message = p->message;
+    f.optimizer = p->optimizer;
+    f.lr = p->lr;
+    f.momentum = p->momentum;
+    f.weight_decay = p->weight_decay;
+    f.batch_size = 4096;
+    f.epochs = p->epochs;
+    f.seed = p->seed;
+    f.schedule = p->schedule;
+    f.step_size = 10;
+    f.gamma = 0.5;
+    f.n_epochs = n_ep;
+    f.train_loss = train;
+    f.lr_log = strcmp(p->schedule, "step") == 0 ? lr_log : NULL;
+    f.n_val = nv;
+    f.val_epoch = vep;
+    f.val_loss = vloss;
+    f.val_acc = vacc;
+    f.test_loss = diverged || failed ? NAN : p->loss_floor * 1.2;
+    f.test_acc = diverged || failed ? NAN : p->test_acc;
+    f.best_val_acc = best;
+    f.mean_weight = diverged || failed ? NAN : 0.01 + 0.001 * (double)p->seed;
+    f.wall_seconds = 12.5 + (double)p->seed;
+    EXPECT(fixture_write_run(path_of("%s/%s.h5", runs_dir, id), &f) == 0, "writing %s", id);
+    expected_run *x = &expected[n_expected++];
+    snprintf(x->id, sizeof x->id, "%s", id);
+    x->test_acc = f.test_acc;
+    x->rank = failed ? 2 : diverged ? 1 : 0;
+    x->lr = p->lr;
+    x->momentum = p->momentum;
+    snprintf(x->case_name, sizeof x->case_name, "%s", p->case_name);
+}
+
+/* grid: lr {0.01, 0.1, 1} x momentum {0, 0.9} x seeds {0, 1, 2}; lr 1 with momentum 0.9
+ * diverges for every seed, lr 1 without momentum for seed 2. */
+static void make_grid(void)
+{
+    LOCAL_PATH(runs, "%s/results/grid/runs", work);
+    report_mkdir_p(runs);
+    const double lrs[] = {0.01, 0.1, 1.0}, moms[] = {0.0, 0.9};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++)
+            for (long seed = 0; seed < 3; seed++) {
+                int div = (i == 2 && j == 1) || (i == 2 && j == 0 && seed == 2);
+                run_spec p = {.sweep = "grid", .case_name = "", .optimizer = "sgd",
+                              .schedule = "none", .status = div ? "diverged" : "completed",
+                              .message = div ? "train loss is NaN" : "", .lr = lrs[i],
+                              .momentum = moms[j], .weight_decay = 0.0,
+                              .test_acc = 0.80 + 0.05 * i + 0.04 * j + 0.0031 * (double)seed +
+                                          0.0007 * (double)(seed * seed),
+                              .loss_floor = 0.05 / (1 + i + j), .seed = seed, .epochs = 20,
+                              .diverge_at = div ? 3 + (int)seed : -1};
+                make_run(runs, &p);
+            }
+    /* files the report must not read */
+    write_junk(path_of("%s/unfinished.h5.part", runs), "half a file");
+    write_junk(path_of("%s/unfinished.ckpt.h5", runs), "a checkpoint");
+    write_junk(path_of("%s/unfinished.ckpt.h5.tmp", runs), "a checkpoint being written");
+    write_junk(path_of("%s/unfinished.lock", runs), "host=x\npid=1\n");
+    write_junk(path_of("%s/old.h5.corrupt", runs), "set aside");
+}
+
+/* cases: notebook-like cases (bar chart), one with a StepLR schedule, a failed run and a run
+ * that diverged at its first epoch (no finite loss at all). */
+static void make_cases(void)
+{
+    LOCAL_PATH(runs, "%s/results/cases/runs", work);
+    report_mkdir_p(runs);
+    for (long seed = 0; seed < 3; seed++) {
+        run_spec a = {.sweep = "cases", .case_name = "sgd_plain", .optimizer = "sgd",
+                      .schedule = "none", .status = "completed", .message = "", .lr = 1e-4,
+                      .momentum = 0.0, .weight_decay = 0.0,
+                      .test_acc = 0.1164 + 0.01 * (double)seed, .loss_floor = 2.2,
+                      .seed = seed, .epochs = 40, .diverge_at = -1};
+        make_run(runs, &a);
+        run_spec b = a;
+        b.case_name = "sgd_momentum";
+        b.momentum = 0.9;
+        b.test_acc = 0.2551 - 0.02 * (double)seed * (double)seed;
+        b.loss_floor = 1.9;
+        make_run(runs, &b);
+    }
+    run_spec adam = {.sweep = "cases", .case_name = "adam", .optimizer = "adam",
+                     .schedule = "none", .status = "completed", .message = "", .lr = 1e-3,
+                     .momentum = NAN, .weight_decay = 0.0, .test_acc = 0.9712,
+                     .loss_floor = 1.18e-4, .seed = 0, .epochs = 60, .diverge_at = -1};
+    make_run(runs, &adam);
+    run_spec step = {.sweep = "cases", .case_name = "step_lr", .optimizer = "sgd",
+                     .schedule = "step", .status = "completed", .message = "", .lr = 0.1,
+                     .momentum = 0.99, .weight_decay = 0.0, .test_acc = 0.9605,
+                     .loss_floor = 0.02, .seed = 0, .epochs = 40, .diverge_at = -1};
+    make_run(runs, &step);
+    run_spec fail = {.sweep = "cases", .case_name = "failed_oom", .optimizer = "sgd",
+                     .schedule = "none", .status = "failed",
+                     .message = "out of memory allocating 12 GB", .lr = 0.5, .momentum = 0.5,
+                     .weight_decay = 1e-3, .test_acc = NAN, .loss_floor = 1, .seed = 0,
+                     .epochs = 40, .diverge_at = -1};
+    make_run(runs, &fail);
+    run_spec nan0 = {.sweep = "cases", .case_name = "instant_nan", .optimizer = "sgd",
+                     .schedule = "none", .status = "diverged", .message = "train loss is NaN",
+                     .lr = 50, .momentum = 0.0, .weight_decay = 0.0, .test_acc = NAN,
+                     .loss_floor = 1, .seed = 0, .epochs = 40, .diverge_at = 0};
+    make_run(runs, &nan0);
+}
+
+/* ---- running the command -------------------------------------------------------------------- */
+
+/* Runs `optsweep report args...` in a child (cwd dir, PATH path when not NULL) with stdout
+ * and stderr captured; returns the exit code and the stderr text in *err (malloc'd). */
+static int run_report(const char *dir, const char *path, char **err, ...)
+{
+    char *argv[16];
+    int argc = 0;
+    argv[argc++] = "report";
+    va_list ap;
+    va_start(ap, err);
+    for (char *a; (a = va_arg(ap, char *)) && argc < 15;) argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+    LOCAL_PATH(err_path, "%s/stderr.txt", work);
+    LOCAL_PATH(out_path, "%s/stdout.txt", work);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fo = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fe, 2);
+        dup2(fo, 1);
+        if (chdir(dir) != 0) _exit(99);
+        if (path) setenv("PATH", path, 1);
+        int rc = cmd_report(argc, argv);
+        fflush(NULL);
+        exit(rc);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    *err = read_file(err_path);
+    if (!*err) *err = strdup("");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* ---- checking summary.md -------------------------------------------------------------------- */
+
+/* Splits a Markdown table row into trimmed cells (an escaped \| stays in the cell). */
+static int split_row(char *line, char **cells, int max)
+{
+    int n = 0;
+    char *p = line;
+    if (*p != '|') return 0;
+    p++;
+    while (*p && n < max) {
+        char *start = p;
+        while (*p && !(*p == '|' && p[-1] != '\\')) p++;
+        if (!*p) break;
+        *p = '\0';
+        while (*start == ' ') start++;
+        char *end = start + strlen(start);
+        while (end > start && end[-1] == ' ') *--end = '\0';
+        cells[n++] = start;
+        p++;
+    }
+    return n;
+}
+
+/* The rows (cells) of the table under the heading; returns the number of rows. */
+static int table_rows(const char *md, const char *heading, char rows[][32][160], int max_rows)
+{
+    const char *h = strstr(md, heading);
+    if (!h) return -1;
+    const char *p = strstr(h, "\n|");
+    if (!p) return -1;
+    p++;
+    int line_no = 0, n = 0;
+    while (*p == '|' && n < max_rows) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        char line[4096];
+        snprintf(line, sizeof line, "%.*s", (int)len, p);
+        if (line_no++ >= 2) {  /* header and alignment rows */
+            char *cells[32];
+            int nc = split_row(line, cells, 32);
+            for (int c = 0; c < nc; c++) snprintf(rows[n][c], 160, "%s", cells[c]);
+            for (int c = nc; c < 32; c++) rows[n][c][0] = '\0';
+            n++;
+        }
+        p = eol ? eol + 1 : p + len;
+    }
+    return n;
+}
+
+static int compare_expected(const void *pa, const void *pb)
+{
+    const expected_run *a = pa, *b = pb;
+    if (a->rank != b->rank) return a->rank - b->rank;
+    if (isnan(a->test_acc) != isnan(b->test_acc)) return isnan(a->test_acc) ? 1 : -1;
+    if (!isnan(a->test_acc) && a->test_acc != b->test_acc)
+        return a->test_acc > b->test_acc ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+static char rows[MAX_RUNS][32][160];
+
+/* Runs table: every run once, in the expected order (computed here from the fixtures). */
+static void check_order(const char *md, expected_run *runs, size_t n)
+{
+    qsort(runs, n, sizeof *runs, compare_expected);
+    int got = table_rows(md, "## Runs, best test accuracy first", rows, MAX_RUNS);
+    EXPECT(got == (int)n, "runs table has %d rows, expected %zu", got, n);
+    for (int i = 0; i < got && i < (int)n; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "`%s`", runs[i].id);
+        EXPECT(strcmp(rows[i][1], want) == 0, "row %d is %s, expected %s", i + 1, rows[i][1],
+               want);
+        char acc[32];
+        if (isnan(runs[i].test_acc)) snprintf(acc, sizeof acc, "—");
+        else snprintf(acc, sizeof acc, "%.4f", runs[i].test_acc);
+        EXPECT(strcmp(rows[i][12], acc) == 0, "row %d test acc %s, expected %s", i + 1,
+               rows[i][12], acc);
+    }
+}
+
+/* Welford's running mean and variance: a different method from the report's two passes. */
+static void welford(const double *x, size_t n, double *mean, double *sd, size_t *k)
+{
+    double m = 0, s = 0;
+    *k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(x[i])) continue;
+        (*k)++;
+        double d = x[i] - m;
+        m += d / (double)*k;
+        s += d * (x[i] - m);
+    }
+    *mean = *k ? m : NAN;
+    *sd = *k > 1 ? sqrt(s / (double)(*k - 1)) : NAN;
+}
+
+/* The grouped table's test accuracy of the group with this case / lr / momentum. */
+static void check_group(const char *md, const char *case_name, double lr, double momentum,
+                        const char *momentum_text)
+{
+    double acc[MAX_RUNS];
+    size_t n = 0;
+    for (size_t i = 0; i < n_expected; i++)
+        if (strcmp(expected[i].case_name, case_name) == 0 && expected[i].lr == lr &&
+            (expected[i].momentum == momentum ||
+             (isnan(momentum) && isnan(expected[i].momentum))))
+            acc[n++] = expected[i].test_acc;
+    double mean, sd;
+    size_t k;
+    welford(acc, n, &mean, &sd, &k);
+    char want[96], lr_text[32], runs_text[64];
+    if (k == 0) snprintf(want, sizeof want, "—");
+    else if (k == 1) snprintf(want, sizeof want, "%.4f", mean);
+    else snprintf(want, sizeof want, "%.4f ± %.4f", mean, sd);
+    snprintf(lr_text, sizeof lr_text, "%g", lr);
+    if (k == n) snprintf(runs_text, sizeof runs_text, "%zu", n);
+    else snprintf(runs_text, sizeof runs_text, "%zu (%zu diverged)", n, n - k);
+    int got = table_rows(md, "## Runs that differ only by seed", rows, MAX_RUNS);
+    EXPECT(got > 0, "no seed-group table");
+    int found = 0;
+    for (int i = 0; i < got; i++) {
+        const char *c = case_name[0] ? case_name : "—";
+        if (strcmp(rows[i][0], c) != 0 || strcmp(rows[i][2], lr_text) != 0 ||
+            strcmp(rows[i][3], momentum_text) != 0)
+            continue;
+        found = 1;
+        EXPECT(strcmp(rows[i][11], want) == 0, "group %s lr %s momentum %s: test acc %s, "
+               "expected %s", c, lr_text, momentum_text, rows[i][11], want);
+        EXPECT(strcmp(rows[i][7], runs_text) == 0, "group %s lr %s: runs %s, expected %s", c,
+               lr_text, rows[i][7], runs_text);
+    }
+    EXPECT(found, "no group row for case '%s' lr %s momentum %s", case_name, lr_text,
+           momentum_text);
+}
+
+/* Every figure link of summary.md resolves (relative to summary.md) to a non-empty file;
+ * returns how many links there are. */
+static int check_links(const char *md, const char *summary_dir)
+{
+    int n = 0;
+    for (const char *p = md; (p = strstr(p, "](")); p += 2) {
+        const char *end = strchr(p + 2, ')');
+        if (!end) break;
+        char rel[2048];
+        snprintf(rel, sizeof rel, "%.*s", (int)(end - p - 2), p + 2);
+        EXPECT(rel[0] != '/', "link %s is absolute", rel);
+        EXPECT(strstr(rel, ".png") != NULL, "link %s is not a PNG", rel);
+        LOCAL_PATH(full, "%s/%s", summary_dir, rel);
+        EXPECT(file_size(full) > 0, "link %s (from %s) does not resolve to a file", rel,
+               summary_dir);
+        n++;
+    }
+    return n;
+}
+
+static void check_figure(const char *dir, const char *base_in)
+{
+    LOCAL_PATH(base, "%s", base_in);
+    static const char *const ext[] = {".png", ".svg", ".dat", ".gp"};
+    for (int i = 0; i < 4; i++) {
+        const char *p = path_of("%s/%s%s", dir, base, ext[i]);
+        EXPECT(file_size(p) > 0, "%s missing or empty", p);
+    }
+    unsigned char magic[8] = {0};
+    FILE *f = fopen(path_of("%s/%s.png", dir, base), "rb");
+    if (f) {
+        EXPECT(fread(magic, 1, 8, f) == 8, "short PNG");
+        fclose(f);
+    }
+    EXPECT(memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0, "%s.png has no PNG signature", base);
+    char *svg = read_file(path_of("%s/%s.svg", dir, base));
+    EXPECT(svg && strstr(svg, "<svg"), "%s.svg is not SVG", base);
+    free(svg);
+    char *gp = read_file(path_of("%s/%s.gp", dir, base));
+    /* the .gp names its data by relative name, so it runs from its own directory */
+    char want[4200];
+    snprintf(want, sizeof want, "'%s.dat'", base);
+    EXPECT(gp && strstr(gp, want), "%s.gp does not read %s", base, want);
+    free(gp);
+}
+
+static void check_no_figure(const char *dir, const char *base)
+{
+    EXPECT(file_size(path_of("%s/%s.png", dir, base)) < 0, "%s/%s.png should not exist", dir,
+           base);
+}
+
+/* ---- the scenarios -------------------------------------------------------------------------- */
+
+static void test_relative_paths(void)
+{
+    LOCAL_PATH(a, "%s/rel/a/b", work);
+    LOCAL_PATH(c, "%s/rel/c", work);
+    report_mkdir_p(a);
+    report_mkdir_p(c);
+    char *r1 = report_relative_path(a, c);
+    char *r2 = report_relative_path(c, a);
+    char *r3 = report_relative_path(a, a);
+    char *r4 = report_relative_path(path_of("%s/rel", work), a);
+    EXPECT(r1 && strcmp(r1, "../../c") == 0, "a/b -> c gave %s", r1 ? r1 : "NULL");
+    EXPECT(r2 && strcmp(r2, "../a/b") == 0, "c -> a/b gave %s", r2 ? r2 : "NULL");
+    EXPECT(r3 && strcmp(r3, ".") == 0, "same dir gave %s", r3 ? r3 : "NULL");
+    EXPECT(r4 && strcmp(r4, "a/b") == 0, "rel -> a/b gave %s", r4 ? r4 : "NULL");
+    free(r1);
+    free(r2);
+    free(r3);
+    free(r4);
+}
+
+static void test_grid(void)
+{
+    char *err;
+    size_t first = n_expected;
+    make_grid();
+    int rc = run_report(work, NULL, &err, "results/grid", (char *)NULL);
+    EXPECT(rc == 0, "report grid exited %d: %s", rc, err);
+    free(err);
+    char *md = read_file(path_of("%s/results/grid/summary.md", work));
+    EXPECT(md != NULL, "no results/grid/summary.md");
+    if (!md) return;
+    EXPECT(strstr(md, "from 18 run files") != NULL, "summary does not count 18 run files "
+           "(the .part/.ckpt.h5/.lock/.corrupt files must be ignored)");
+    EXPECT(strstr(md, "Made by `optsweep report results/grid` on ") != NULL, "no command line");
+    check_order(md, expected + first, n_expected - first);
+    /* groups: sort above reordered expected[first..]; check_group searches all of them */
+    check_group(md, "", 0.1, 0.9, "0.9");
+    check_group(md, "", 0.01, 0.0, "0");
+    check_group(md, "", 1.0, 0.0, "0");   /* one of three diverged */
+    check_group(md, "", 1.0, 0.9, "0.9"); /* all diverged: no test accuracy */
+    int links = check_links(md, path_of("%s/results/grid", work));
+    EXPECT(links == 18 + 3, "%d figure links, expected 18 runs + val_loss, val_acc, heatmap",
+           links);
+    EXPECT(strstr(md, "](../../plots/grid/") != NULL, "links are not ../../plots/grid/...");
+    LOCAL_PATH(plots, "%s/plots/grid", work);
+    for (size_t i = first; i < n_expected; i++)
+        check_figure(plots, path_of("loss_%s", expected[i].id));
+    check_figure(plots, "val_loss");
+    check_figure(plots, "val_acc");
+    check_figure(plots, "test_acc_heatmap");
+    check_no_figure(plots, "test_acc");
+    check_no_figure(plots, "lr");
+    /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
+    char *gp = read_file(path_of("%s/test_acc_heatmap.gp", plots));
+    EXPECT(gp && strstr(gp, "set xlabel \"optimizer.lr\"") && strstr(gp, "set ylabel "
+           "\"optimizer.momentum\""), "heatmap axes are not lr across, momentum up");
+    free(gp);
+    char *dat = read_file(path_of("%s/test_acc_heatmap.dat", plots));
+    EXPECT(dat && strstr(dat, "all diverged"), "heatmap does not mark the diverged cell");
+    free(dat);
+    /* a user re-runs a .gp from the figures directory */
+    EXPECT(system(path_of("cd '%s' && rm -f val_loss.png && gnuplot val_loss.gp 2>&1", plots))
+           == 0 && file_size(path_of("%s/val_loss.png", plots)) > 0, "val_loss.gp does not "
+           "re-run from its directory");
+    free(md);
+}
+
+static void test_cases(void)
+{
+    char *err;
+    size_t first = n_expected;
+    make_cases();
+    LOCAL_PATH(out, "%s/elsewhere/sub/summary.md", work);
+    LOCAL_PATH(figs, "%s/figs/cases", work);
+    int rc = run_report(work, NULL, &err, "results/cases", "--out", out, "--plots-dir", figs,
+                        (char *)NULL);
+    EXPECT(rc == 0, "report cases exited %d: %s", rc, err);
+    free(err);
+    char *md = read_file(out);
+    EXPECT(md != NULL, "no %s", out);
+    if (!md) return;
+    EXPECT(file_size(path_of("%s/results/cases/summary.md", work)) < 0,
+           "--out given, but results/cases/summary.md was written");
+    check_order(md, expected + first, n_expected - first);
+    check_group(md, "sgd_plain", 1e-4, 0.0, "0");
+    check_group(md, "sgd_momentum", 1e-4, 0.9, "0.9");
+    check_group(md, "adam", 1e-3, NAN, "—"); /* momentum does not apply to adam */
+    EXPECT(strstr(md, "out of memory allocating 12 GB") != NULL, "failed run's message missing");
+    EXPECT(strstr(md, "## Problems") != NULL, "no Problems section");
+    int links = check_links(md, path_of("%s/elsewhere/sub", work));
+    EXPECT(links == 10 + 4, "%d links, expected 10 runs + val_loss, val_acc, lr, test_acc",
+           links);
+    EXPECT(strstr(md, "](../../figs/cases/") != NULL, "links are not ../../figs/cases/...");
+    for (size_t i = first; i < n_expected; i++)
+        check_figure(figs, path_of("loss_%s", expected[i].id));
+    check_figure(figs, "val_loss");
+    check_figure(figs, "val_acc");
+    check_figure(figs, "lr");
+    check_figure(figs, "test_acc");
+    check_no_figure(figs, "test_acc_heatmap");
+    /* the lr figure shows the scheduled run only */
+    char *dat = read_file(path_of("%s/lr.dat", figs));
+    EXPECT(dat && strstr(dat, "step_lr") && !strstr(dat, "sgd_plain"), "lr.dat is not the "
+           "step_lr run alone");
+    free(dat);
+    free(md);
+}
+
+/* A grid of lr x weight_decay under two cases (sgd with momentum, adam): one heatmap per
+ * case, on one colour scale; momentum, fixed by the sgd case, is not an axis. */
+static void test_heatmap_panels(void)
+{
+    LOCAL_PATH(runs, "%s/results/panels/runs", work);
+    report_mkdir_p(runs);
+    const double lrs[] = {0.01, 0.1}, wds[] = {0.0, 1e-4};
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) {
+                run_spec p = {.sweep = "panels", .case_name = c ? "adam" : "sgd_momentum",
+                              .optimizer = c ? "adam" : "sgd", .schedule = "none",
+                              .status = "completed", .message = "", .lr = lrs[i],
+                              .momentum = c ? NAN : 0.9, .weight_decay = wds[j],
+                              .test_acc = 0.9 + 0.01 * i - 0.02 * j + 0.03 * c,
+                              .loss_floor = 0.05, .seed = 0, .epochs = 10, .diverge_at = -1};
+                make_run(runs, &p);
+            }
+    char *err;
+    LOCAL_PATH(figs, "%s/figs/panels", work);
+    int rc = run_report(work, NULL, &err, "results/panels", "--plots-dir", figs, (char *)NULL);
+    EXPECT(rc == 0, "report panels exited %d: %s", rc, err);
+    free(err);
+    check_figure(figs, "test_acc_heatmap_1_adam");
+    check_figure(figs, "test_acc_heatmap_2_sgd_momentum");
+    check_no_figure(figs, "test_acc");
+    check_no_figure(figs, "test_acc_heatmap");
+    char *a = read_file(path_of("%s/test_acc_heatmap_1_adam.gp", figs));
+    char *b = read_file(path_of("%s/test_acc_heatmap_2_sgd_momentum.gp", figs));
+    const char *ra = a ? strstr(a, "set cbrange") : NULL, *rb = b ? strstr(b, "set cbrange") : NULL;
+    EXPECT(ra && rb && strncmp(ra, rb, strcspn(ra, "\n")) == 0, "panels have different colour "
+           "scales");
+    EXPECT(a && strstr(a, "set xlabel \"optimizer.lr\"") &&
+           strstr(a, "set ylabel \"optimizer.weight_decay\""), "panel axes are not lr x wd");
+    free(a);
+    free(b);
+    char *md = read_file(path_of("%s/results/panels/summary.md", work));
+    EXPECT(md && strstr(md, "Test accuracy over optimizer.lr and optimizer.weight_decay for "
+           "case adam"), "summary does not caption the adam panel");
+    free(md);
+}
+
+static void test_no_plots(void)
+{
+    char *err;
+    LOCAL_PATH(figs, "%s/noplots", work);
+    int rc = run_report(work, NULL, &err, "results/grid", "--no-plots", "--plots-dir", figs,
+                        (char *)NULL);
+    EXPECT(rc == 0, "--no-plots exited %d: %s", rc, err);
+    free(err);
+    EXPECT(file_size(figs) < 0, "--no-plots created %s", figs);
+    char *md = read_file(path_of("%s/results/grid/summary.md", work));
+    EXPECT(md && strstr(md, "Not drawn (`--no-plots`)") && !strstr(md, "]("),
+           "--no-plots summary embeds figures");
+    EXPECT(md && strstr(md, "## Runs that differ only by seed"), "--no-plots lost the groups");
+    free(md);
+}
+
+static void test_errors(void)
+{
+    char *err;
+    /* a missing directory is a usage error */
+    int rc = run_report(work, NULL, &err, "results/nope", (char *)NULL);
+    EXPECT(rc == 2, "missing dir exited %d", rc);
+    EXPECT(strstr(err, "results/nope") != NULL, "message does not name the dir: %s", err);
+    free(err);
+    rc = run_report(work, NULL, &err, (char *)NULL);
+    EXPECT(rc == 2, "no argument exited %d", rc);
+    free(err);
+    rc = run_report(work, NULL, &err, "results/grid", "--bogus", (char *)NULL);
+    EXPECT(rc == 2 && strstr(err, "--bogus"), "unknown option exited %d: %s", rc, err);
+    free(err);
+    rc = run_report(work, NULL, &err, "results/grid", "--out", (char *)NULL);
+    EXPECT(rc == 2, "--out without a value exited %d", rc);
+    free(err);
+
+    /* a file of another format version: a clear error, nothing written */
+    LOCAL_PATH(runs, "%s/results/badver/runs", work);
+    report_mkdir_p(runs);
+    double loss[3] = {2.3, 2.0, 1.8}, vl[1] = {2.2}, va[1] = {0.3};
+    int ve[1] = {0};
+    fixture_run f = {.format_version = 1, .run_id = "good", .sweep = "badver", .case_name = "",
+                     .status = "completed", .status_epoch = -1, .status_message = "",
+                     .optimizer = "sgd", .lr = 0.1, .momentum = 0, .weight_decay = 0,
+                     .batch_size = 64, .epochs = 3, .seed = 0, .schedule = "none",
+                     .n_epochs = 3, .train_loss = loss, .n_val = 1, .val_epoch = ve,
+                     .val_loss = vl, .val_acc = va, .test_loss = 1.8, .test_acc = 0.5,
+                     .best_val_acc = 0.3, .mean_weight = 0.01, .wall_seconds = 1};
+    EXPECT(fixture_write_run(path_of("%s/good.h5", runs), &f) == 0, "fixture");
+    f.format_version = 2;
+    f.run_id = "future";
+    EXPECT(fixture_write_run(path_of("%s/future.h5", runs), &f) == 0, "fixture");
+    rc = run_report(work, NULL, &err, "results/badver", "--no-plots", (char *)NULL);
+    EXPECT(rc == 2, "format_version 2 exited %d", rc);
+    EXPECT(strstr(err, "future.h5") && strstr(err, "format_version is 2"),
+           "unclear version message: %s", err);
+    EXPECT(file_size(path_of("%s/results/badver/summary.md", work)) < 0,
+           "summary written despite a version mismatch");
+    free(err);
+
+    /* a damaged file: reported and listed, the rest summarized, exit 1 */
+    LOCAL_PATH(damaged, "%s/results/damaged/runs", work);
+    report_mkdir_p(damaged);
+    f.format_version = 1;
+    f.run_id = "good";
+    f.sweep = "damaged";
+    EXPECT(fixture_write_run(path_of("%s/good.h5", damaged), &f) == 0, "fixture");
+    write_junk(path_of("%s/broken.h5", damaged), "this is not HDF5");
+    rc = run_report(work, NULL, &err, "results/damaged", "--no-plots", (char *)NULL);
+    EXPECT(rc == 1, "damaged file exited %d", rc);
+    EXPECT(strstr(err, "broken.h5") != NULL, "message does not name broken.h5: %s", err);
+    free(err);
+    char *md = read_file(path_of("%s/results/damaged/summary.md", work));
+    EXPECT(md && strstr(md, "`runs/broken.h5` could not be read") && strstr(md, "`good`"),
+           "damaged sweep summary wrong");
+    free(md);
+
+    /* an empty runs directory */
+    report_mkdir_p(path_of("%s/results/empty/runs", work));
+    rc = run_report(work, NULL, &err, "results/empty", (char *)NULL);
+    EXPECT(rc == 2, "empty sweep exited %d", rc);
+    free(err);
+
+    /* gnuplot missing: named, with the apt command; the summary is still written */
+    LOCAL_PATH(bare, "%s/bare-path", work);
+    report_mkdir_p(bare);
+    LOCAL_PATH(figs, "%s/nognuplot", work);
+    rc = run_report(work, bare, &err, "results/damaged", "--plots-dir", figs, (char *)NULL);
+    EXPECT(rc == 1, "missing gnuplot exited %d", rc);
+    EXPECT(strstr(err, "gnuplot is not installed") && strstr(err, "apt-get install gnuplot-nox"),
+           "unclear missing-gnuplot message: %s", err);
+    free(err);
+    md = read_file(path_of("%s/results/damaged/summary.md", work));
+    EXPECT(md && strstr(md, "None could be drawn"), "summary does not say why there are no "
+           "figures");
+    free(md);
+    /* --no-plots needs no gnuplot at all */
+    rc = run_report(work, bare, &err, "results/badver", "--no-plots", (char *)NULL);
+    EXPECT(rc == 2, "badver without gnuplot exited %d", rc); /* still the version error */
+    free(err);
+    LOCAL_PATH(plain, "%s/results/plain/runs", work);
+    report_mkdir_p(plain);
+    f.sweep = "plain";
+    EXPECT(fixture_write_run(path_of("%s/good.h5", plain), &f) == 0, "fixture");
+    rc = run_report(work, bare, &err, "results/plain", "--no-plots", (char *)NULL);
+    EXPECT(rc == 0, "--no-plots without gnuplot exited %d: %s", rc, err);
+    free(err);
+}
+
+/* gnuplot's failure on a broken script is reported with the script's name and gnuplot's
+ * message, and the good scripts beside it are still drawn. */
+static void test_gnuplot_failure(void)
+{
+    char gnuplot[4096];
+    if (report_gnuplot_find(gnuplot, sizeof gnuplot) != 0) return;
+    LOCAL_PATH(dir, "%s/gpfail", work);
+    report_mkdir_p(dir);
+    write_junk(path_of("%s/bad.gp", dir), "set terminal pngcairo\nset output 'bad.png'\n"
+               "plot nonsense_function(x)\n");
+    write_junk(path_of("%s/good.gp", dir), "set terminal pngcairo\nset output 'good.png'\n"
+               "plot x\n");
+    char *scripts[2] = {"bad.gp", "good.gp"};
+    LOCAL_PATH(err_path, "%s/gpfail.txt", work);
+    fflush(NULL);
+    int saved = dup(2);
+    int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fe, 2);
+    int rc = report_gnuplot_run(gnuplot, dir, scripts, 2);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(fe);
+    close(saved);
+    char *err = read_file(err_path);
+    EXPECT(rc == 1, "a failing script returned %d", rc);
+    EXPECT(err && strstr(err, "bad.gp") && strstr(err, "nonsense_function"),
+           "gnuplot's error not shown: %s", err ? err : "");
+    EXPECT(err && !strstr(err, "good.gp"), "good.gp reported as failing");
+    EXPECT(file_size(path_of("%s/good.png", dir)) > 0, "good.gp not drawn");
+    free(err);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] != '/') {
+        fprintf(stderr, "usage: test_report /absolute/work/dir\n");
+        return 2;
+    }
+    snprintf(work, sizeof work, "%s", argv[1]);
+    nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (report_mkdir_p(work) != 0) {
+        fprintf(stderr, "cannot create %s: %s\n", work, strerror(errno));
+        return 1;
+    }
+    char gnuplot[4096];
+    int have_gnuplot = report_gnuplot_find(gnuplot, sizeof gnuplot) == 0;
+    test_relative_paths();
+    test_errors();
+    if (have_gnuplot) {
+        test_grid();
+        test_cases();
+        test_heatmap_panels();
+        test_no_plots();
+        test_gnuplot_failure();
+    }
+    if (failures) {
+        fprintf(stderr, "test_report: %d failure(s); files in %s\n", failures, work);
+        return 1;
+    }
+    if (!have_gnuplot) {
+        printf("test_report: gnuplot not installed: figure tests skipped\n");
+        return 77;
+    }
+    printf("test_report: all checks passed; figures in %s\n", work);
+    return 0;
+}

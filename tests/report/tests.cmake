@@ -1,0 +1,9 @@
+# tests/report — `optsweep report` end to end on run files written by the fixture writer
+# (tests/report/fixture_h5.c, the documented HDF5 layout): summary.md, figures, errors.
+# Needs gnuplot for the figure checks (skipped, exit 77, without it).
+add_executable(test_report ${CMAKE_SOURCE_DIR}/tests/report/test_report.c
+                           ${CMAKE_SOURCE_DIR}/tests/report/fixture_h5.c)
+target_include_directories(test_report PRIVATE ${CMAKE_SOURCE_DIR}/tests/report)
+target_link_libraries(test_report PRIVATE optsweep_core)
+add_test(NAME report COMMAND test_report ${CMAKE_CURRENT_BINARY_DIR}/report_work)
+set_tests_properties(report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# test_slurm.sh — `optsweep slurm` end to end on a real single-node SLURM (slurm_local.sh):
+# a 5-run sweep on the MNIST slice as a 4-task array, where
+#   - task 0's long run gets SIGUSR1 through the batch shell only (`scancel -b`: what the
+#     time-limit warning does), checkpoints, requeues itself, resumes; then is requeued
+#     again with `scontrol requeue`, resumes again, and must end bit-identical (train_loss,
+#     val_loss, val_acc, weights) to the same run trained without interruption;
+#   - task 2 gets a bad data path (OPTSWEEP_RUN_ARGS_2) and fails, the other tasks complete,
+#     the report job runs anyway (afterany), and re-submitting finishes the sweep;
+#   - every run is trained exactly once, by the task whose shard holds it, and the final
+#     summary.md lists them all.
+# Usage: test_slurm.sh OPTSWEEP_BINARY SOURCE_DIR.  Exit 77 (skipped) without SLURM and root.
+# Daemons are stopped by PID on every exit (trap).  OPTSWEEP_TEST_KEEP=1 keeps the work folder.
+set -u
+bin=$(readlink -f "$1")
+src=$(readlink -f "$2")
+here=$src/tests/slurm
+slurm_local=$here/slurm_local.sh
+t_start=$(date +%s)
+
+skip() {
+    echo "skipped: $*"
+    exit 77
+}
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+note() { echo "[$(($(date +%s) - t_start))s] $*"; }
+
+# ---- prerequisites -----------------------------------------------------------------------
+[ -x "$bin" ] || fail "no optsweep binary at $1"
+if [ "$(id -u)" -ne 0 ]; then
+    skip "needs root to start slurmctld, slurmd and munged (and SLURM installed: sudo apt-get install -y --no-install-recommends slurmctld slurmd slurm-client munge)"
+fi
+if ! "$slurm_local" install; then
+    skip "SLURM packages are missing and could not be installed (apt-get install -y --no-install-recommends slurmctld slurmd slurm-client munge)"
+fi
+if ! command -v h5dump >/dev/null; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends hdf5-tools \
+        >/dev/null 2>&1 || skip "h5dump (hdf5-tools) is missing and could not be installed"
+fi
+"$bin" slurm --help >/dev/null 2>&1 || fail "$bin has no 'slurm' command"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/optsweep-slurm-test.XXXXXX") || fail "mktemp"
+chmod 0755 "$work"
+export SLURM_LOCAL_DIR=$work/slurm
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+        echo "---- diagnostics (work folder $work) ----" >&2
+        for f in "$work"/*.log "$work"/results/slurm-e2e/slurm/logs/*.out; do
+            [ -f "$f" ] && { echo "== $f" >&2; grep -v ' epoch [0-9]*/[0-9]* train_loss' "$f" | tail -25 >&2; }
+        done
+        [ -n "${SLURM_CONF:-}" ] && squeue -a >&2 2>/dev/null
+        tail -15 "$SLURM_LOCAL_DIR/log/slurmctld.log" >&2 2>/dev/null
+    fi
+    "$slurm_local" stop
+    if [ "${OPTSWEEP_TEST_KEEP:-0}" = 1 ]; then
+        echo "kept $work" >&2
+    else
+        rm -rf "$work"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# ---- helpers -------------------------------------------------------------------------------
+# wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s.
+wait_until() {
+    local limit=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < limit * 5; i++)); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    fail "timed out after ${limit}s waiting for: $what"
+}
+# active JOB: the job (or array, or array task) is still pending, running or finishing; also
+# when squeue itself fails (a busy slurmctld is no proof that the job ended).
+active() {
+    local out
+    out=$(squeue -h -j "$1" -o %i \
+        -t PENDING,RUNNING,CONFIGURING,COMPLETING,SUSPENDED,REQUEUED,REQUEUE_HOLD,REQUEUE_FED,RESIZING,SIGNALING,STAGE_OUT \
+        2>/dev/null) || return 0
+    [ -n "$out" ]
+}
+finished() { ! active "$1"; }
+job_state() { squeue -h -j "$1" -o %T 2>/dev/null | head -1; }
+# h5attr FILE NAME: a root attribute's value, as h5dump prints it (strings unquoted).
+h5attr() {
+    h5dump -a "/$2" "$1" 2>/dev/null | sed -n 's/^ *(0): *//p' | tr -d '"'
+}
+ckpt_epoch() { h5attr "$runs/$long.ckpt.h5" next_epoch; }
+ckpt_at_least() { local e; e=$(ckpt_epoch); [ -n "$e" ] && [ "$e" -ge "$1" ]; }
+log_has() { [ -f "$1" ] && grep -q -- "$2" "$1"; }
+# restarted_to N: task 0 runs again with SLURM_RESTART_COUNT=N; a requeued task waits ~120 s
+# (BeginTime) unless told to start now, which is what this does while it is pending.
+restarted_to() {
+    log_has "$log0" "restart $1, " && return 0
+    [ "$(job_state "${array}_0")" = PENDING ] &&
+        scontrol update JobId="${array}_0" StartTime=now >/dev/null 2>&1
+    return 1
+}
+# the results of a run file that must not depend on interruptions (h5dump, all digits)
+run_results() {
+    h5dump -m '%.17g' -d /train_loss -d /val_loss -d /val_acc -g /model "$1" | sed 1d
+}
+submit() { # submit LOGNAME [env assignments...]: prints nothing; sets array, report
+    local name=$1
+    shift
+    (cd "$work" && env "$@" "$bin" slurm sweep.yaml --tasks 4 --results "$work/results" \
+        --submit) >"$work/$name.log" 2>&1 || fail "optsweep slurm --submit failed (see $name.log)"
+    array=$(sed -n 's/^submitted array job \([0-9]*\) .*/\1/p' "$work/$name.log")
+    report=$(sed -n 's/^submitted report job \([0-9]*\):.*/\1/p' "$work/$name.log")
+    [ -n "$array" ] && [ -n "$report" ] || fail "no job ids in $name.log"
+}
+
+# ---- the cluster and the sweep ---------------------------------------------------------------
+note "starting SLURM"
+eval "$("$slurm_local" start)" || fail "slurm_local.sh start"
+[ -n "${SLURM_CONF:-}" ] || fail "slurm_local.sh start printed no SLURM_CONF"
+
+# 5 runs: a long one (run 0, task 0) to interrupt twice, and 4 short ones.  Checkpoints every
+# epoch, so that an interruption is caught mid-run and resumes exactly there.
+cat >"$work/sweep.yaml" <<EOF
+name: slurm-e2e
+data: {dataset: mnist, dir: $src/tests/data/mnist-slice, val_from_test: 0.5}
+model: {hidden: [16]}
+train: {epochs: 2, batch_size: 100, seed: 1, validation_freq: 1, checkpoint_every: 1, backend: cpu}
+optimizer: {name: sgd, lr: 0.1}
+cases:
+  - {name: long, model: {hidden: [512, 512]}, train: {epochs: 40}}
+  - {name: lr05, optimizer: {lr: 0.05}}
+  - {name: lr1, optimizer: {lr: 0.1}}
+  - {name: lr2, optimizer: {lr: 0.2}}
+  - {name: mom, optimizer: {lr: 0.05, momentum: 0.9}}
+EOF
+"$bin" plan "$work/sweep.yaml" --format tsv >"$work/plan.tsv" || fail "optsweep plan"
+mapfile -t ids < <(tail -n +2 "$work/plan.tsv" | cut -f1)
+[ "${#ids[@]}" -eq 5 ] || fail "expected 5 runs in the plan, got ${#ids[@]}"
+long=${ids[0]}
+runs=$work/results/slurm-e2e/runs
+logs=$work/results/slurm-e2e/slurm/logs
+
+# the dry run prints each task's plan and submits nothing
+(cd "$work" && "$bin" slurm sweep.yaml --tasks 4 --results "$work/results") >"$work/dry.log" 2>&1 ||
+    fail "dry run failed"
+grep -q "task 0: 2 runs" "$work/dry.log" && grep -q "task 3: 1 run" "$work/dry.log" ||
+    fail "the dry run does not show each task's plan"
+[ -z "$(squeue -h -o %i)" ] || fail "the dry run submitted something"
+
+# the reference: the long run trained alone, without interruption (meanwhile SLURM works)
+OPENBLAS_NUM_THREADS=1 "$bin" run "$work/sweep.yaml" --results "$work/ref" --shard 0/5 \
+    >"$work/ref.log" 2>&1 &
+ref_pid=$!
+
+# ---- first submission: task 2 gets a bad data path; task 0 is interrupted twice -------------
+note "submitting the array (task 2 with a bad data path)"
+submit submit1 OPTSWEEP_RUN_ARGS_2="--set data.dir=$work/no-such-data"
+array1=$array
+report1=$report
+log0=$logs/${array}_0.out
+
+wait_until 60 "a checkpoint of the long run at epoch >= 2" ckpt_at_least 2
+"$bin" status "$work/results/slurm-e2e" >"$work/status-running.log" 2>&1 ||
+    fail "optsweep status failed while the array runs"
+grep -q "running *[1-9]" "$work/status-running.log" || fail "status shows no running run"
+[ -e "$runs/$long.h5" ] && fail "the long run ended before it could be interrupted"
+
+# (1) SIGUSR1 to the batch shell only, as --signal=B:USR1@T does before the time limit: the
+# script must forward it; optsweep checkpoints and exits 138; the script requeues the task.
+note "scancel -b --signal=USR1 ${array}_0 at checkpoint epoch $(ckpt_epoch)"
+# SLURM 22.05 delivers the signal at once, but while sibling tasks of the array are pending it
+# answers "Job can not be altered now" and scancel re-sends it every 5+ s for ~100 s.  The
+# timeout ends scancel before its first retry (a retry could reach the requeued task).
+usr1_seen() { log_has "$log0" "SIGUSR1 (time limit near)"; }
+for try in 1 2 3; do
+    timeout 3 scancel -b --signal=USR1 "${array}_0" 2>/dev/null
+    for ((i = 0; i < 25; i++)); do usr1_seen && break 2; sleep 0.2; done
+    note "USR1 not seen by the batch shell after try $try"
+done
+usr1_seen || fail "the batch shell never reported SIGUSR1"
+wait_until 60 "task 0 requeued itself after SIGUSR1 and started again" restarted_to 1
+log_has "$log0" "optsweep exited with status 138" || fail "optsweep did not exit 138 on USR1"
+log_has "$log0" "task 0/4: requeued" || fail "task 0 did not requeue itself"
+stop1=$(sed -n "s|^run [0-9]*/[0-9]* $long: stopped at epoch \([0-9]*\)/.*|\1|p" "$log0" | head -1)
+[ -n "$stop1" ] || fail "no 'stopped at epoch' line for the long run after USR1"
+
+# (2) scontrol requeue (as a preemption does: SIGTERM to every process of the job)
+wait_until 60 "the long run resumed and checkpointed past epoch $stop1" ckpt_at_least $((stop1 + 1))
+log_has "$log0" "$long: resuming at epoch $stop1/" || fail "the long run did not resume at epoch $stop1"
+[ -e "$runs/$long.h5" ] && fail "the long run ended before the second interruption"
+note "scontrol requeue ${array}_0 at checkpoint epoch $(ckpt_epoch)"
+scontrol requeue "${array}_0" || fail "scontrol requeue"
+wait_until 60 "task 0 requeued by scontrol and started again" restarted_to 2
+stop2=$(sed -n "s|^run [0-9]*/[0-9]* $long: stopped at epoch \([0-9]*\)/.*|\1|p" "$log0" | sed -n 2p)
+[ -n "$stop2" ] || fail "no second 'stopped at epoch' line for the long run"
+
+wait_until 120 "array $array1 to end" finished "$array1"
+wait_until 60 "report job $report1 to end" finished "$report1"
+note "first array done"
+
+log_has "$log0" "$long: resuming at epoch $stop2/" || fail "no resume at epoch $stop2 after scontrol requeue"
+log_has "$logs/${array1}_2.out" "optsweep exited with status 2" ||
+    fail "task 2 did not fail with the bad data path"
+for i in 0 1 3 4; do
+    [ "$(h5attr "$runs/${ids[$i]}.h5" status)" = completed ] ||
+        fail "run ${ids[$i]} of a healthy task is not complete after the first array"
+done
+[ -e "$runs/${ids[2]}.h5" ] && fail "run ${ids[2]} of the failed task exists"
+[ -f "$logs/report_$report1.out" ] || fail "the report job did not run after the first array"
+[ -f "$work/results/slurm-e2e/summary.md" ] || fail "no summary.md after the first array"
+
+# ---- retry: the same command again runs only what is missing --------------------------------
+note "re-submitting"
+submit submit2
+array2=$array
+report2=$report
+wait_until 90 "array $array2 to end" finished "$array2"
+wait_until 60 "report job $report2 to end" finished "$report2"
+note "second array done"
+
+# ---- checks --------------------------------------------------------------------------------
+summary=$work/results/slurm-e2e/summary.md
+for t in 0 1 2 3; do
+    for a in $array1 $array2; do
+        [ -f "$logs/${a}_$t.out" ] || fail "no log for task ${a}_$t"
+    done
+done
+for i in 0 1 2 3 4; do
+    id=${ids[$i]}
+    task=$((i % 4))
+    [ "$(h5attr "$runs/$id.h5" status)" = completed ] || fail "run $id is not completed"
+    grep -q "$id" "$summary" || fail "summary.md does not list run $id"
+    # trained exactly once: one fresh start and one completion in all task logs, both in the
+    # logs of the task whose shard holds it
+    starts=$(cat "$logs"/[0-9]*_[0-9]*.out | grep -cE "^run [0-9]+/[0-9]+ $id(  |$)")
+    ends=$(cat "$logs"/[0-9]*_[0-9]*.out | grep -cE "^run [0-9]+/[0-9]+ $id: completed")
+    [ "$starts" -eq 1 ] && [ "$ends" -eq 1 ] ||
+        fail "run $id was started $starts and completed $ends times (want 1 and 1)"
+    others=$(grep -lE "^run [0-9]+/[0-9]+ $id(  |: )" "$logs"/[0-9]*_[0-9]*.out | grep -vc "_$task.out$")
+    [ "$others" -eq 0 ] || fail "run $id appears in the log of a task other than $task"
+    want_attempts=1
+    [ "$id" = "$long" ] && want_attempts=3
+    [ "$(h5attr "$runs/$id.h5" attempts)" = "$want_attempts" ] ||
+        fail "run $id: attempts $(h5attr "$runs/$id.h5" attempts), want $want_attempts"
+done
+[ "$(grep -c "$long: resuming at epoch" "$log0")" -eq 2 ] || fail "the long run did not resume twice"
+left=$(find "$runs" -name '*.lock' -o -name '*.ckpt.h5')
+[ -z "$left" ] || fail "locks or checkpoints left behind: $left"
+
+# resumed twice == uninterrupted, to the last bit (same backend, same binary)
+wait "$ref_pid" || fail "the reference run failed (ref.log)"
+run_results "$runs/$long.h5" >"$work/long.dump" || fail "h5dump of the long run"
+run_results "$work/ref/slurm-e2e/runs/$long.h5" >"$work/ref.dump" || fail "h5dump of the reference"
+[ -s "$work/ref.dump" ] || fail "empty reference dump"
+cmp -s "$work/long.dump" "$work/ref.dump" ||
+    fail "the interrupted run differs from the uninterrupted one: $(diff "$work/long.dump" "$work/ref.dump" | head -5)"
+
+"$bin" status "$work/results/slurm-e2e" >"$work/status-end.log" 2>&1 || fail "optsweep status at the end"
+grep -q "done *5" "$work/status-end.log" || fail "status does not count 5 done runs"
+note "PASS: 5 runs over 4 tasks, USR1 + scontrol requeue resumed bit-identically (stopped at epochs $stop1 and $stop2), failed task retried"

@@ -1,0 +1,32 @@
+# tests/store — the HDF5 run files, checkpoints, locks and plan.json (unit level, real HDF5 in a
+# temporary directory), the file layout as h5dump sees it (needs hdf5-tools), and end-to-end
+# sweeps through runner_run_plan on the MNIST slice: resume after SIGTERM/SIGKILL bit-identical,
+# processes splitting a sweep, stale locks, corrupt files, unwritable results, `status`.
+add_executable(test_store ${CMAKE_SOURCE_DIR}/tests/store/test_store.c)
+target_link_libraries(test_store PRIVATE optsweep_core)
+add_test(NAME store_unit COMMAND test_store)
+add_test(NAME store_layout COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/layout.sh
+         $<TARGET_FILE:test_store>)
+
+# a small real sweep (CPU backend, tests/data/mnist-slice) run by the runner itself
+add_executable(store_sweep_driver ${CMAKE_SOURCE_DIR}/tests/store/sweep_driver.c)
+target_link_libraries(store_sweep_driver PRIVATE optsweep_core)
+set(STORE_SLICE ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
+add_test(NAME store_resume_after_kill
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/resume.sh
+                 $<TARGET_FILE:store_sweep_driver> {} ${STORE_SLICE} --runs 3 --epochs 6
+                 -- $<TARGET_FILE:test_store>)
+add_test(NAME store_concurrent
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/concurrent.sh
+                 $<TARGET_FILE:store_sweep_driver> ${STORE_SLICE} $<TARGET_FILE:test_store>)
+add_test(NAME store_recovery
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/recovery.sh
+                 $<TARGET_FILE:store_sweep_driver> ${STORE_SLICE} $<TARGET_FILE:test_store>)
+set_tests_properties(store_resume_after_kill store_concurrent store_recovery
+                     PROPERTIES LABELS "store;e2e" TIMEOUT 300)
+set_tests_properties(store_unit store_layout PROPERTIES LABELS store TIMEOUT 120)
+# the same promises through the optsweep binary and a YAML sweep (tests/store/sweep.yaml)
+add_test(NAME store_cli
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/cli.sh $<TARGET_FILE:optsweep>
+                 $<TARGET_FILE:test_store> ${CMAKE_SOURCE_DIR})
+set_tests_properties(store_cli PROPERTIES LABELS "store;e2e" TIMEOUT 300)
