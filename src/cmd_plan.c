@@ -1,7 +1,8 @@
-/* cmd_plan.c — `optsweep plan FILE [--set K=V]... [--format F] [--shard I/N] [--max-runs N]`:
- * prints the runs a sweep expands to (or its name, for scripts), training nothing and writing
- * nothing.  Config errors exit 2 with every error of the file listed. */
+/* cmd_plan.c — `optsweep plan FILE... [--set K=V]... [--format F] [--shard I/N] [--max-runs N]`:
+ * prints the runs each sweep expands to (or its name, for scripts), training nothing and
+ * writing nothing.  Config errors exit 2 with every error of every file listed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -11,13 +12,14 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: optsweep plan FILE [--set KEY=VALUE]... [--format table|tsv|json|ids]\n"
-            "                          [--shard I/N] [--max-runs N] [--sweep-name]\n"
+            "usage: optsweep plan FILE... [--set KEY=VALUE]... [--format table|tsv|json|ids]\n"
+            "                             [--shard I/N] [--max-runs N] [--sweep-name]\n"
             "\n"
             "Prints every run the sweep FILE expands to, in the order `optsweep run` trains\n"
             "them (cases outer, grid inner, the last grid axis fastest): its run id, its case,\n"
             "the value of each key that differs between runs, and its cost (epochs x batches\n"
-            "per epoch), with the total.  Nothing is trained or written.\n"
+            "per epoch), with the total.  Nothing is trained or written.  Several files\n"
+            "(optsweep plan configs/*.yaml) print one plan after the other (table and ids).\n"
             "\n"
             "  --set KEY=VALUE   override a setting for every run (-s for short), e.g.\n"
             "                    --set train.epochs=1; a list adds or replaces a grid axis:\n"
@@ -39,14 +41,15 @@ int cmd_plan(int argc, char **argv)
     cmd_sweep_args a;
     cmd_sweep_args_init(&a);
     plan_format fmt = PLAN_FORMAT_TABLE;
-    int name_only = 0, rc = EXIT_USAGE;
+    int name_only = 0, rc = EXIT_USAGE, n_files = 0;
+    const char **files = xcalloc((size_t)argc, sizeof *files);
     for (int i = 1; i < argc; i++) {
         int missing, got;
         const char *v;
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
-            cmd_sweep_args_free(&a);
-            return EXIT_OK;
+            rc = EXIT_OK;
+            goto out;
         }
         if ((got = cmd_sweep_option(&a, "plan", argc, argv, &i)) < 0) goto out;
         if (got) continue;
@@ -64,29 +67,38 @@ int cmd_plan(int argc, char **argv)
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             cmd_unknown_option("plan", argv[i], options);
             goto out;
-        } else if (a.file) {
-            fprintf(stderr, "optsweep plan: one sweep file at a time (got '%s' and '%s')\n",
-                    a.file, argv[i]);
-            goto out;
         } else {
-            a.file = argv[i];
+            files[n_files++] = argv[i];
         }
     }
-    if (!a.file) {
+    if (n_files > 1 && (fmt == PLAN_FORMAT_TSV || fmt == PLAN_FORMAT_JSON)) {
+        fprintf(stderr, "optsweep plan: --format %s prints one plan: give one sweep file\n",
+                fmt == PLAN_FORMAT_TSV ? "tsv" : "json");
+        goto out;
+    }
+    if (n_files == 0) {
         fprintf(stderr, "optsweep plan: which sweep file? (e.g. optsweep plan configs/quick.yaml)\n");
         usage(stderr);
         goto out;
     }
-    plan full, shard;
-    rc = cmd_sweep_plan(&a, "plan", !name_only, &full, &shard);
-    if (rc == EXIT_OK) {
+    rc = EXIT_OK;
+    for (int f = 0; f < n_files; f++) {
+        plan full, shard;
+        a.file = files[f];
+        int frc = cmd_sweep_plan(&a, "plan", !name_only, &full, &shard);
+        if (frc != EXIT_OK) {
+            rc = frc; /* the other files are still checked and printed */
+            continue;
+        }
+        if (f > 0 && fmt == PLAN_FORMAT_TABLE && !name_only) putchar('\n');
         if (name_only) printf("%s\n", full.name);
         else plan_print(&shard, fmt, stdout);
         plan_free(&shard);
         plan_free(&full);
-        if (fflush(stdout) != 0) rc = EXIT_FAILURE_RUN; /* e.g. a full disk or a closed pipe */
     }
+    if (fflush(stdout) != 0 && rc == EXIT_OK) rc = EXIT_FAILURE_RUN; /* a full disk, a closed pipe */
 out:
+    free(files);
     cmd_sweep_args_free(&a);
     return rc;
 }

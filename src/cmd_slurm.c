@@ -3,12 +3,11 @@
  * (slurm_script.c), then either prints what each task would run (dry run) or submits both
  * jobs with sbatch.  The training itself is `optsweep run --shard i/N` inside each task. */
 #include <errno.h>
-#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -222,44 +221,62 @@ static int make_dir(const char *path, char *err, size_t errlen)
     return -1;
 }
 
-/* Copies the sweep file to dest (atomically), unless dest is that very file (a re-submit
- * from the copy). */
-static int copy_sweep(const char *src, const char *dest, char *err, size_t errlen)
+/* Reads a whole file (xmalloc'd, *len bytes); NULL with a message in err. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-    struct stat a, b;
-    FILE *f;
+    FILE *f = fopen(path, "rb");
     char *buf;
     long n;
-    int rc;
-    if (stat(src, &a) == 0 && stat(dest, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-        return 0;
-    f = fopen(src, "rb");
     if (!f) {
-        snprintf(err, errlen, "%s: %s", src, strerror(errno));
-        return -1;
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
     }
     if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "%s: cannot read it", src);
+        snprintf(err, errlen, "%s: cannot read it", path);
         fclose(f);
-        return -1;
+        return NULL;
     }
     buf = xmalloc((size_t)n + 1);
     if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-        snprintf(err, errlen, "%s: short read", src);
+        snprintf(err, errlen, "%s: short read", path);
         free(buf);
         fclose(f);
-        return -1;
+        return NULL;
     }
     fclose(f);
-    rc = store_write_file_atomic(dest, buf, (size_t)n, err, errlen);
-    free(buf);
-    return rc;
+    *len = (size_t)n;
+    return buf;
 }
 
-static const char *base_name(const char *path)
+/* Copies the sweep file into slurm_dir as <name>-<hash of its bytes>.yaml and returns that
+ * path (xmalloc'd), or NULL with err.  Each version of the file gets its own copy, so neither
+ * an edit of the original nor a later `optsweep slurm` of an edited version changes what the
+ * tasks of an array already submitted read when they start (or restart). */
+static char *copy_sweep(const char *src, const char *slurm_dir, char *err, size_t errlen)
 {
-    const char *s = strrchr(path, '/');
-    return s ? s + 1 : path;
+    size_t len, stem;
+    uint32_t h = 2166136261u; /* FNV-1a, 32 bits: a name, not a checksum */
+    const char *base = strrchr(src, '/');
+    char *text = read_file(src, &len, err, errlen), *name, *dest, suffix[32];
+    if (!text) return NULL;
+    for (size_t i = 0; i < len; i++) h = (h ^ (unsigned char)text[i]) * 16777619u;
+    base = base ? base + 1 : src;
+    snprintf(suffix, sizeof suffix, "-%08x.yaml", (unsigned)h);
+    stem = strcspn(base, ".");
+    if (stem == 0) stem = strlen(base);
+    if (strlen(base) > strlen(suffix)
+        && strcmp(base + strlen(base) - strlen(suffix), suffix) == 0)
+        stem = strlen(base) - strlen(suffix); /* submitted again from such a copy */
+    name = xmalloc(stem + sizeof suffix);
+    snprintf(name, stem + sizeof suffix, "%.*s%s", (int)stem, base, suffix);
+    dest = join(slurm_dir, name);
+    free(name);
+    if (!store_file_exists(dest) && store_write_file_atomic(dest, text, len, err, errlen) < 0) {
+        free(dest);
+        dest = NULL;
+    }
+    free(text);
+    return dest;
 }
 
 static void print_task_plans(const plan *full, int tasks)
@@ -291,7 +308,7 @@ static void record_jobs(const char *slurm_dir, const char *array_id, const char 
     FILE *f = fopen(path, "a");
     store_utc_now(now);
     if (!f) {
-        fprintf(stderr, "optsweep: warning: cannot append to %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "optsweep slurm: warning: cannot append to %s: %s\n", path, strerror(errno));
     } else {
         if (fresh) fputs("submitted\tarray_job\treport_job\ttasks\n", f);
         fprintf(f, "%s\t%s\t%s\t%d\n", now, array_id, report_id, tasks);
@@ -329,7 +346,7 @@ int cmd_slurm(int argc, char **argv)
     }
     tasks = (int)a.tasks;
     if (tasks > full.n_runs) {
-        fprintf(stderr, "optsweep: note: --tasks %d is more than the %d runs of the sweep; "
+        fprintf(stderr, "optsweep slurm: note: --tasks %d is more than the %d runs of the sweep; "
                 "using %d tasks\n", tasks, full.n_runs, full.n_runs);
         tasks = full.n_runs;
     }
@@ -352,13 +369,12 @@ int cmd_slurm(int argc, char **argv)
     sweep_dir = join(results, full.name);
     slurm_dir = join(sweep_dir, "slurm");
     logs_dir = join(slurm_dir, "logs");
-    sweep_copy = join(slurm_dir, base_name(a.sweep.file));
     array_path = join(slurm_dir, "array.sbatch");
     report_path = join(slurm_dir, "report.sbatch");
     cmdline = command_line(argc, argv);
     if (make_dir(results, err, sizeof err) < 0 || make_dir(sweep_dir, err, sizeof err) < 0
         || make_dir(slurm_dir, err, sizeof err) < 0 || make_dir(logs_dir, err, sizeof err) < 0
-        || copy_sweep(a.sweep.file, sweep_copy, err, sizeof err) < 0) {
+        || !(sweep_copy = copy_sweep(a.sweep.file, slurm_dir, err, sizeof err))) {
         fprintf(stderr, "optsweep slurm: %s\n", err);
         rc = EXIT_FAILURE_RUN;
         goto out;
@@ -399,7 +415,7 @@ int cmd_slurm(int argc, char **argv)
 
     /* plan.json now, so that `optsweep status` counts every run before a task starts */
     if (store_write_plan(sweep_dir, &full, err, sizeof err) < 0)
-        fprintf(stderr, "optsweep: warning: %s\n", err);
+        fprintf(stderr, "optsweep slurm: warning: %s\n", err);
     if (slurm_sbatch(array_path, NULL, array_id, sizeof array_id, err, sizeof err) < 0) {
         fprintf(stderr, "optsweep slurm: %s; nothing was submitted\n", err);
         rc = EXIT_FAILURE_RUN;

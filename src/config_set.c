@@ -2,7 +2,9 @@
  * `model.hidden=[256, 256]` and quoting work): a single value overrides KEY for every run,
  * above the file's base, grid and cases; a list (or {logspace|linspace: ...}) on a scalar key
  * becomes a grid axis over KEY, replacing the file's axis over KEY if it has one (Hydra's
- * multirun).  Errors name the argument: "--set optimizer.lrr=0.1: unknown key ...". */
+ * multirun).  KEY may also be a section or a group with a mapping of single values:
+ * `optimizer={name: adam, lr: 3e-4}`, `train.early_stopping={patience: 5}`.
+ * Errors name the argument: "--set optimizer.lrr=0.1: unknown key ...". */
 #include "config_internal.h"
 
 #include <stdlib.h>
@@ -55,6 +57,57 @@ static int is_axis(int k, const config_walker *w, yaml_node_t *v)
            config_node(w, *first)->type == YAML_SEQUENCE_NODE;
 }
 
+static void set_single(sweep *sw, int k, setting_value *v, config_loc loc)
+{
+    /* one value for every run: the file's axis over the key would only make copies */
+    remove_axis(sw, k);
+    remove_set(sw, k); /* the last --set of a key wins */
+    config_assign_push(&sw->sets, &sw->n_sets, k, v, loc);
+}
+
+/* Single values for every key of a mapping under prefix (a section or a group, k >= 0). */
+static int set_mapping(sweep *sw, config_walker *w, const char *prefix, int k, yaml_node_t *map,
+                       config_loc loc)
+{
+    int rc = 0;
+    if (k >= 0) { /* the group itself switches on */
+        setting_value on;
+        setting_value_init(&on);
+        on.n = 1;
+        on.i[0] = 1;
+        set_single(sw, k, &on, loc);
+    }
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = config_node(w, p->key), *v = config_node(w, p->value);
+        char full[256];
+        if (kn->type != YAML_SCALAR_NODE) {
+            config_error(w->d, loc, "expected a key name in %s, found %s", prefix,
+                         config_node_kind(kn));
+            rc = -1;
+            continue;
+        }
+        snprintf(full, sizeof full, "%s.%s", prefix, (const char *)kn->data.scalar.value);
+        int kk = settings_find_key(full);
+        if (kk < 0 && settings_is_prefix(full) && v->type == YAML_MAPPING_NODE) {
+            rc |= set_mapping(sw, w, full, -1, v, loc);
+        } else if (kk >= 0 && settings_key_is_group(kk) && v->type == YAML_MAPPING_NODE) {
+            rc |= set_mapping(sw, w, full, kk, v, loc);
+        } else if (kk < 0) {
+            char best[128], hint[200] = "";
+            if (settings_suggest_key(prefix, (const char *)kn->data.scalar.value, best, sizeof best))
+                snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
+            config_error(w->d, loc, "unknown key '%s' in %s%s",
+                         (const char *)kn->data.scalar.value, prefix, hint);
+            rc = -1;
+        } else {
+            setting_value sv;
+            if (config_parse_value(w, kk, v, &sv) == 0) set_single(sw, kk, &sv, loc);
+            else rc = -1;
+        }
+    }
+    return rc;
+}
+
 int config_apply_set(sweep *sw, const char *arg, config_diags *d)
 {
     const char *label = add_label(sw, arg);
@@ -70,7 +123,7 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d)
     memcpy(key, arg, klen);
     key[klen] = '\0';
     int k = settings_find_key(key);
-    if (k < 0) {
+    if (k < 0 && !settings_is_prefix(key)) {
         char best[128], hint[200] = "";
         if (settings_suggest_key("", key, best, sizeof best))
             snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
@@ -101,6 +154,12 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d)
     int rc = -1;
     if (!root) {
         config_error(d, loc, "no value after '=' for %s", key);
+    } else if (k < 0 || (settings_key_is_group(k) && root->type == YAML_MAPPING_NODE)) {
+        /* a section or a group: --set 'optimizer={name: adam, lr: 3e-4}' */
+        if (root->type != YAML_MAPPING_NODE)
+            config_error(d, loc, "%s is a section: expected {key: value, ...}", key);
+        else
+            rc = set_mapping(sw, &w, key, k, root, loc);
     } else if (is_axis(k, &w, root)) {
         config_axis a;
         if (config_parse_axis(&w, k, loc, root, &a) == 0) {
@@ -121,10 +180,7 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d)
     } else {
         setting_value v;
         if (config_parse_value(&w, k, root, &v) == 0) {
-            /* one value for every run: the file's axis over the key would only make copies */
-            remove_axis(sw, k);
-            remove_set(sw, k); /* the last --set of a key wins */
-            config_assign_push(&sw->sets, &sw->n_sets, k, &v, loc);
+            set_single(sw, k, &v, loc);
             rc = 0;
         }
     }

@@ -24,6 +24,7 @@ static const struct {
     {"report", cmd_report, "DIR", "write summary.md and figures for results/<name>"},
     {"status", cmd_status, "DIR", "count done, running and pending runs of results/<name>"},
     {"fetch", cmd_fetch, "NAME", "download a data set (mnist, fashion_mnist) into data/"},
+    {"slurm", cmd_slurm, "FILE", "write (and --submit) a SLURM job array for a sweep"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -319,7 +320,6 @@ int runner_run_plan(const plan *p, const runner_options *o)
     if (opts.jobs < 1) opts.jobs = 1;
     r.p = p;
     r.o = &opts;
-    r.started = time(NULL);
     store_hostname(r.host, sizeof r.host);
     if (p->n_runs == 0) {
         if (!opts.quiet) printf("sweep %s: no runs to train\n", p->name);
@@ -349,13 +349,20 @@ int runner_run_plan(const plan *p, const runner_options *o)
     /* cost of what may still be trained, for the ETA (a quick look: existence only) */
     double total_cost = 0;
     int n_done = 0;
+    r.force_dev = xcalloc((size_t)p->n_runs, sizeof *r.force_dev);
+    r.force_ino = xcalloc((size_t)p->n_runs, sizeof *r.force_ino);
     for (int i = 0; i < p->n_runs; i++) {
         char path[STORE_PATH_LEN];
-        if (store_path(path, sizeof path, r.runs_dir, p->runs[i].id, STORE_SUFFIX_FINAL, err,
-                       sizeof err) == 0 && store_file_exists(path) && !opts.force)
-            n_done++;
-        else
-            total_cost += (double)p->runs[i].cost;
+        struct stat sb;
+        int exists = store_path(path, sizeof path, r.runs_dir, p->runs[i].id,
+                                STORE_SUFFIX_FINAL, err, sizeof err) == 0
+                     && stat(path, &sb) == 0;
+        if (exists) {
+            r.force_dev[i] = (unsigned long long)sb.st_dev;
+            r.force_ino[i] = (unsigned long long)sb.st_ino;
+        }
+        if (exists && !opts.force) n_done++;
+        else total_cost += (double)p->runs[i].cost;
     }
     find_varying(&r);
     if (!opts.quiet) print_table(&r, n_done);
@@ -371,5 +378,7 @@ int runner_run_plan(const plan *p, const runner_options *o)
     }
     if (r.have_data) data_free(&r.data);
     free(r.varies);
+    free(r.force_dev);
+    free(r.force_ino);
     return rc;
 }

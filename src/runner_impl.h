@@ -3,7 +3,6 @@
 #ifndef OPTSWEEP_RUNNER_IMPL_H
 #define OPTSWEEP_RUNNER_IMPL_H
 
-#include <time.h>
 
 #include "data.h"
 #include "progress.h"
@@ -25,7 +24,9 @@ typedef struct {
     char sweep_dir[STORE_PATH_LEN];
     char runs_dir[STORE_PATH_LEN];
     char host[256];
-    time_t started;            /* --force redoes only runs finished before this */
+    /* --force: the final files as they were when the command started (st_dev, st_ino; 0 when
+     * none): only those are redone, not ones another process (or worker) wrote since */
+    unsigned long long *force_dev, *force_ino; // (n_runs)
     /* the last data set loaded, reused while consecutive runs have the same data settings */
     dataset data;
     data_settings data_key;

@@ -36,6 +36,7 @@ typedef struct {
     double last_checkpoint; /* monotonic */
     int attempts;
     int stopped_by;         /* signal that stopped the run, or 0 */
+    int checkpoint_ok;      /* the last checkpoint write succeeded */
 } run_ctx;
 
 static double wall_seconds(const run_ctx *c)
@@ -93,7 +94,7 @@ static int after_epoch(void *user, const train_state *st, backend *b)
             due |= progress_now() - c->last_checkpoint >= CHECKPOINT_SECONDS;
     }
     /* a failed periodic checkpoint only costs resumability: training goes on */
-    if (due) write_checkpoint(c, st, b);
+    if (due) c->checkpoint_ok = write_checkpoint(c, st, b) == 0;
     if (sig) {
         c->stopped_by = sig;
         return 1;
@@ -233,8 +234,11 @@ static runner_run_result train_claimed(runner *r, int i, store_lock *lock)
         /* stopped by a signal after its checkpoint: the lock goes, the checkpoint stays */
         r->stop_signal = c.stopped_by ? c.stopped_by : signals_pending();
         result = RUNNER_RUN_STOPPED;
-        progress_note(&r->prog, "run %d/%d %s: stopped at epoch %d/%d (checkpoint saved)",
-                      i + 1, r->p->n_runs, run->id, st.next_epoch, s->train.epochs);
+        progress_note(&r->prog, "run %d/%d %s: stopped at epoch %d/%d (%s)", i + 1,
+                      r->p->n_runs, run->id, st.next_epoch, s->train.epochs,
+                      c.checkpoint_ok ? "checkpoint saved"
+                                      : "the checkpoint could NOT be written: it will resume "
+                                        "from an earlier checkpoint, if any");
         goto out;
     }
     if (st.status != RUN_FAILED && b->ops->read_params(b, c.params) < 0)
@@ -281,8 +285,8 @@ out:
     return result;
 }
 
-/* 1 when run's final file is there, valid and done (and, with --force, written during this
- * command by another process).  With `claimed`, a corrupt file is set aside with a message
+/* 1 when run's final file is there, valid and done (with --force: and written during this
+ * command, by another process or worker).  With `claimed`, a corrupt file is set aside with a message
  * (only the lock holder may touch the final file). */
 static int final_done(runner *r, const plan_run *run, int claimed)
 {
@@ -304,8 +308,11 @@ static int final_done(runner *r, const plan_run *run, int claimed)
     }
     if (!done) return 0; /* failed: try again */
     if (r->o->force) {
+        /* a rename puts a new inode there: a file we did not see at the start is new */
         struct stat sb;
-        return stat(path, &sb) == 0 && sb.st_mtime >= r->started;
+        int i = (int)(run - r->p->runs);
+        return stat(path, &sb) == 0 && ((unsigned long long)sb.st_dev != r->force_dev[i]
+                                        || (unsigned long long)sb.st_ino != r->force_ino[i]);
     }
     return 1;
 }

@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus /* included by the CUDA backend's .cu files */
+extern "C" {
+#endif
+
 #define SETTINGS_MAX_HIDDEN 16      /* hidden layers of the MLP */
 #define SETTINGS_MAX_MILESTONES 32  /* multistep milestones */
 #define SETTINGS_PATH_LEN 1024
@@ -162,5 +166,9 @@ const char *dataset_kind_name(dataset_kind k);    /* "mnist" | "fashion_mnist" *
 const char *activation_kind_name(activation_kind k);
 const char *backend_kind_name(backend_kind k);    /* "auto" | "cpu" | "cuda" */
 const char *precision_kind_name(precision_kind k);/* "fp32" | "tf32" */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -59,33 +59,40 @@ static float *filled(size_t n)
     return x;
 }
 
-static double floor_seconds(const model_shape *sh, int n, int batch, int epochs)
+/* GEMM-floor buffers: the activations, deltas, weights and gradients of one batch. */
+typedef struct {
+    float *act[MODEL_MAX_LAYERS + 1], *delta[2], *params, *grads;
+} floor_buffers;
+
+static floor_buffers floor_alloc(const model_shape *sh, int batch)
 {
-    float *act[MODEL_MAX_LAYERS + 1], *delta[2];
-    for (int k = 0; k <= sh->n_layers; k++)
-        act[k] = filled((size_t)batch * (size_t)sh->sizes[k]);
+    floor_buffers f;
     int widest = 0;
+    for (int k = 0; k <= sh->n_layers; k++)
+        f.act[k] = filled((size_t)batch * (size_t)sh->sizes[k]);
     for (int k = 1; k <= sh->n_layers; k++)
         widest = sh->sizes[k] > widest ? sh->sizes[k] : widest;
-    delta[0] = filled((size_t)batch * (size_t)widest);
-    delta[1] = filled((size_t)batch * (size_t)widest);
-    float *params = filled(sh->n_params), *grads = filled(sh->n_params);
-    double best = 1e300;
-    gemm_epoch(sh, n, batch, act, delta, params, grads); /* warm-up */
-    for (int e = 0; e < epochs; e++) {
-        double t = gemm_epoch(sh, n, batch, act, delta, params, grads);
-        best = t < best ? t : best;
-    }
-    for (int k = 0; k <= sh->n_layers; k++)
-        free(act[k]);
-    free(delta[0]);
-    free(delta[1]);
-    free(params);
-    free(grads);
-    return best;
+    f.delta[0] = filled((size_t)batch * (size_t)widest);
+    f.delta[1] = filled((size_t)batch * (size_t)widest);
+    f.params = filled(sh->n_params);
+    f.grads = filled(sh->n_params);
+    return f;
 }
 
-static double optsweep_seconds(const backend_config *cfg, int epochs, char *device, size_t dn)
+static void floor_free(const model_shape *sh, floor_buffers *f)
+{
+    for (int k = 0; k <= sh->n_layers; k++)
+        free(f->act[k]);
+    free(f->delta[0]);
+    free(f->delta[1]);
+    free(f->params);
+    free(f->grads);
+}
+
+/* Best seconds per epoch of optsweep and of the floor at one batch size.  The two alternate
+ * epoch by epoch, so that a machine shared with other work slows both alike. */
+static void measure(const backend_config *cfg, int epochs, double *ours, double *floor,
+                    char *device, size_t dn)
 {
     char err[512];
     backend *b = backend_cpu_create(cfg, err, sizeof err);
@@ -94,18 +101,25 @@ static double optsweep_seconds(const backend_config *cfg, int epochs, char *devi
         exit(1);
     }
     snprintf(device, dn, "%s", b->device_name);
+    const model_shape *sh = &cfg->shape;
+    const int n = cfg->data->train.n;
+    floor_buffers f = floor_alloc(sh, cfg->batch_size);
     long step = 0;
-    double loss, best = 1e300;
+    double loss;
     b->ops->init_params(b, 0);
-    b->ops->train_epoch(b, 0, 0, 0.01, &step, &loss); /* warm-up */
+    b->ops->train_epoch(b, 0, 0, cfg->optim.lr, &step, &loss); /* warm-ups */
+    gemm_epoch(sh, n, cfg->batch_size, f.act, f.delta, f.params, f.grads);
+    *ours = *floor = 1e300;
     for (int e = 1; e <= epochs; e++) {
         double t0 = now_seconds();
-        b->ops->train_epoch(b, 0, e, 0.01, &step, &loss);
+        b->ops->train_epoch(b, 0, e, cfg->optim.lr, &step, &loss);
         double t = now_seconds() - t0;
-        best = t < best ? t : best;
+        *ours = t < *ours ? t : *ours;
+        t = gemm_epoch(sh, n, cfg->batch_size, f.act, f.delta, f.params, f.grads);
+        *floor = t < *floor ? t : *floor;
     }
+    floor_free(sh, &f);
     backend_free(b);
-    return best;
 }
 
 int main(int argc, char **argv)
@@ -157,8 +171,8 @@ int main(int argc, char **argv)
     char device[128] = "";
     for (int i = 0; i < n_batches; i++) {
         cfg.batch_size = batches[i];
-        double ours = optsweep_seconds(&cfg, epochs, device, sizeof device);
-        double floor = floor_seconds(&cfg.shape, d.train.n, batches[i], epochs);
+        double ours, floor;
+        measure(&cfg, epochs, &ours, &floor, device, sizeof device);
         printf("batch %d optsweep %.4f floor %.4f\n", batches[i], ours, floor);
         fflush(stdout);
     }

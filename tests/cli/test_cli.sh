@@ -28,11 +28,11 @@ expect() {
 
 # --- help and version -----------------------------------------------------------------------
 expect 0 '^usage: optsweep COMMAND' -- --help
-for c in plan run report status fetch; do
+for c in plan run report status fetch slurm; do
     grep -q "^  $c " "$tmp/out" || bad "optsweep --help does not list $c"
 done
 expect 0 '^optsweep [0-9]+\.[0-9]+\.[0-9]+ \(git [0-9a-f]+|unknown\)' -- --version
-for c in plan run report status fetch; do
+for c in plan run report status fetch slurm; do
     expect 0 "usage: optsweep $c" -- "$c" --help
     expect 0 "usage: optsweep $c" -- help "$c"
 done
@@ -48,7 +48,17 @@ expect 2 "--format needs" -- plan configs/quick.yaml --format
 expect 2 "--shard: expected I/N with 0 <= I < N \(like 0/4\), found '4/4'" -- plan configs/quick.yaml --shard 4/4
 expect 2 "--max-runs: expected a positive integer" -- plan configs/quick.yaml --max-runs 0
 expect 2 "--set needs KEY=VALUE" -- plan configs/quick.yaml --set
-expect 2 "one sweep file at a time" -- plan configs/quick.yaml configs/schedules.yaml
+expect 2 "--format json prints one plan: give one sweep file" -- plan configs/quick.yaml configs/schedules.yaml --format json
+# several files: one plan after the other; a bad one is reported, the others still print
+n_all=0
+for f in configs/*.yaml; do n_all=$((n_all + $("$bin" plan "$f" --format ids 2>/dev/null | wc -l))); done
+[ "$("$bin" plan configs/*.yaml --format ids 2>/dev/null | wc -l)" -eq "$n_all" ] ||
+    bad "optsweep plan configs/*.yaml --format ids: not every plan's runs"
+[ "$("$bin" plan configs/*.yaml 2>/dev/null | grep -c '^total: ')" -eq "$(ls configs/*.yaml | wc -l)" ] ||
+    bad "optsweep plan configs/*.yaml: not one table per file"
+"$bin" plan configs/quick.yaml "$src/tests/config/bad/lr-zero.yaml" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q '^total: 8 runs' "$tmp/out" && grep -q 'lr-zero.yaml:2:28: ' "$tmp/err" ||
+    bad "optsweep plan GOOD BAD: expected GOOD's plan, BAD's error and exit status 2"
 expect 2 "cannot open the sweep file: No such file" -- plan configs/no-such-file.yaml
 expect 2 "--backend: expected auto, cpu or cuda, found 'gpu'" -- run configs/quick.yaml --backend gpu
 expect 2 "--jobs: expected an integer from 1 to 1024, found '0'" -- run configs/quick.yaml --jobs 0

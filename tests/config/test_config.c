@@ -340,6 +340,22 @@ static void test_set(void)
     CHECK(p.runs[0].settings.model.n_hidden == 1 && p.runs[1].settings.model.n_hidden == 2);
     plan_free(&p);
 
+    /* sections and groups take a mapping */
+    CHECK(config_apply_set(&sw, "optimizer={momentum: 0.25, weight_decay: 1e-3}", &d) == 0);
+    CHECK(config_apply_set(&sw, "train.early_stopping={patience: 7}", &d) == 0);
+    CHECK(config_apply_set(&sw, "data={val_from_test: 0.5}", &d) == 0);
+    CHECK(d.n == 0);
+    CHECK(plan_expand(&sw, &p, 0, 0, &d) == 0);
+    CHECK(p.n_runs == 3 * 2 && p.runs[0].settings.optim.momentum == 0.25 &&
+          p.runs[0].settings.optim.weight_decay == 1e-3 &&
+          p.runs[0].settings.train.early_stopping && p.runs[0].settings.train.patience == 7);
+    plan_free(&p);
+    CHECK(config_apply_set(&sw, "optimizer={momentun: 0.5}", &d) != 0);
+    CHECK(d.n == 1 && !strcmp(d.items[0].msg,
+                              "unknown key 'momentun' in optimizer (did you mean 'momentum'?)"));
+    CHECK(config_apply_set(&sw, "optimizer=adam", &d) != 0);
+    config_diags_free(&d);
+    config_diags_init(&d);
     CHECK(config_apply_set(&sw, "optimizer.lrr=0.1", &d) != 0);
     CHECK(d.n == 1 && !strcmp(d.items[0].msg,
                               "unknown key 'optimizer.lrr' (did you mean 'optimizer.lr'?)"));

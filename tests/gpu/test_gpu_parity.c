@@ -41,15 +41,20 @@
  *   ~1e-6 band that issue 3 measured for PyTorch float32 against float64.
  * TOL_ADAPTIVE_FIRST — Adagrad, RMSprop, Adam(W) divide by sqrt of a running mean of squared
  *   gradients, which amplifies the noise of near-zero gradient elements step after step
- *   (issue 3: the band "grows within a few steps"); they are held to 1e-4 over the first
- *   epoch only (6 steps), then by final test accuracy.
- * TOL_ACC_POINTS — final test accuracy, in points (percent): 0.3 = 3 of the 1000 test images,
- *   for every case; a real bug (a wrong rule, a missed bias, a wrong batch) moves it by far
+ *   (issue 3: the band "grows within a few steps"); they are held to 1e-4 over their first
+ *   ADAPTIVE_FIRST_STEPS full-batch steps, then by final test accuracy.  (Measured on an
+ *   H200 before this split: Adagrad's mean loss over a first epoch of 6 mini-batch steps
+ *   already differed by 1.0e-4, since with eps = 1e-10 an element whose gradient is near
+ *   zero moves by about +-lr with a sign set by rounding noise.)
+ * TOL_ACC_POINTS — final test accuracy, in points (percent), for every case: 0.3 = 30 of the
+ *   10000 test images when the data folder is full MNIST (check.sh passes data/mnist through
+ *   OPTSWEEP_PARITY_DATA), 3 of the 1000 images of the committed slice otherwise; a real bug (a wrong rule, a missed bias, a wrong batch) moves it by far
  *   more after 4 epochs.
  * TF32 (train.precision: tf32) rounds GEMM inputs to 10 mantissa bits (~1e-3 relative): the
  *   tf32 case is held to 2e-2 on the loss and 1 point of accuracy, a sanity check only. */
 #define TOL_TIGHT 1e-5
 #define TOL_ADAPTIVE_FIRST 1e-4
+#define ADAPTIVE_FIRST_STEPS 3
 #define TOL_ACC_POINTS 0.3
 #define TOL_TF32 2e-2
 #define TOL_TF32_ACC_POINTS 1.0
@@ -245,6 +250,7 @@ static const parity_case cases[] = {
 /* ---- helpers ------------------------------------------------------------------------------- */
 
 static const char *data_dir = NULL;
+static int full_mnist = 0; /* data_dir holds full MNIST: train on 10000, test on all 10000 */
 static int n_epochs = 4;
 static backend_kind other_backend = BACKEND_CUDA; /* BACKEND_CPU with --harness */
 
@@ -252,7 +258,14 @@ static void base_settings(run_settings *s)
 {
     settings_set_defaults(s);
     check_copy_string(s->data.dir, sizeof s->data.dir, data_dir);
-    s->data.val_from_train = 500; /* 1500 train, 500 validation, the 1000 test images */
+    if (full_mnist) {
+        /* 0.3 accuracy points are 30 of the 10000 test images: far above the few-image
+         * disagreement of two equally good models whose adaptive trajectories parted ways */
+        s->data.train_limit = 11000; /* 10000 train, 1000 validation, the 10000 test images */
+        s->data.val_from_train = 1000;
+    } else {
+        s->data.val_from_train = 500; /* 1500 train, 500 validation, the 1000 test images */
+    }
     s->data.split_seed = 3;
     s->model.n_hidden = 3;
     s->model.hidden[0] = s->model.hidden[1] = s->model.hidden[2] = 128;
@@ -423,8 +436,9 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
     }
     const double tol = pc->cls == CLASS_TIGHT ? TOL_TIGHT
                        : pc->cls == CLASS_ADAPTIVE ? TOL_ADAPTIVE_FIRST : TOL_TF32;
-    /* adaptive optimizers: tight over the first epoch only */
-    const int tight_epochs = pc->cls == CLASS_ADAPTIVE ? 1 : cpu->st.n_epochs;
+    /* adaptive optimizers: held tight over their first steps by first_steps_differ(); here
+     * only by the end result */
+    const int tight_epochs = pc->cls == CLASS_ADAPTIVE ? 0 : cpu->st.n_epochs;
     for (int e = 0; e < cpu->st.n_epochs; e++) {
         if (cpu->st.lr[e] != gpu->st.lr[e]) {
             fprintf(stderr, "  FAIL %s: epoch %d lr %.17g vs %.17g\n", pc->name, e, cpu->st.lr[e],
@@ -476,6 +490,38 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
     return bad;
 }
 
+/* Adaptive optimizers, first steps: full-batch epochs, so epoch e's loss is the loss after
+ * e steps; held to TOL_ADAPTIVE_FIRST before the noise of near-zero gradient elements has been
+ * amplified.  Returns the number of failures and the max relative difference in *max_d. */
+static int first_steps_differ(const parity_case *pc, const dataset *d, double *max_d)
+{
+    run_settings s;
+    base_settings(&s);
+    pc->setup(&s);
+    s.train.batch_size = d->train.n;
+    s.train.epochs = ADAPTIVE_FIRST_STEPS;
+    run_result cpu, gpu;
+    int bad = 0;
+    *max_d = 0.0;
+    if (run_on(&s, d, BACKEND_CPU, &cpu) != 0 || run_on(&s, d, other_backend, &gpu) != 0) {
+        fprintf(stderr, "  FAIL %s: a first-steps run failed\n", pc->name);
+        return 1;
+    }
+    for (int e = 0; e < cpu.st.n_epochs && e < gpu.st.n_epochs; e++) {
+        const double dl = rel_diff(cpu.st.train_loss[e], gpu.st.train_loss[e]);
+        *max_d = dl > *max_d ? dl : *max_d;
+        if (!(dl <= TOL_ADAPTIVE_FIRST)) {
+            fprintf(stderr, "  FAIL %s: full-batch step %d loss %.9g (cpu) vs %.9g (cuda): "
+                    "relative %.2e > %.0e\n", pc->name, e, cpu.st.train_loss[e],
+                    gpu.st.train_loss[e], dl, TOL_ADAPTIVE_FIRST);
+            bad++;
+        }
+    }
+    run_result_free(&cpu);
+    run_result_free(&gpu);
+    return bad;
+}
+
 static int check_case(const parity_case *pc, const dataset *d)
 {
     run_settings s;
@@ -491,7 +537,9 @@ static int check_case(const parity_case *pc, const dataset *d)
         return 1;
     }
     parity_figures f;
-    const int bad = compare_runs(pc, &cpu, &gpu, &f);
+    int bad = compare_runs(pc, &cpu, &gpu, &f);
+    if (pc->cls == CLASS_ADAPTIVE)
+        bad += first_steps_differ(pc, d, &f.tight);
     printf("%-28s %-4s  loss %.2e (tight %.2e)  val %.2e  test %.2e  acc %.4f/%.4f (%.1f pt)  "
            "|dp| %.1e\n", pc->name, bad ? "FAIL" : "ok", f.train, f.tight, f.val, f.test_loss,
            cpu.st.test_acc, gpu.st.test_acc, f.acc_points, f.param_max);
@@ -557,9 +605,15 @@ int main(int argc, char **argv)
             printf("%s\n", cases[c].name);
         return 0;
     }
+    const char *full = getenv("OPTSWEEP_PARITY_DATA");
+    if (full && *full) {
+        data_dir = full;
+        full_mnist = 1;
+    }
     if (!data_dir) {
-        fprintf(stderr, "usage: %s DATA_DIR [--only NAME] [--epochs N] [--list] [--harness]\n",
-                    argv[0]);
+        fprintf(stderr, "usage: %s DATA_DIR [--only NAME] [--epochs N] [--list] [--harness]\n"
+                "  (OPTSWEEP_PARITY_DATA=DIR: full MNIST instead, 10000 train and test images)\n",
+                argv[0]);
         return 2;
     }
     if (other_backend == BACKEND_CUDA && !backend_cuda_available()) {

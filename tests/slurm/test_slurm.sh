@@ -97,12 +97,20 @@ h5attr() {
 ckpt_epoch() { h5attr "$runs/$long.ckpt.h5" next_epoch; }
 ckpt_at_least() { local e; e=$(ckpt_epoch); [ -n "$e" ] && [ "$e" -ge "$1" ]; }
 log_has() { [ -f "$1" ] && grep -q -- "$2" "$1"; }
-# restarted_to N: task 0 runs again with SLURM_RESTART_COUNT=N; a requeued task waits ~120 s
-# (BeginTime) unless told to start now, which is what this does while it is pending.
+# restarted_to N: task 0 runs again with SLURM_RESTART_COUNT=N.  A requeued task waits ~120 s
+# (BeginTime) unless told to start now, which this does once it has been pending for 2 s: a
+# start within the second its last run ended is refused by slurmd ("Job credential revoked",
+# credentials have 1 s resolution) and the task would fail instead of running.
+pending_since=
 restarted_to() {
     log_has "$log0" "restart $1, " && return 0
-    [ "$(job_state "${array}_0")" = PENDING ] &&
+    if [ "$(job_state "${array}_0")" != PENDING ]; then
+        pending_since=
+    elif [ -z "$pending_since" ]; then
+        pending_since=$(date +%s)
+    elif [ $(($(date +%s) - pending_since)) -ge 2 ]; then
         scontrol update JobId="${array}_0" StartTime=now >/dev/null 2>&1
+    fi
     return 1
 }
 # the results of a run file that must not depend on interruptions (h5dump, all digits)

@@ -1,9 +1,10 @@
 /* test_slurm_script.c — checks slurm_script.c without a cluster: SLURM's time syntax, the
  * signal lead, bash quoting (round trip through a real bash), and that the generated scripts
- * are valid bash holding the lines SLURM and the runner need.  Usage: test_slurm_script TMPDIR */
+ * are valid bash holding the lines SLURM and the runner need.  Usage: test_slurm_script OUTDIR */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "slurm.h"
@@ -84,6 +85,7 @@ static int bash_syntax_ok(const char *path)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "/tmp";
+    mkdir(dir, 0755); /* may exist */
     char array[4096], report[4096], err[512];
     const char *sets[] = { "optimizer.lr=0.1", "model.hidden=[16, 8]", "data.dir=it's here" };
     const char *extra[] = { "--account=abc" };

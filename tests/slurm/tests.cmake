@@ -2,7 +2,7 @@
 # single-node SLURM end to end (skipped, exit 77, where SLURM is missing and cannot be installed).
 add_executable(test_slurm_script ${CMAKE_SOURCE_DIR}/tests/slurm/test_slurm_script.c)
 target_link_libraries(test_slurm_script PRIVATE optsweep_core)
-add_test(NAME slurm_script COMMAND test_slurm_script ${CMAKE_CURRENT_BINARY_DIR})
+add_test(NAME slurm_script COMMAND test_slurm_script ${CMAKE_CURRENT_BINARY_DIR}/slurm_script_out)
 set_tests_properties(slurm_script PROPERTIES LABELS slurm)
 
 # start a cluster on 127.0.0.1, a 4-task array with a requeue, a failed task and a retry

@@ -55,7 +55,12 @@ ref=seq-j3 check_once "--jobs 3" "$tmp/jobs" "$tmp/j.log"
 workers=$(grep -o '^\[job [0-9]*\] run [0-9/]* [^ ]*: completed' "$tmp/j.log" | awk '{ print $2 }' | sort -u | wc -l)
 echo "--jobs 3: $workers workers trained runs"
 [ "$workers" -ge 2 ] || fail "--jobs 3: only $workers worker(s) trained"
-grep -q "OpenBLAS.*1 thread" "$tmp/j.log" || echo "(note: device line: $(grep -m1 device "$tmp/j.log"))"
+# --force with workers: each run is redone once, not once per worker
+"$driver" "$tmp/jobs" "$data" "${args[@]}" --jobs 3 --force >"$tmp/jf.log" 2>&1 || fail "--force --jobs 3 exited $?"
+for id in $ids; do
+    n=$(grep -c "$id: completed" "$tmp/jf.log")
+    [ "$n" -eq 1 ] || fail "--force --jobs 3: run $id completed $n times"
+done
 
 # (3) a SIGTERM to the --jobs parent reaches the workers: checkpoints, exit 143, and a
 # second sweep finishes with the same results

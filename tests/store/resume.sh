@@ -67,8 +67,10 @@ for trial in $(seq 1 "$trials"); do
         if [ "$sig" = TERM ]; then
             locks=$(find "$dir" -name '*.lock' 2>/dev/null)
             [ -z "$locks" ] || fail "trial $trial: SIGTERM left locks: $locks"
-            # (an empty log: killed before main() even started, the default action)
+            # (the default action, no message, is right before the runner set its handlers
+            # up (empty log) and after it finished (its last line printed))
             [ ! -s "$dir.log.$attempt" ] || grep -q "signal received" "$dir.log.$attempt" \
+                || grep -q "^sweep .* trained" "$dir.log.$attempt" \
                 || fail "trial $trial: no stop message after SIGTERM: $(tail -3 "$dir.log.$attempt")"
         fi
         # never a final file that is not complete
