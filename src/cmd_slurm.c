@@ -46,7 +46,7 @@ static const char usage[] =
 typedef struct {
     cmd_sweep_args sweep;     /* FILE, --set, --max-runs (shared with plan and run) */
     long tasks;
-    const char *partition, *time, *gpus, *cpus, *mem, *results;
+    const char *partition, *gpus, *cpus, *mem, *results;
     long time_seconds;
     const char **sbatch_args;
     int n_sbatch_args;
@@ -130,7 +130,6 @@ static int parse_args(int argc, char **argv, slurm_args *a)
             if (slurm_parse_time(v, &a->time_seconds) < 0)
                 return usage_error("--time: expected minutes, MM:SS, HH:MM:SS or D-HH:MM:SS "
                                    "(SLURM's syntax), found '%s'", v);
-            a->time = v;
         } else if ((v = cmd_option_value(argc, argv, &i, "--gpus-per-task", &missing))) {
             if (!valid_gpus(v))
                 return usage_error("--gpus-per-task: expected a count or TYPE:count, found "
@@ -382,7 +381,7 @@ int cmd_slurm(int argc, char **argv)
 
     slurm_spec spec = {
         .sweep_name = full.name, .n_runs = full.n_runs, .tasks = tasks,
-        .partition = a.partition, .time = a.time, .time_seconds = a.time_seconds,
+        .partition = a.partition, .time_seconds = a.time_seconds,
         .gpus_per_task = a.gpus, .cpus_per_task = a.cpus, .mem = a.mem,
         .sets = a.sweep.sets, .n_sets = a.sweep.n_sets, .sbatch_args = a.sbatch_args,
         .n_sbatch_args = a.n_sbatch_args, .max_runs = a.sweep.max_runs, .binary = exe,

@@ -1,6 +1,7 @@
 /* config.c — reads a sweep file: UTF-8 and YAML checks, then one walk over the document's
- * top level (name, description, settings sections, grid, cases), each mapping walked against
- * the key table with unknown keys, duplicates and type errors reported where they are.
+ * top level (name, description, settings sections, grid, cases with their own grids), each
+ * mapping walked against the key table with unknown keys, duplicates and type errors
+ * reported where they are.
  * Values are converted in config_values.c; --set arguments in config_set.c. */
 #include "config_internal.h"
 
@@ -162,22 +163,29 @@ static void walk_settings(config_walker *w, scope *sc, const char *prefix, yaml_
 }
 
 /* ---- grid ------------------------------------------------------------------------------------------ */
-static void add_axis(config_walker *w, const config_axis *a)
+/* The axes being read: the file's grid or one case's.  where: "" or " in case 'x'". */
+typedef struct {
+    config_axis **axes;
+    int *n;
+    const char *where;
+} axis_list;
+
+static void add_axis(config_walker *w, axis_list *l, const config_axis *a)
 {
-    sweep *sw = w->sw;
-    for (int i = 0; i < sw->n_axes; i++)
-        if (sw->axes[i].key == a->key) {
-            config_error(w->d, a->loc, "grid %s is given twice (first at %d:%d)",
-                         settings_key_name(a->key), sw->axes[i].loc.line, sw->axes[i].loc.col);
+    for (int i = 0; i < *l->n; i++)
+        if ((*l->axes)[i].key == a->key) {
+            config_error(w->d, a->loc, "grid %s is given twice%s (first at %d:%d)",
+                         settings_key_name(a->key), l->where, (*l->axes)[i].loc.line,
+                         (*l->axes)[i].loc.col);
             config_axis tmp = *a;
             config_axis_free(&tmp);
             return;
         }
-    sw->axes = xrealloc(sw->axes, (size_t)(sw->n_axes + 1) * sizeof *sw->axes);
-    sw->axes[sw->n_axes++] = *a;
+    *l->axes = xrealloc(*l->axes, (size_t)(*l->n + 1) * sizeof **l->axes);
+    (*l->axes)[(*l->n)++] = *a;
 }
 
-static void walk_grid(config_walker *w, const char *prefix, yaml_node_t *map)
+static void walk_grid(config_walker *w, axis_list *l, const char *prefix, yaml_node_t *map)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         const char *key = pair_key(w, map, p);
@@ -188,17 +196,27 @@ static void walk_grid(config_walker *w, const char *prefix, yaml_node_t *map)
         int k = settings_find_key(full);
         if (k >= 0) {
             config_axis a;
-            if (config_parse_axis(w, k, config_node_loc(w, kn), v, &a) == 0) add_axis(w, &a);
+            if (config_parse_axis(w, k, config_node_loc(w, kn), v, &a) == 0) add_axis(w, l, &a);
         } else if (settings_is_prefix(full) && v->type == YAML_MAPPING_NODE) {
-            walk_grid(w, full, v); /* grid: {optimizer: {lr: [...]}} */
+            walk_grid(w, l, full, v); /* grid: {optimizer: {lr: [...]}} */
         } else {
             char best[128], hint[200] = "";
             if (settings_suggest_key(prefix, key, best, sizeof best))
                 snprintf(hint, sizeof hint, " (did you mean '%s%s%s'?)", prefix,
                          prefix[0] ? "." : "", best);
-            config_error(w->d, config_node_loc(w, kn), "unknown key '%s' in grid%s", full, hint);
+            config_error(w->d, config_node_loc(w, kn), "unknown key '%s' in grid%s%s", full,
+                         l->where, hint);
         }
     }
+}
+
+/* `grid:` at the top level or in a case: a mapping of axes (or nothing). */
+static void walk_grid_node(config_walker *w, axis_list *l, yaml_node_t *v)
+{
+    if (v->type == YAML_MAPPING_NODE) walk_grid(w, l, "", v);
+    else if (!config_node_is_null(v))
+        config_error(w->d, config_node_loc(w, v), "grid%s: expected a mapping of dotted "
+                     "keys to lists, like optimizer.lr: [0.1, 0.01]", l->where);
 }
 
 /* ---- cases ----------------------------------------------------------------------------------------- */
@@ -251,19 +269,32 @@ static void walk_case(config_walker *w, yaml_node_t *m)
     snprintf(where, sizeof where, "case '%s'", name);
     scope sc;
     scope_init(&sc, &c->assigns, &c->n_assigns, where);
+    char in_case[SETTINGS_NAME_LEN + 16];
+    snprintf(in_case, sizeof in_case, " in %s", where);
+    axis_list grid = {&c->axes, &c->n_axes, in_case};
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         const char *key = pair_key(w, m, p);
         if (!key || strcmp(key, "name") == 0) continue;
         yaml_node_t *kn = config_node(w, p->key);
-        if (strcmp(key, "grid") == 0 || strcmp(key, "cases") == 0 ||
-            strcmp(key, "description") == 0) {
+        if (strcmp(key, "grid") == 0) {
+            walk_grid_node(w, &grid, config_node(w, p->value));
+            continue;
+        }
+        if (strcmp(key, "cases") == 0 || strcmp(key, "description") == 0) {
             config_error(w->d, config_node_loc(w, kn),
-                         "'%s' is not allowed in a case (a case holds name and settings; "
-                         "put %s at the top level)", key, key);
+                         "'%s' is not allowed in a case (a case holds name, settings and its "
+                         "own grid; put %s at the top level)", key, key);
             continue;
         }
         walk_setting_pair(w, &sc, "", kn, key, config_node(w, p->value));
     }
+    /* a key both set and swept by the case: which value would it mean? */
+    for (int a = 0; a < c->n_axes; a++)
+        for (int i = 0; i < c->n_assigns; i++)
+            if (c->assigns[i].key == c->axes[a].key)
+                config_error(w->d, c->axes[a].loc, "%s is both set (at %d:%d) and swept by the "
+                             "grid of case '%s': keep one", settings_key_name(c->axes[a].key),
+                             c->assigns[i].loc.line, c->assigns[i].loc.col, name);
 }
 
 static void walk_cases(config_walker *w, yaml_node_t *kn, yaml_node_t *v)
@@ -312,10 +343,9 @@ static void walk_top(config_walker *w, yaml_node_t *root)
                 sw->description = xstrdup((const char *)v->data.scalar.value);
         } else if (strcmp(key, "grid") == 0) {
             sw->grid_loc = config_node_loc(w, kn);
-            if (v->type == YAML_MAPPING_NODE) walk_grid(w, "", v);
-            else if (!config_node_is_null(v))
-                config_error(w->d, config_node_loc(w, v), "grid: expected a mapping of dotted "
-                             "keys to lists, like optimizer.lr: [0.1, 0.01]");
+            axis_list grid = {&sw->axes, &sw->n_axes, ""};
+            walk_grid_node(w, &grid, v);
+            sw->n_file_axes = sw->n_axes;
         } else if (strcmp(key, "cases") == 0) {
             walk_cases(w, kn, v);
         } else {
@@ -509,6 +539,8 @@ void config_free(sweep *sw)
         for (int i = 0; i < sw->cases[c].n_assigns; i++)
             setting_value_free(&sw->cases[c].assigns[i].value);
         free(sw->cases[c].assigns);
+        for (int i = 0; i < sw->cases[c].n_axes; i++) config_axis_free(&sw->cases[c].axes[i]);
+        free(sw->cases[c].axes);
     }
     free(sw->cases);
     for (int i = 0; i < sw->n_sets; i++) setting_value_free(&sw->sets[i].value);

@@ -65,12 +65,17 @@ typedef struct {
     int n_values;
 } config_axis;
 
-/* A named variant: overrides applied on top of base and grid values. */
+/* A named variant: overrides applied on top of base and grid values.  A case may have its
+ * own grid (`grid:` inside the case): its axes are crossed with the file's grid for this case
+ * only, and an axis over a key the file's grid also sweeps replaces the file's axis here
+ * (e.g. seeds 0-4 for the file, seed 0 alone for one case). */
 typedef struct {
     char name[SETTINGS_NAME_LEN];
     config_loc loc;
     config_assign *assigns;
     int n_assigns;
+    config_axis *axes;       /* the case's own grid, in file order */
+    int n_axes;
 } config_case;
 
 typedef struct sweep {
@@ -81,6 +86,8 @@ typedef struct sweep {
     int n_base;
     config_axis *axes;       /* grid, in file order (then --set axes) */
     int n_axes;
+    int n_file_axes;         /* axes[0, n_file_axes) hold the file's grid positions (an axis
+                              * --set replaced keeps its place); the rest were added by --set */
     config_loc grid_loc;
     config_case *cases;      /* in file order; none = one unnamed case */
     int n_cases;
@@ -96,7 +103,8 @@ int config_load(sweep *sw, const char *path, config_diags *d);
 int config_load_text(sweep *sw, const char *path, const char *text, size_t len, config_diags *d);
 /* Applies one --set KEY=VALUE: a single value overrides KEY everywhere (and replaces a grid
  * axis over KEY); a list [a, b] or {logspace: [a, b, n]} on a scalar key adds or replaces
- * the grid axis over KEY.  0, or -1 with the error in d. */
+ * the grid axis over KEY.  Either way a case's own axis over KEY is dropped: --set is above
+ * every case.  0, or -1 with the error in d. */
 int config_apply_set(sweep *sw, const char *arg, config_diags *d);
 void config_free(sweep *sw);
 

@@ -2,8 +2,9 @@
  * `model.hidden=[256, 256]` and quoting work): a single value overrides KEY for every run,
  * above the file's base, grid and cases; a list (or {logspace|linspace: ...}) on a scalar key
  * becomes a grid axis over KEY, replacing the file's axis over KEY if it has one (Hydra's
- * multirun).  KEY may also be a section or a group with a mapping of single values:
- * `optimizer={name: adam, lr: 3e-4}`, `train.early_stopping={patience: 5}`.
+ * multirun); either way a case's own axis over KEY is dropped.  KEY may also be a section
+ * or a group with a mapping of single values: `optimizer={name: adam, lr: 3e-4}`,
+ * `train.early_stopping={patience: 5}`.
  * Errors name the argument: "--set optimizer.lrr=0.1: unknown key ...". */
 #include "config_internal.h"
 
@@ -21,15 +22,31 @@ static const char *add_label(sweep *sw, const char *arg)
     return label;
 }
 
+/* Removes the axis over k from axes[0, *n); returns its index, or -1. */
+static int remove_from(config_axis *axes, int *n, int k)
+{
+    for (int i = 0; i < *n; i++)
+        if (axes[i].key == k) {
+            config_axis_free(&axes[i]);
+            memmove(&axes[i], &axes[i + 1], (size_t)(*n - i - 1) * sizeof *axes);
+            (*n)--;
+            return i;
+        }
+    return -1;
+}
+
+/* --set is above every case: a case's own axis over k would fight it */
+static void remove_case_axes(sweep *sw, int k)
+{
+    for (int c = 0; c < sw->n_cases; c++)
+        remove_from(sw->cases[c].axes, &sw->cases[c].n_axes, k);
+}
+
 static void remove_axis(sweep *sw, int k)
 {
-    for (int i = 0; i < sw->n_axes; i++)
-        if (sw->axes[i].key == k) {
-            config_axis_free(&sw->axes[i]);
-            memmove(&sw->axes[i], &sw->axes[i + 1], (size_t)(sw->n_axes - i - 1) * sizeof *sw->axes);
-            sw->n_axes--;
-            return;
-        }
+    int at = remove_from(sw->axes, &sw->n_axes, k);
+    if (at >= 0 && at < sw->n_file_axes) sw->n_file_axes--;
+    remove_case_axes(sw, k);
 }
 
 static void remove_set(sweep *sw, int k)
@@ -168,6 +185,7 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d)
             for (int i = 0; i < sw->n_axes; i++)
                 if (sw->axes[i].key == k) at = i;
             remove_set(sw, k);
+            remove_case_axes(sw, k);
             if (at >= 0) {
                 config_axis_free(&sw->axes[at]);
                 sw->axes[at] = a;

@@ -1,8 +1,9 @@
-/* plan.c — expands a checked sweep into runs: for each case (outer) and each point of the
- * grid (inner, last axis fastest) it layers defaults < base < grid < case < --set, fills the
- * defaults that depend on the optimizer, and checks what only the combination can break
- * (a key the run's optimizer does not have, nesterov without momentum, ...).  Errors point
- * at the key where it is written and say where the conflicting value came from. */
+/* plan.c — expands a checked sweep into runs: for each case (outer) and each point of its
+ * grid (inner, last axis fastest: the file's grid with the case's own axes) it layers
+ * defaults < base < grid < case < --set, fills the defaults that depend on the optimizer,
+ * and checks what only the combination can break (a key the run's optimizer does not have,
+ * nesterov without momentum, ...).  Errors point at the key where it is written and say
+ * where the conflicting value came from. */
 #include "plan.h"
 
 #include <stdlib.h>
@@ -190,7 +191,35 @@ static int check_run(building *b, note_list *notes, config_diags *d)
     return refused ? 0 : 1;
 }
 
-static void build_run(building *b, const sweep *sw, const config_case *c, const int *idx)
+/* Does the file's grid (not --set's additions) sweep key? */
+static int file_has_axis(const sweep *sw, int key)
+{
+    for (int a = 0; a < sw->n_file_axes; a++)
+        if (sw->axes[a].key == key) return 1;
+    return 0;
+}
+
+/* The grid of one case: the file's axes in file order (the case's own axis over the same key
+ * in its place), then the case's other axes, then the axes --set added (--set has already
+ * dropped case axes over its keys).  out has room for sw->n_axes + c->n_axes; returns how
+ * many. */
+static int case_axes(const sweep *sw, const config_case *c, const config_axis **out)
+{
+    int n = 0;
+    for (int a = 0; a < sw->n_file_axes; a++) {
+        const config_axis *ax = &sw->axes[a];
+        for (int j = 0; c && j < c->n_axes; j++)
+            if (c->axes[j].key == ax->key) ax = &c->axes[j];
+        out[n++] = ax;
+    }
+    for (int j = 0; c && j < c->n_axes; j++)
+        if (!file_has_axis(sw, c->axes[j].key)) out[n++] = &c->axes[j];
+    for (int a = sw->n_file_axes; a < sw->n_axes; a++) out[n++] = &sw->axes[a];
+    return n;
+}
+
+static void build_run(building *b, const sweep *sw, const config_case *c,
+                      const config_axis *const *axes, int n_axes, const int *idx)
 {
     memset(b, 0, sizeof *b);
     b->sw = sw;
@@ -198,8 +227,8 @@ static void build_run(building *b, const sweep *sw, const config_case *c, const 
     settings_set_defaults(&b->s);
     for (int i = 0; i < sw->n_base; i++)
         set_value(b, sw->base[i].key, &sw->base[i].value, sw->base[i].loc, SRC_BASE);
-    for (int a = 0; a < sw->n_axes; a++)
-        set_value(b, sw->axes[a].key, &sw->axes[a].values[idx[a]], sw->axes[a].value_locs[idx[a]],
+    for (int a = 0; a < n_axes; a++)
+        set_value(b, axes[a]->key, &axes[a]->values[idx[a]], axes[a]->value_locs[idx[a]],
                   SRC_GRID);
     for (int i = 0; c && i < c->n_assigns; i++)
         set_value(b, c->assigns[i].key, &c->assigns[i].value, c->assigns[i].loc, SRC_CASE);
@@ -280,7 +309,8 @@ static void find_swept(plan *p, const sweep *sw)
     }
     p->swept = xmalloc((size_t)nk * sizeof *p->swept);
     p->n_swept = 0;
-    /* grid axes first, in file order, then the rest in table order */
+    /* grid axes first, in file order (the file's, then the cases' own), then the rest in
+     * table order */
     for (int i = 0; i < sw->n_axes; i++) {
         int k = sw->axes[i].key;
         if (varies[k]) {
@@ -288,6 +318,14 @@ static void find_swept(plan *p, const sweep *sw)
             varies[k] = 0;
         }
     }
+    for (int c = 0; c < sw->n_cases; c++)
+        for (int i = 0; i < sw->cases[c].n_axes; i++) {
+            int k = sw->cases[c].axes[i].key;
+            if (varies[k]) {
+                p->swept[p->n_swept++] = k;
+                varies[k] = 0;
+            }
+        }
     for (int k = 0; k < nk; k++)
         if (varies[k]) p->swept[p->n_swept++] = k;
     free(varies);
@@ -309,8 +347,17 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
     int before = d->n + d->n_dropped;
 
     /* count first: a huge product is refused before anything is allocated */
-    double total = sw->n_cases > 0 ? sw->n_cases : 1;
-    for (int a = 0; a < sw->n_axes; a++) total *= sw->axes[a].n_values;
+    int n_cases = sw->n_cases > 0 ? sw->n_cases : 1;
+    int max_axes = sw->n_axes;
+    for (int ci = 0; ci < sw->n_cases; ci++) max_axes += sw->cases[ci].n_axes;
+    const config_axis **axes = xmalloc((size_t)(max_axes ? max_axes : 1) * sizeof *axes);
+    double total = 0;
+    for (int ci = 0; ci < n_cases; ci++) {
+        int n_axes = case_axes(sw, sw->n_cases > 0 ? &sw->cases[ci] : NULL, axes);
+        double runs = 1;
+        for (int a = 0; a < n_axes; a++) runs *= axes[a]->n_values;
+        total += runs;
+    }
     if (max_runs <= 0) max_runs = CONFIG_MAX_RUNS_DEFAULT;
     if (total > (double)max_runs) {
         config_loc loc = sw->grid_loc.file ? sw->grid_loc : (config_loc){sw->path, 0, 0};
@@ -320,6 +367,7 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
         else
             config_error(d, loc, "the sweep expands to %.0f runs, more than --max-runs %ld",
                          total, max_runs);
+        free(axes);
         plan_free(p);
         return -1;
     }
@@ -336,14 +384,14 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
 
     note_list notes = {0};
     int n_dups = 0, n_errors_runs = 0;
-    int *idx = xcalloc((size_t)(sw->n_axes ? sw->n_axes : 1), sizeof *idx);
+    int *idx = xcalloc((size_t)(max_axes ? max_axes : 1), sizeof *idx);
     building *b = xmalloc(sizeof *b);
-    int n_cases = sw->n_cases > 0 ? sw->n_cases : 1;
     for (int ci = 0; ci < n_cases; ci++) {
         const config_case *c = sw->n_cases > 0 ? &sw->cases[ci] : NULL;
-        memset(idx, 0, (size_t)(sw->n_axes ? sw->n_axes : 1) * sizeof *idx);
+        int n_axes = case_axes(sw, c, axes);
+        memset(idx, 0, (size_t)(max_axes ? max_axes : 1) * sizeof *idx);
         for (;;) {
-            build_run(b, sw, c, idx);
+            build_run(b, sw, c, axes, n_axes, idx);
             int ok = resolve_run(b, d) == 0 ? check_run(b, &notes, d) : -1;
             if (ok < 0) n_errors_runs++;
             if (ok > 0) {
@@ -372,13 +420,15 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
             }
             if (d->n >= CONFIG_MAX_DIAGS) break; /* enough to fix first */
             /* odometer: the last axis turns fastest */
-            int a = sw->n_axes - 1;
-            while (a >= 0 && ++idx[a] == sw->axes[a].n_values) idx[a--] = 0;
+            int a = n_axes - 1;
+            while (a >= 0 && ++idx[a] == axes[a]->n_values) idx[a--] = 0;
             if (a < 0) break;
         }
+        if (d->n >= CONFIG_MAX_DIAGS) break;
     }
     free(b);
     free(idx);
+    free(axes);
 
     if (verbose && n_dups > 5)
         fprintf(stderr, "optsweep: warning: ... %d duplicate runs in all, each kept once\n", n_dups);

@@ -3,8 +3,10 @@
  * it; prints it.
  *
  * Order: cases outer (file order), grid inner (axes in file order, the last axis fastest,
- * like nested loops), --set axes last.  Precedence for each run: defaults < the file's base
- * sections < grid values < the case's overrides < --set single values. */
+ * like nested loops; a case's own grid axis over a key of the file's grid takes that axis's
+ * place, its other axes follow the file's), --set axes last.  Precedence for each run:
+ * defaults < the file's base sections < grid values (the case's own included) < the case's
+ * overrides < --set single values. */
 #ifndef OPTSWEEP_PLAN_H
 #define OPTSWEEP_PLAN_H
 

@@ -17,7 +17,6 @@ typedef struct {
     int n_runs;                 /* runs in the whole plan (for the header comment) */
     int tasks;                  /* N: array 0..N-1, task i runs --shard i/N */
     const char *partition;
-    const char *time;           /* as the user wrote it (SLURM syntax) */
     long time_seconds;          /* parsed --time; -1 when unset */
     const char *gpus_per_task;
     const char *cpus_per_task;

@@ -1,8 +1,9 @@
 /* test_plan.c — grid expansion: counts and order, override precedence, run ids (stable under
  * any rewriting of the file, blind to labels and to keys that cannot change results, and
  * pinned to golden values so they stay the same on every machine and release), duplicates,
- * left-out combinations, the run limit, costs, and sharding (every run in exactly one shard;
- * the SLURM array environment as default).  Exits non-zero on the first mismatch. */
+ * left-out combinations, cases with their own grid, the run limit, costs, and sharding
+ * (every run in exactly one shard; the SLURM array environment as default).  Exits non-zero
+ * on the first mismatch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,101 @@ static void test_precedence(void)
     plan_free(&p);
 }
 
+/* A case's own grid: crossed with the file's grid for that case only; an axis over a key
+ * the file sweeps replaces the file's axis there (in its place); its other axes come after
+ * the file's and before --set's; --set drops a case's axis over its key; ids are those of
+ * the same settings written without a case grid. */
+static void test_case_grid(void)
+{
+    const char *text = "name: g\n"
+                       "optimizer: {name: sgd, lr: 0.1}\n"
+                       "grid: {train.seed: [0, 1, 2], optimizer.lr: [0.1, 0.2]}\n"
+                       "cases:\n"
+                       "  - {name: all}\n"
+                       "  - name: seed0\n"
+                       "    grid: {train.seed: [0]}\n"
+                       "    train: {epochs: 3}\n"
+                       "  - name: mom\n"
+                       "    grid: {optimizer: {momentum: [0.5, 0.9]}, train.seed: [7]}\n";
+    plan p;
+    if (expand(text, &p)) {
+        failures++;
+        return;
+    }
+    /* all: 3 x 2; seed0: 1 x 2; mom: seed 7 in the seed axis's place x lr x momentum */
+    CHECK(p.n_runs == 6 + 2 + 4);
+    CHECK_STR(p.runs[6].settings.case_name, "seed0");
+    CHECK(p.runs[6].settings.train.seed == 0 && p.runs[6].settings.optim.lr == 0.1 &&
+          p.runs[6].settings.train.epochs == 3);
+    CHECK(p.runs[7].settings.train.seed == 0 && p.runs[7].settings.optim.lr == 0.2);
+    /* mom: lr (file axis) before momentum (the case's own), momentum fastest */
+    CHECK_STR(p.runs[8].settings.case_name, "mom");
+    CHECK(p.runs[8].settings.train.seed == 7 && p.runs[8].settings.optim.lr == 0.1 &&
+          p.runs[8].settings.optim.momentum == 0.5);
+    CHECK(p.runs[9].settings.optim.lr == 0.1 && p.runs[9].settings.optim.momentum == 0.9);
+    CHECK(p.runs[10].settings.optim.lr == 0.2 && p.runs[10].settings.optim.momentum == 0.5);
+    /* momentum is swept (by a case's grid): listed with the grid keys */
+    int k_mom = settings_find_key("optimizer.momentum"), found = 0;
+    for (int i = 0; i < p.n_swept; i++) found |= p.swept[i] == k_mom;
+    CHECK(found);
+    /* the same settings written as plain cases give the same ids */
+    plan q;
+    if (expand("name: other\noptimizer: {name: sgd, lr: 0.1}\ntrain: {seed: 0, epochs: 3}\n"
+               "grid: {optimizer.lr: [0.1, 0.2]}\ncases: [{name: x}]\n", &q) == 0) {
+        CHECK(q.n_runs == 2);
+        CHECK_STR(q.runs[0].id, p.runs[6].id);
+        CHECK_STR(q.runs[1].id, p.runs[7].id);
+        plan_free(&q);
+    } else {
+        failures++;
+    }
+    plan_free(&p);
+
+    /* --set on the key: one value drops every axis over it, the cases' too */
+    const char *const one[] = {"train.seed=4", NULL};
+    CHECK(expand_set(text, one, 0, &p) == 0);
+    /* all: 2 lrs; seed0: 2 (3 epochs); mom: 2 x 2 */
+    CHECK(p.n_runs == 2 + 2 + 4);
+    for (int i = 0; i < p.n_runs; i++) CHECK(p.runs[i].settings.train.seed == 4);
+    plan_free(&p);
+    /* a --set list replaces the cases' axes as well */
+    const char *const list[] = {"train.seed=[5, 6]", NULL};
+    CHECK(expand_set(text, list, 0, &p) == 0);
+    CHECK(p.n_runs == 4 + 4 + 8);
+    CHECK(p.runs[4].settings.train.seed == 5 && p.runs[5].settings.train.seed == 5 &&
+          p.runs[6].settings.train.seed == 6 && p.runs[4].settings.train.epochs == 3);
+    plan_free(&p);
+    /* a --set axis over a new key comes after the case's own axes */
+    const char *const added[] = {"train.batch_size=[10, 20]", NULL};
+    CHECK(expand_set(text, added, 0, &p) == 0);
+    CHECK(p.n_runs == 2 * (6 + 2 + 4));
+    /* mom starts at 16: seed 7, lr 0.1, momentum 0.5, batch 10 then 20 */
+    CHECK(p.runs[16].settings.optim.momentum == 0.5 && p.runs[16].settings.train.batch_size == 10);
+    CHECK(p.runs[17].settings.optim.momentum == 0.5 && p.runs[17].settings.train.batch_size == 20);
+    CHECK(p.runs[18].settings.optim.momentum == 0.9 && p.runs[18].settings.train.batch_size == 10);
+    plan_free(&p);
+
+    /* errors: a key both set and swept in a case; an axis given twice in a case; a key the
+     * case's optimizer does not have */
+    CHECK(expand_set("name: e\noptimizer: {name: sgd, lr: 0.1}\ncases:\n"
+                     "  - {name: a, train: {seed: 1}, grid: {train.seed: [2, 3]}}\n",
+                     NULL, 0, &p) == 1);
+    CHECK(expand_set("name: e\noptimizer: {name: sgd, lr: 0.1}\ncases:\n"
+                     "  - {name: a, grid: {train.seed: [2], train: {seed: [3]}}}\n",
+                     NULL, 0, &p) == 1);
+    CHECK(expand_set("name: e\noptimizer: {name: adam}\ncases:\n"
+                     "  - {name: a, grid: {optimizer.momentum: [0.5]}}\n", NULL, 0, &p) == 1);
+    /* the run limit counts each case's own grid */
+    CHECK(expand_set("name: e\noptimizer: {name: adam}\ncases:\n  - {name: a}\n"
+                     "  - {name: b, grid: {train.seed: {linspace: [0, 99, 100]}}}\n",
+                     NULL, 100, &p) == 1);
+    CHECK(expand_set("name: e\noptimizer: {name: adam}\ncases:\n  - {name: a}\n"
+                     "  - {name: b, grid: {train.seed: {linspace: [0, 99, 100]}}}\n",
+                     NULL, 101, &p) == 0);
+    CHECK(p.n_runs == 100); /* b's seed 0 is a's run: kept once */
+    plan_free(&p);
+}
+
 static void test_errors_and_limits(void)
 {
     plan p;
@@ -365,6 +461,7 @@ int main(void)
     test_issue_example();
     test_id_rules();
     test_precedence();
+    test_case_grid();
     test_errors_and_limits();
     test_costs();
     test_shard_parsing();

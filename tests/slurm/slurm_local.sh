@@ -12,7 +12,8 @@
 #   slurm_local.sh env       prints `export SLURM_CONF=...`
 #
 # Knobs: SLURM_LOCAL_DIR (state folder, default ${TMPDIR:-/tmp}/optsweep-slurm-local),
-# SLURM_LOCAL_CTLD_PORT / SLURM_LOCAL_SLURMD_PORT (default: the first free pair from 6817),
+# SLURM_LOCAL_CTLD_PORT / SLURM_LOCAL_SLURMD_PORT (default: the first free pair from 6817;
+# concurrent starts are serialised with flock, and each cluster has its own munge key),
 # SLURM_LOCAL_TIMEOUT (seconds to wait for the node to be idle, default 30).
 set -u
 DIR=${SLURM_LOCAL_DIR:-${TMPDIR:-/tmp}/optsweep-slurm-local}
@@ -124,25 +125,23 @@ EOF
 }
 
 start_munge() {
-    # a private munged: its own key and socket, so a system munged (or none) does not matter
+    # a private munged with its own socket and its own key: a system munged (or none) does
+    # not matter, and a client of another cluster started here (a second test run at the same
+    # time) is refused instead of talking to ours
     install -d -o munge -g munge -m 0700 "$DIR/munge" &&
         install -d -o munge -g munge -m 0755 "$DIR/munge-run" || return 1
-    if [ -s /etc/munge/munge.key ]; then
-        cp /etc/munge/munge.key "$DIR/munge/munge.key"
-    else
-        mungekey --create --keyfile="$DIR/munge/munge.key" || return 1
-    fi
+    mungekey --create --keyfile="$DIR/munge/munge.key" || return 1
     chown munge:munge "$DIR/munge/munge.key" && chmod 0400 "$DIR/munge/munge.key" || return 1
     runuser -u munge -- /usr/sbin/munged --socket="$DIR/munge-run/munge.socket" \
         --key-file="$DIR/munge/munge.key" --pid-file="$DIR/munge-run/munged.pid" \
-        --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed" ||
+        --log-file="$DIR/munge/munged.log" --seed-file="$DIR/munge/munged.seed" 9>&- ||
         { say "munged did not start: $(tail -2 "$DIR/munge/munged.log" 2>/dev/null)"; return 1; }
     munge -S "$DIR/munge-run/munge.socket" -n | unmunge -S "$DIR/munge-run/munge.socket" \
         >/dev/null || { say "munge -n | unmunge failed"; return 1; }
 }
 
 cmd_stop() {
-    local pids="" p jobs
+    local jobs
     if [ -s "$CONF" ] && pid_of "$DIR/run/slurmctld.pid" slurmctld >/dev/null; then
         # cancel jobs first (KILL, then a plain cancel), so no slurmstepd outlives slurmd
         jobs=$(SLURM_CONF=$CONF squeue -h -o %A 2>/dev/null | sort -u)
@@ -151,18 +150,38 @@ cmd_stop() {
             SLURM_CONF=$CONF scancel --full --signal=KILL $jobs 2>/dev/null
             # shellcheck disable=SC2086
             SLURM_CONF=$CONF scancel $jobs 2>/dev/null
-            for _ in $(seq 50); do
-                pgrep -x slurmstepd >/dev/null || break
+            for _ in $(seq 50); do # until no job of ours is left, even completing
+                [ -z "$(SLURM_CONF=$CONF squeue -h -o %A 2>/dev/null)" ] && break
                 sleep 0.1
             done
         fi
     fi
-    p=$(pid_of "$DIR/run/slurmd.pid" slurmd) && pids="$pids $p"
-    p=$(pid_of "$DIR/run/slurmctld.pid" slurmctld) && pids="$pids $p"
-    # shellcheck disable=SC2086
-    stop_pids 20 $pids
-    p=$(pid_of "$DIR/munge-run/munged.pid" munged) && stop_pids 20 "$p"
+    # by pid file, and also by this folder's config path on the command line (which no other
+    # process has), in case a pid file went missing; each pid is checked before the signal
+    local daemons munged
+    mapfile -t daemons < <({ pid_of "$DIR/run/slurmd.pid" slurmd
+                            pid_of "$DIR/run/slurmctld.pid" slurmctld
+                            ours "$CONF" slurmctld slurmd; } | sort -u)
+    stop_pids 20 "${daemons[@]}"
+    mapfile -t munged < <({ pid_of "$DIR/munge-run/munged.pid" munged
+                           ours "$DIR/munge-run/munge.socket" munged; } | sort -u)
+    stop_pids 20 "${munged[@]}"
     return 0
+}
+
+# ours PATH NAME...: pids of processes named NAME... whose command line contains PATH.
+ours() {
+    local path=$1 pid comm
+    shift
+    for pid in $(pgrep -f -- "$path"); do
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+        for name in "$@"; do
+            if [ "$comm" = "$name" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+                grep -qF -- "$path"; then
+                echo "$pid"
+            fi
+        done
+    done
 }
 
 cmd_start() {
@@ -173,6 +192,10 @@ cmd_start() {
     cmd_stop # a cold start: whatever a previous start left in this folder goes first
     rm -rf "$DIR"
     mkdir -p "$DIR"/{etc,state,spool,run,log} && chmod 0755 "$DIR" || return 1
+    # one start at a time on this machine: two could pick the same free ports.  The daemons
+    # must not inherit the lock's descriptor (9>&-), or it would stay held while they live.
+    exec 9>>"${TMPDIR:-/tmp}/optsweep-slurm-local.lock"
+    flock -w 120 9 || { say "another slurm_local.sh start holds the lock"; return 1; }
     if [ -z "$ctld_port" ]; then
         for ((ctld_port = 6817; ctld_port < 6917; ctld_port += 2)); do
             port_busy "$ctld_port" || port_busy $((ctld_port + 1)) || break
@@ -187,8 +210,8 @@ cmd_start() {
     set -E
     write_conf "$ctld_port" "$slurmd_port"
     start_munge
-    slurmctld -f "$CONF" -i
-    slurmd -f "$CONF" -N localhost
+    slurmctld -f "$CONF" -i 9>&-
+    slurmd -f "$CONF" -N localhost 9>&-
     for ((i = 0; i < timeout * 10; i++)); do
         state=$(SLURM_CONF=$CONF sinfo -h -N -n localhost -o %t 2>/dev/null | head -1)
         [ "$state" = idle ] && break
@@ -196,6 +219,11 @@ cmd_start() {
     done
     trap - ERR
     set +E
+    exec 9>&- # our ports are bound now (or the start failed): the next start may go
+    if [ "$state" = idle ] && ! { pid_of "$DIR/run/slurmctld.pid" slurmctld &&
+        pid_of "$DIR/run/slurmd.pid" slurmd; } >/dev/null; then
+        state="idle, but not our daemons"
+    fi
     if [ "$state" != idle ]; then
         say "node not idle after ${timeout}s (state '$state'); logs in $DIR/log"
         tail -5 "$DIR/log/slurmctld.log" "$DIR/log/slurmd.log" >&2

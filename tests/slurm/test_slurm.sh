@@ -57,7 +57,21 @@ cleanup() {
         [ -n "${SLURM_CONF:-}" ] && squeue -a >&2 2>/dev/null
         tail -15 "$SLURM_LOCAL_DIR/log/slurmctld.log" >&2 2>/dev/null
     fi
+    # the reference run, when a failure came before it was waited for
+    if [ -n "${ref_pid:-}" ] && kill -0 "$ref_pid" 2>/dev/null; then
+        kill -TERM "$ref_pid" 2>/dev/null
+        wait "$ref_pid" 2>/dev/null
+    fi
     "$slurm_local" stop
+    # nothing this test started may outlive it
+    local left
+    left=$(pgrep -f -- "$work" | tr '\n' ' ')
+    if [ -n "$left" ]; then
+        echo "FAIL: processes left running after stop:" >&2
+        # shellcheck disable=SC2086
+        ps -o pid,cmd -p $left >&2
+        [ "$rc" -eq 0 ] && rc=1
+    fi
     if [ "${OPTSWEEP_TEST_KEEP:-0}" = 1 ]; then
         echo "kept $work" >&2
     else
@@ -263,6 +277,7 @@ left=$(find "$runs" -name '*.lock' -o -name '*.ckpt.h5')
 
 # resumed twice == uninterrupted, to the last bit (same backend, same binary)
 wait "$ref_pid" || fail "the reference run failed (ref.log)"
+ref_pid=
 run_results "$runs/$long.h5" >"$work/long.dump" || fail "h5dump of the long run"
 run_results "$work/ref/slurm-e2e/runs/$long.h5" >"$work/ref.dump" || fail "h5dump of the reference"
 [ -s "$work/ref.dump" ] || fail "empty reference dump"

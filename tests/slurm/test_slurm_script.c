@@ -125,7 +125,6 @@ int main(int argc, char **argv)
     sp.n_runs = 6;
     sp.tasks = 4;
     sp.partition = "gpu";
-    sp.time = "1:00:00";
     sp.time_seconds = 3600;
     sp.gpus_per_task = "1";
     sp.cpus_per_task = "4";
@@ -140,7 +139,7 @@ int main(int argc, char **argv)
     sp.sweep_dir = "/r/demo";
     sp.logs_dir = "/r/demo/slurm/logs";
     sp.workdir = "/home/u/my project";
-    sp.command_line = "optsweep slurm demo.yaml --tasks 4";
+    sp.command_line = "optsweep slurm demo.yaml --tasks 4 --set 'data.dir=a\nrm -rf x'";
     snprintf(array, sizeof array, "%s/array.sbatch", dir);
     snprintf(report, sizeof report, "%s/report.sbatch", dir);
     EXPECT(slurm_write_array_script(&sp, array, err, sizeof err) == 0, "array: %s", err);
@@ -165,6 +164,8 @@ int main(int argc, char **argv)
                       "'model.hidden=[16, 8]' --set 'data.dir=it'\\''s here')",
                 array);
     expect_line(text, "\n#SBATCH --chdir=\"/home/u/my project\"\n", array);
+    EXPECT(text && !strstr(text, "\nrm -rf x"), "a line break in the command line escaped the "
+           "header comment");
     /* every #SBATCH line must come before the first command, or sbatch ignores it */
     EXPECT(text && strstr(text, "#SBATCH --account=abc") < strstr(text, "\nset -u"),
            "#SBATCH lines after the first command");
