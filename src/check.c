@@ -1,4 +1,5 @@
-/* check.c — checked allocation and the error printer declared in check.h. */
+/* check.c — checked allocation (abort with a message when memory runs out), the error printer
+ * and the bounded string copy declared in check.h. */
 #include "check.h"
 
 #include <errno.h>

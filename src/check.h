@@ -1,7 +1,7 @@
-/* check.h — checked wrappers for allocation and libc calls, and the error conventions.
- * A failure prints "file:line: what failed: why (hint)" to stderr.  Library code returns
- * an error code instead of exiting, so one bad run never ends a sweep; only allocation
- * failure (nothing sensible to do) aborts the process. */
+/* check.h — checked allocation (xmalloc & co.), the error printer, a bounded string copy, the
+ * exit codes, and the error conventions.  A failure prints "file:line: what failed: why
+ * (hint)" to stderr.  Library code returns an error code instead of exiting, so one bad run
+ * never ends a sweep; only allocation failure (nothing sensible to do) aborts the process. */
 #ifndef OPTSWEEP_CHECK_H
 #define OPTSWEEP_CHECK_H
 

@@ -5,7 +5,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "cmd_sweep.h"
 #include "commands.h"
+#include "quote.h"
 #include "report.h"
 
 static void usage(FILE *f)
@@ -24,49 +26,24 @@ static void usage(FILE *f)
             "  --out FILE       write the summary to FILE (default: results/<sweep>/summary.md)\n");
 }
 
-/* Appends arg to the command text, single-quoted when the shell would split or expand it. */
-static void append_quoted(char **cmd, size_t *len, const char *arg)
+/* The command as typed, for summary.md: "optsweep report ..." with each argument quoted
+ * when the shell would split or expand it (malloc'd). */
+static char *command_text(int argc, char **argv)
 {
-    int plain = *arg != '\0';
-    for (const char *c = arg; *c; c++)
-        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-                    "-_./=:,+@%", *c))
-            plain = 0;
-    size_t need = *len + 4 * strlen(arg) + 4;
-    *cmd = xrealloc(*cmd, need);
-    char *p = *cmd + *len;
-    *p++ = ' ';
-    if (plain) {
-        p += sprintf(p, "%s", arg);
-    } else {
-        *p++ = '\'';
-        for (const char *c = arg; *c; c++) {
-            if (*c == '\'') {
-                memcpy(p, "'\\''", 4);
-                p += 4;
-            } else {
-                *p++ = *c;
-            }
-        }
-        *p++ = '\'';
-        *p = '\0';
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return xstrdup("optsweep report");
+    fputs("optsweep", f);
+    for (int i = 0; i < argc; i++) {
+        fputc(' ', f);
+        quote_shell(f, argv[i]);
     }
-    *len = (size_t)(p - *cmd);
-}
-
-/* The value of option name at argv[*i]: "--name VALUE" or "--name=VALUE"; NULL when it is
- * not this option.  *missing is set when the value is absent. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0') return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
+    if (fclose(f) != 0 || !text) {
+        free(text);
+        return xstrdup("optsweep report");
     }
-    return argv[++*i];
+    return text;
 }
 
 int cmd_report(int argc, char **argv)
@@ -80,9 +57,9 @@ int cmd_report(int argc, char **argv)
             return EXIT_OK;
         } else if (strcmp(argv[i], "--no-plots") == 0) {
             o.no_plots = 1;
-        } else if ((v = option_value(argc, argv, &i, "--plots-dir", &missing))) {
+        } else if ((v = cmd_option_value(argc, argv, &i, "--plots-dir", &missing))) {
             o.plots_dir = v;
-        } else if ((v = option_value(argc, argv, &i, "--out", &missing))) {
+        } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--out", &missing))) {
             o.out = v;
         } else if (missing) {
             fprintf(stderr, "optsweep: report: %s needs a value\n", argv[i]);
@@ -110,10 +87,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "optsweep: report: --plots-dir and --out need a non-empty value\n");
         return EXIT_USAGE;
     }
-    /* the command as typed, for summary.md */
-    size_t len = strlen("optsweep");
-    char *command = xstrdup("optsweep");
-    for (int i = 0; i < argc; i++) append_quoted(&command, &len, argv[i]);
+    char *command = command_text(argc, argv);
     o.command = command;
     int rc = report_make(&o);
     free(command);

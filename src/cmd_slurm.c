@@ -15,6 +15,7 @@
 #include "cmd_sweep.h"
 #include "config.h"
 #include "plan.h"
+#include "quote.h"
 #include "slurm.h"
 #include "store.h"
 
@@ -183,7 +184,7 @@ static char *command_line(int argc, char **argv)
     fputs("optsweep", f);
     for (int i = 0; i < argc; i++) {
         fputc(' ', f);
-        slurm_shell_quote(f, argv[i]);
+        quote_shell(f, argv[i]);
     }
     fclose(f);
     return buf;

@@ -4,6 +4,7 @@
  * results/<sweep>/ (plan.json, runs/): never the sweep file. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +63,12 @@ static int yaml_epochs(const char *yaml)
     for (const char *p = yaml; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
         const char *q = p;
         while (*q == ' ') q++;
-        if (strncmp(q, "epochs:", 7) == 0) return (int)strtol(q + 7, NULL, 10);
+        if (strncmp(q, "epochs:", 7) == 0) {
+            char *end;
+            long e = strtol(q + 7, &end, 10);
+            return end != q + 7 && (*end == '\0' || *end == '\n') && e > 0 && e <= INT_MAX
+                       ? (int)e : 0;
+        }
     }
     return 0;
 }

@@ -1,6 +1,7 @@
-/* cmd_sweep.c — the sweep options shared by `optsweep plan` and `optsweep run` (--set,
- * --shard, --max-runs) and the one path from a file name to a checked, expanded, sharded plan,
- * printing all errors (netplan style) before the command exits 2. */
+/* cmd_sweep.c — the sweep options shared by the commands that take a sweep file (--set,
+ * --shard, --max-runs), the one path from a file name to a checked, expanded, sharded plan
+ * (all errors printed, netplan style, before the command exits 2), and the option parsing
+ * helpers every command uses. */
 #include "cmd_sweep.h"
 
 #include <errno.h>

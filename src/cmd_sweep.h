@@ -1,6 +1,7 @@
 /* cmd_sweep.h — what the commands that take a sweep file share (plan, run, and anything else
  * that needs a plan): the options --set, --shard, --max-runs, and load + expand + shard with
- * every error printed.  Option parsing helpers accept "--opt VALUE" and "--opt=VALUE". */
+ * every error printed.  Its option parsing helpers ("--opt VALUE" and "--opt=VALUE", unknown
+ * options with a suggestion) serve every command. */
 #ifndef OPTSWEEP_CMD_SWEEP_H
 #define OPTSWEEP_CMD_SWEEP_H
 

@@ -10,5 +10,6 @@ int cmd_report(int argc, char **argv); /* cmd_report.c */
 int cmd_status(int argc, char **argv); /* cmd_status.c */
 int cmd_fetch(int argc, char **argv);  /* cmd_fetch.c */
 int cmd_slurm(int argc, char **argv);  /* cmd_slurm.c */
+int cmd_schedule(int argc, char **argv); /* cmd_schedule.c */
 
 #endif

@@ -54,7 +54,7 @@ static int find_file(const char *dir, const char *base, dataset_kind k, char *pa
         return -1;
     }
     if (exists(path)) return 0;
-    strcat(path, ".gz"); /* fits: checked above */
+    snprintf(path + w, DATA_PATH_LEN - (size_t)w, ".gz"); /* fits: checked above */
     if (exists(path)) return 0;
     path[w] = '\0';
     snprintf(err, errlen, "%s(.gz): missing (run `optsweep fetch %s%s%s` or ./run_sweep.sh)",

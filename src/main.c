@@ -25,6 +25,7 @@ static const struct {
     {"status", cmd_status, "DIR", "count done, running and pending runs of results/<name>"},
     {"fetch", cmd_fetch, "NAME", "download a data set (mnist, fashion_mnist) into data/"},
     {"slurm", cmd_slurm, "FILE", "write (and --submit) a SLURM job array for a sweep"},
+    {"schedule", cmd_schedule, "[FILE]", "print (and --plot) the lr of a sweep's schedules by step"},
 };
 #define N_COMMANDS ((int)(sizeof commands / sizeof commands[0]))
 
@@ -36,7 +37,7 @@ static void usage(FILE *f)
                "\n"
                "commands:\n");
     for (int i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-7s %-5s  %s\n", commands[i].name, commands[i].args, commands[i].summary);
+        fprintf(f, "  %-8s %-6s  %s\n", commands[i].name, commands[i].args, commands[i].summary);
     fprintf(f, "\n"
                "options:\n"
                "  --help     this text\n"

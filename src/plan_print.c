@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "quote.h"
 
 int plan_parse_format(const char *text, plan_format *f)
 {
@@ -109,20 +110,6 @@ static void print_tsv(const plan *p, FILE *f)
     }
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c == '\n') fputs("\\n", f);
-        else if (c == '\t') fputs("\\t", f);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void print_json(const plan *p, FILE *f)
 {
     char buf[SETTINGS_PATH_LEN + 64];
@@ -131,22 +118,22 @@ static void print_json(const plan *p, FILE *f)
         const plan_run *r = &p->runs[i];
         fputs(i ? ",\n  {" : "\n  {", f);
         fputs("\"id\": ", f);
-        json_string(f, r->id);
+        quote_json(f, r->id);
         fprintf(f, ", \"index\": %d, \"sweep\": ", r->index);
-        json_string(f, p->name);
+        quote_json(f, p->name);
         fputs(", \"case\": ", f);
-        json_string(f, r->settings.case_name);
+        quote_json(f, r->settings.case_name);
         fprintf(f, ", \"cost\": %ld,\n   \"settings\": {", r->cost);
         int first = 1;
         for (int k = 0; k < settings_n_keys(); k++) {
             if (!settings_key_applies(k, &r->settings)) continue;
             fputs(first ? "" : ", ", f);
             first = 0;
-            json_string(f, settings_key_name(k));
+            quote_json(f, settings_key_name(k));
             fputs(": ", f);
             settings_format(&r->settings, k, buf, sizeof buf);
             setting_type t = settings_key_type(k);
-            if (t == SETTING_STRING || t == SETTING_ENUM) json_string(f, buf);
+            if (t == SETTING_STRING || t == SETTING_ENUM) quote_json(f, buf);
             else fputs(buf, f); /* numbers, true/false and [a, b] are JSON as they are */
         }
         fputs("}}", f);

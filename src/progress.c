@@ -62,16 +62,33 @@ static void clear_line(progress *p)
     }
 }
 
-void progress_note(progress *p, const char *fmt, ...)
+/* One prefixed line on f, after clearing a live line. */
+static void vnote(progress *p, FILE *f, const char *fmt, va_list ap)
 {
     clear_line(p);
+    fflush(p->out); /* what came before stays before, when f is another stream */
+    fputs(p->prefix, f);
+    vfprintf(f, fmt, ap);
+    fputc('\n', f);
+    fflush(f);
+}
+
+void progress_note(progress *p, const char *fmt, ...)
+{
     va_list ap;
-    fputs(p->prefix, p->out);
     va_start(ap, fmt);
-    vfprintf(p->out, fmt, ap);
+    vnote(p, p->out, fmt, ap);
     va_end(ap);
-    fputc('\n', p->out);
-    fflush(p->out);
+}
+
+/* A note that reports an error: on stderr. */
+static void error_note(progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void error_note(progress *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(p, stderr, fmt, ap);
+    va_end(ap);
 }
 
 void progress_run_start(progress *p, int run_i, const plan_run *r, const char *what,
@@ -129,7 +146,7 @@ void progress_run_end(progress *p, const plan_run *r, const train_state *st, dou
     char e[32];
     eta(p, e, sizeof e);
     if (st->status == RUN_FAILED)
-        progress_note(p, "run %d/%d %s: failed: %s", p->run_i, p->run_n, r->id, st->message);
+        error_note(p, "run %d/%d %s: failed: %s", p->run_i, p->run_n, r->id, st->message);
     else if (st->status == RUN_DIVERGED)
         progress_note(p, "run %d/%d %s: diverged at epoch %d (%s) in %s", p->run_i, p->run_n,
                       r->id, st->status_epoch + 1, st->message, d);

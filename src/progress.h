@@ -1,6 +1,7 @@
 /* progress.h — what a running sweep prints: on a terminal one live line (\r) with run i/N,
  * epoch e/E, the current loss and the sweep's ETA; elsewhere (a cluster log) one plain line
- * per validation and per finished run.  Messages (progress_note) go to stdout between. */
+ * per validation and per finished run.  Messages (progress_note) go to stdout between; a
+ * failed run's line goes to stderr. */
 #ifndef OPTSWEEP_PROGRESS_H
 #define OPTSWEEP_PROGRESS_H
 

@@ -10,10 +10,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* The run-file layout this reader understands: the `format_version` root attribute of every
- * run file must equal it (docs/FORMAT.md). */
-#define REPORT_FORMAT_VERSION 1
-
 /* The setting keys the report shows by name (settings.c's key table; docs/FORMAT.md). */
 #define REPORT_KEY_OPTIMIZER "optimizer.name"
 #define REPORT_KEY_LR "optimizer.lr"
@@ -29,13 +25,13 @@
 
 typedef enum { REPORT_VALUE_NUMBER, REPORT_VALUE_TEXT } report_value_kind;
 
-/* One root attribute: settings have dotted keys ("optimizer.lr"), metadata plain ones. */
+/* One setting of a run (a root attribute with a dotted key, "optimizer.lr"). */
 typedef struct {
     char *key;
     report_value_kind kind;
-    double number;  /* REPORT_VALUE_NUMBER: integers and floats alike */
-    char *text;     /* exact: strings as stored, numbers round-trip ("%.17g", integers as
-                     * such), arrays "[a, b, c]"; equal texts = equal stored values */
+    double number;  /* REPORT_VALUE_NUMBER: integers, floats and booleans (0/1) alike */
+    char *text;     /* exact: strings as stored, numbers round-trip (store_setting.text;
+                     * booleans "0"/"1"), arrays "[a, b, c]"; equal texts = equal values */
     char *display;  /* for people: numbers with %g, arrays "[128, 128]" */
 } report_attr;
 
@@ -53,7 +49,7 @@ typedef struct {
     char *status_message;  /* "" when none */
     double status_epoch;   /* NaN when none */
     double wall_seconds;   /* NaN when absent */
-    report_attr *attrs; // (n_attrs) every root attribute, sorted by name
+    report_attr *attrs; // (n_attrs) every setting, sorted by key
     size_t n_attrs;
     report_series epoch, train_loss, lr, epoch_seconds;  /* one per epoch */
     report_series val_epoch, val_loss, val_acc;          /* one per validation */
@@ -70,8 +66,9 @@ typedef struct {
     size_t n_skipped;
 } report_sweep;
 
-/* Reads one run file.  Returns 0, 1 (I/O: unreadable or incomplete file) or 2 (a
- * format_version this reader does not know); prints why to stderr. */
+/* Reads one run file with store_read_run (store.h).  Returns 0, 1 (I/O: unreadable or
+ * incomplete file) or 2 (a format_version other than STORE_FORMAT_VERSION, or none); prints
+ * why to stderr. */
 int report_read_run(const char *path, report_run *r);
 void report_run_free(report_run *r);
 
@@ -241,7 +238,7 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
 /* Reads, draws, summarizes.  Returns the exit code: 0; 1 when gnuplot is missing or failed,
  * writing failed or some run files could not be read (summary.md is still written from the
  * rest); 2 when the directory is missing, holds no run file, or a file's format_version is
- * not REPORT_FORMAT_VERSION (nothing is written). */
+ * not STORE_FORMAT_VERSION (nothing is written). */
 int report_make(const report_options *o);
 
 #endif

@@ -3,29 +3,16 @@
  * config_load and loads back as the same run (tests/config checks the round trip). */
 #include "settings.h"
 #include "settings_value.h"
+#include "quote.h"
 
 #include <string.h>
-
-/* Double-quoted YAML string: always quoted, so paths like "a: b" or "#x" stay strings. */
-static void write_quoted(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c == '\n') fputs("\\n", f);
-        else if (c == '\t') fputs("\\t", f);
-        else if (c < 0x20) fprintf(f, "\\x%02x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
 
 static void write_value(const run_settings *s, int k, FILE *f)
 {
     char buf[SETTINGS_PATH_LEN + 64];
     settings_format(s, k, buf, sizeof buf);
-    if (settings_key_type(k) == SETTING_STRING) write_quoted(f, buf);
+    /* strings always double-quoted, so paths like "a: b" or "#x" stay strings */
+    if (settings_key_type(k) == SETTING_STRING) quote_json(f, buf);
     else fputs(buf, f);
 }
 
@@ -36,7 +23,7 @@ void settings_write_yaml(const run_settings *s, FILE *f)
     int n = settings_n_keys();
     if (s->sweep[0]) {
         fputs("name: ", f);
-        write_quoted(f, s->sweep);
+        quote_json(f, s->sweep);
         fputc('\n', f);
     }
     for (int k = 0; k < n; k++) {

@@ -1,7 +1,8 @@
 /* signals.c — the signal flag behind a clean stop (see signals.h).  The handler does only
  * async-signal-safe things: store to a sig_atomic_t, kill(2) to forward, write(2) and _exit(2)
- * for the "second signal: exit now" case.  This is the one piece of process-wide mutable
- * state in the runner, because a signal handler has no other place to put what it saw. */
+ * for the "second Ctrl-C at a terminal: exit now" case.  This is the one piece of process-wide
+ * mutable state in the runner, because a signal handler has no other place to put what it
+ * saw. */
 #include "signals.h"
 
 #include <signal.h>
@@ -13,6 +14,10 @@
 static volatile sig_atomic_t pending_signal;
 static volatile sig_atomic_t n_signals;
 static signals_role current_role;
+/* stdin is a terminal: a second SIGINT/SIGTERM is a user who does not want to wait.  A batch
+ * job can get the same signal twice for one stop (scancel -f, preemption and time limit
+ * together) and must still write its checkpoint. */
+static int interactive;
 static pid_t workers[SIGNALS_MAX_WORKERS];
 static volatile sig_atomic_t n_workers;
 
@@ -37,10 +42,14 @@ static void on_signal(int sig)
         return;
     }
     if (current_role == SIGNALS_MAIN) {
-        if (n_signals == 1) {
+        int quit_now = interactive && (sig == SIGINT || sig == SIGTERM);
+        if (n_signals == 1 && interactive) {
             say("optsweep: signal received: stopping after the current epoch (a checkpoint "
-                "is written; send it again to quit at once)\n");
-        } else {
+                "is written; press Ctrl-C again to quit at once)\n");
+        } else if (n_signals == 1) {
+            say("optsweep: signal received: stopping after the current epoch (a checkpoint "
+                "is written)\n");
+        } else if (quit_now) {
             say("optsweep: second signal: quitting without a checkpoint\n");
             _exit(128 + sig);
         }
@@ -51,6 +60,7 @@ void signals_install(signals_role role)
 {
     /* a signal already received (while the data loaded, say) stays pending */
     current_role = role;
+    interactive = isatty(STDIN_FILENO);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

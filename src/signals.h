@@ -7,7 +7,9 @@
 #include <sys/types.h>
 
 typedef enum {
-    SIGNALS_MAIN,   /* the process that trains (jobs = 1): a second signal exits at once */
+    SIGNALS_MAIN,   /* the process that trains (jobs = 1): when stdin is a terminal, a
+                     * second SIGINT/SIGTERM exits at once, without a checkpoint; in a batch
+                     * job every signal only raises the flag */
     SIGNALS_WORKER, /* a --jobs worker: every signal only raises the flag (the parent forwards
                      * what the terminal already sent, so duplicates are normal) */
     SIGNALS_PARENT, /* the parent of --jobs workers: forwards each signal to them */

@@ -1,7 +1,7 @@
 /* slurm.h — the SLURM side of `optsweep slurm` (cmd_slurm.c): the two batch scripts, a job
  * array whose task i trains shard i/N of a sweep (array.sbatch) and the dependent job that
- * runs the report (report.sbatch), written by slurm_script.c; SLURM's time syntax and shell
- * quoting; submitting with sbatch (slurm_sbatch.c).  Knows nothing of plans. */
+ * runs the report (report.sbatch), written by slurm_script.c (shell words quoted by quote.h);
+ * SLURM's time syntax; submitting with sbatch (slurm_sbatch.c).  Knows nothing of plans. */
 #ifndef OPTSWEEP_SLURM_H
 #define OPTSWEEP_SLURM_H
 
@@ -43,9 +43,6 @@ int slurm_parse_time(const char *text, long *seconds);
  * enough to finish a step and write a checkpoint although slurmctld checks limits only about
  * every 30 s, and at most half the limit.  time_seconds < 0 (no --time): 300. */
 long slurm_signal_lead(long time_seconds);
-
-/* Writes s to f, single-quoted for bash unless it is made of safe characters only. */
-void slurm_shell_quote(FILE *f, const char *s);
 
 /* Write the scripts to `path` atomically.  0, or -1 with a message in err. */
 int slurm_write_array_script(const slurm_spec *spec, const char *path, char *err,

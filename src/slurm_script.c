@@ -1,5 +1,5 @@
 /* slurm_script.c — the text of the batch scripts `optsweep slurm` writes (array.sbatch and
- * report.sbatch), SLURM's time syntax and bash quoting.  The scripts are written whole into
+ * report.sbatch) and SLURM's time syntax.  The scripts are written whole into
  * memory and then atomically to disk, so a half-written script is never submitted. */
 #include "slurm.h"
 
@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "quote.h"
 #include "store.h"
 
 /* A non-negative decimal field of a time; -1 when it is not one. */
@@ -80,27 +81,6 @@ long slurm_signal_lead(long time_seconds)
     if (lead > 300) lead = 300;
     if (lead > time_seconds / 2) lead = time_seconds / 2; /* short test jobs */
     return lead < 1 ? 1 : lead;
-}
-
-void slurm_shell_quote(FILE *f, const char *s)
-{
-    const char *p;
-    int safe = *s != '\0';
-    for (p = s; *p && safe; p++)
-        safe = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./:=,+-@%",
-                      *p) != NULL;
-    if (safe) {
-        fputs(s, f);
-        return;
-    }
-    fputc('\'', f);
-    for (p = s; *p; p++) {
-        if (*p == '\'')
-            fputs("'\\''", f);
-        else
-            fputc(*p, f);
-    }
-    fputc('\'', f);
 }
 
 /* "D-HH:MM:SS" or "HH:MM:SS" */
@@ -218,12 +198,12 @@ int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, 
         fprintf(f, "#SBATCH %s\n", sp->sbatch_args[i]);
 
     fputs("\nset -u\noptsweep=", f);
-    slurm_shell_quote(f, sp->binary);
+    quote_shell(f, sp->binary);
     fputs("\n# a copy of the sweep file: editing the original does not change this array\nsweep=",
           f);
-    slurm_shell_quote(f, sp->sweep_file);
+    quote_shell(f, sp->sweep_file);
     fputs("\nresults=", f);
-    slurm_shell_quote(f, sp->results_dir);
+    quote_shell(f, sp->results_dir);
     fprintf(f, "\nn_tasks=%d\n", sp->tasks);
     fputs("task=${SLURM_ARRAY_TASK_ID:?this is a SLURM job array: submit it with sbatch}\n", f);
     fputs("\n# one BLAS thread per allocated core (OpenBLAS would start one per core of the "
@@ -233,7 +213,7 @@ int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, 
     fputs("\nargs=(run \"$sweep\" --results \"$results\" --shard \"$task/$n_tasks\"", f);
     for (i = 0; i < sp->n_sets; i++) {
         fputs(" --set ", f);
-        slurm_shell_quote(f, sp->sets[i]);
+        quote_shell(f, sp->sets[i]);
     }
     if (sp->max_runs > 0) fprintf(f, " --max-runs %ld", sp->max_runs);
     fputs(")\n", f);
@@ -248,14 +228,13 @@ int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, 
     /* Why not `exec optsweep`: the time-limit warning (--signal=B:USR1) and `scancel -b`
      * reach only the batch shell; with exec optsweep would get them, but nothing would be
      * left to requeue the task afterwards.  So the shell forwards USR1 and waits.  It must
-     * not forward SIGTERM: SLURM already sends it to every process of the job, and optsweep
-     * takes a second signal as "quit now, without a checkpoint". */
+     * not forward SIGTERM: SLURM already sends it to every process of the job (optsweep,
+     * without a terminal, would take a second copy as the same request, but one is enough). */
     fputs("# optsweep runs as a child of this shell.  SLURM's time-limit warning\n"
           "# (--signal=B:USR1) and `scancel -b --signal=USR1` reach only this shell, which\n"
           "# forwards the first USR1 to optsweep.  SIGTERM (preemption, scontrol requeue,\n"
           "# scancel, the time limit) reaches every process of the job, optsweep included: the\n"
-          "# shell only notes it and keeps waiting while optsweep writes its checkpoint (a\n"
-          "# forwarded copy would be a second signal, which makes optsweep quit at once).\n"
+          "# shell only notes it and keeps waiting while optsweep writes its checkpoint.\n"
           "child=\nusr1=\n"
           "send_usr1() {\n"
           "    if [ -n \"$child\" ] && [ \"$usr1\" = got ]; then\n"
@@ -322,9 +301,9 @@ int slurm_write_report_script(const slurm_spec *sp, const char *path, char *err,
     sbatch_opt(f, "partition", sp->partition);
     sbatch_opt(f, "time", tmp);
     fputs("\nset -u\noptsweep=", f);
-    slurm_shell_quote(f, sp->binary);
+    quote_shell(f, sp->binary);
     fputs("\nsweep_dir=", f);
-    slurm_shell_quote(f, sp->sweep_dir);
+    quote_shell(f, sp->sweep_dir);
     fputs("\n\"$optsweep\" status \"$sweep_dir\"\nexec \"$optsweep\" report \"$sweep_dir\"\n", f);
     return finish(f, &buf, &len, path, err, errlen);
 }

@@ -1,7 +1,8 @@
 /* store.h — the results on disk (docs/FORMAT.md is the contract): one HDF5 file per run,
  * written as .part and renamed when the run has ended; checkpoints (atomic) to resume a run
  * bit-identically; lock files that claim a run; plan.json.  Every function returns 0 on
- * success and -1 with a message naming the file in `err` (never exits, never prints). */
+ * success and -1 (or a negative code its comment names) with a message naming the file in
+ * `err`; none exits or prints. */
 #ifndef OPTSWEEP_STORE_H
 #define OPTSWEEP_STORE_H
 
@@ -74,9 +75,18 @@ int store_finish_run(const char *runs_dir, const store_run_record *rec, char *er
                      size_t errlen);
 
 /* One setting of a run file, read back generically from its dotted attribute. */
+typedef enum {
+    STORE_SETTING_TEXT,    /* a string attribute */
+    STORE_SETTING_NUMBER,  /* a numeric scalar: integer, real or boolean (int8) */
+    STORE_SETTING_LIST,    /* a 1-D numeric array */
+} store_setting_kind;
+
 typedef struct {
     char *key;      /* "optim.lr" */
-    char *text;     /* "0.01", "sgd", "[128, 64]", "true" */
+    store_setting_kind kind;
+    char *text;     /* "0.01", "sgd", "[128, 64]", "true": exact (integers as such, reals
+                     * as settings_format_double writes them: the shortest %.15g..%.17g that
+                     * reads back as the same double), so equal texts mean equal values */
     double number;  /* the value of a numeric scalar (booleans 0/1); NaN for text and lists */
 } store_setting;
 
@@ -102,8 +112,14 @@ typedef struct {
     store_setting *settings;             /* (n_settings), sorted by key */
 } store_run_log;
 
+/* store_read_run's return value for a file that is not a run file of this format version
+ * (its format_version differs, or it has none). */
+#define STORE_ERR_VERSION (-2)
+
 /* Reads and validates a run file (format_version, required attributes and datasets, equal
- * lengths).  On failure the log is left empty (safe to free). */
+ * lengths, a known status).  Returns 0; STORE_ERR_VERSION; -1 for any other problem.  On
+ * failure the log is left empty (safe to free), except that log->format_version holds the
+ * file's version after STORE_ERR_VERSION (0 when it has none). */
 int store_read_run(const char *path, store_run_log *log, char *err, size_t errlen);
 void store_run_log_free(store_run_log *log);
 /* The setting named `key`, or NULL when the run does not have it. */

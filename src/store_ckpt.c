@@ -17,7 +17,6 @@
 static int write_contents(hid_t f, const store_checkpoint *c, char *err, size_t n)
 {
     const train_state *st = c->st;
-    size_t ne = (size_t)st->n_epochs, nv = (size_t)st->n_val;
     TRY(store_h5_attr_int32(f, "format_version", STORE_FORMAT_VERSION, err, n));
     TRY(store_h5_attr_string(f, "kind", "checkpoint", err, n));
     TRY(store_h5_attr_string(f, "run_id", c->run->id, err, n));
@@ -33,13 +32,7 @@ static int write_contents(hid_t f, const store_checkpoint *c, char *err, size_t 
     TRY(store_h5_attr_int32(f, "epochs_since_best", st->epochs_since_best, err, n));
     TRY(store_h5_attr_double(f, "elapsed_seconds", st->elapsed_seconds, err, n));
     TRY(store_h5_attr_double(f, "best_val_acc", st->best_val_acc, err, n));
-    TRY(store_h5_dset_int32(f, "epoch", st->epoch, ne, err, n));
-    TRY(store_h5_dset_double(f, "train_loss", st->train_loss, ne, err, n));
-    TRY(store_h5_dset_double(f, "lr", st->lr, ne, err, n));
-    TRY(store_h5_dset_double(f, "epoch_seconds", st->epoch_seconds, ne, err, n));
-    TRY(store_h5_dset_int32(f, "val_epoch", st->val_epoch, nv, err, n));
-    TRY(store_h5_dset_double(f, "val_loss", st->val_loss, nv, err, n));
-    TRY(store_h5_dset_double(f, "val_acc", st->val_acc, nv, err, n));
+    TRY(store_write_logs(f, st, err, n));
     TRY(store_h5_dset_float(f, "params", c->params, c->n_params, err, n));
     TRY(store_h5_dset_float(f, "optim_state", c->optim_state, c->n_state, err, n));
     return 0;
@@ -77,27 +70,27 @@ int store_write_checkpoint(const char *runs_dir, const store_checkpoint *c, char
     return 0;
 }
 
-static int read_i64(hid_t f, const char *name, int64_t *v, const char *path, char *err,
-                    size_t n)
+/* A string attribute into a fixed buffer (cut to fit). */
+static int read_string_into(hid_t f, const char *name, char *buf, size_t len, const char *path,
+                            char *err, size_t n)
 {
-    return store_h5_read_attr_int64(f, name, v, path, err, n);
+    char *s = NULL;
+    if (store_h5_read_attr_string(f, name, &s, path, err, n) < 0) return -1;
+    check_copy_string(buf, len, s);
+    free(s);
+    return 0;
 }
 
 static int read_contents(hid_t f, const char *path, const char *run_id,
                          const char *settings_yaml, int max_epochs, train_state *st,
-                         float *params,
-                         size_t n_params, float *optim_state, size_t n_state,
+                         float *params, size_t n_params, float *optim_state, size_t n_state,
                          store_checkpoint_info *info, char *err, size_t n)
 {
     char *s = NULL;
-    int64_t v, version;
+    int64_t v;
+    int version;
     size_t ne = 0, nv = 0;
-    TRY(read_i64(f, "format_version", &version, path, err, n));
-    if (version != STORE_FORMAT_VERSION) {
-        snprintf(err, n, "%s: format_version %lld, expected %d", path, (long long)version,
-                 STORE_FORMAT_VERSION);
-        return -1;
-    }
+    TRY(store_h5_check_version(f, path, &version, err, n));
     TRY(store_h5_read_attr_string(f, "run_id", &s, path, err, n));
     if (strcmp(s, run_id) != 0) {
         snprintf(err, n, "%s: belongs to run %s, not %s", path, s, run_id);
@@ -113,26 +106,21 @@ static int read_contents(hid_t f, const char *path, const char *run_id,
     }
     free(s);
     s = NULL;
-    TRY(store_h5_read_attr_string(f, "backend", &s, path, err, n));
-    check_copy_string(info->backend, sizeof info->backend, s);
-    free(s);
-    s = NULL;
-    TRY(store_h5_read_attr_string(f, "start_time", &s, path, err, n));
-    check_copy_string(info->start_time, sizeof info->start_time, s);
-    free(s);
-    s = NULL;
+    TRY(read_string_into(f, "backend", info->backend, sizeof info->backend, path, err, n));
+    TRY(read_string_into(f, "start_time", info->start_time, sizeof info->start_time, path, err,
+                         n));
     TRY(store_h5_read_attr_double(f, "wall_seconds", &info->wall_seconds, path, err, n));
-    TRY(read_i64(f, "attempts", &v, path, err, n));
+    TRY(store_h5_read_attr_int64(f, "attempts", &v, path, err, n));
     info->attempts = (int)v;
 
-    TRY(read_i64(f, "next_epoch", &v, path, err, n));
+    TRY(store_h5_read_attr_int64(f, "next_epoch", &v, path, err, n));
     st->next_epoch = (int)v;
-    TRY(read_i64(f, "step", &v, path, err, n));
+    TRY(store_h5_read_attr_int64(f, "step", &v, path, err, n));
     st->step = (long)v;
-    TRY(read_i64(f, "schedule_steps", &v, path, err, n));
+    TRY(store_h5_read_attr_int64(f, "schedule_steps", &v, path, err, n));
     st->schedule_steps = (long)v;
     TRY(store_h5_read_attr_double(f, "best_val_loss", &st->best_val_loss, path, err, n));
-    TRY(read_i64(f, "epochs_since_best", &v, path, err, n));
+    TRY(store_h5_read_attr_int64(f, "epochs_since_best", &v, path, err, n));
     st->epochs_since_best = (int)v;
     TRY(store_h5_read_attr_double(f, "elapsed_seconds", &st->elapsed_seconds, path, err, n));
     TRY(store_h5_read_attr_double(f, "best_val_acc", &st->best_val_acc, path, err, n));
@@ -174,21 +162,15 @@ fail:
 }
 
 int store_read_checkpoint(const char *path, const char *run_id, const char *settings_yaml,
-                          int max_epochs, train_state *st, float *params, size_t n_params, float *optim_state,
-                          size_t n_state, store_checkpoint_info *info, char *err,
-                          size_t errlen)
+                          int max_epochs, train_state *st, float *params, size_t n_params,
+                          float *optim_state, size_t n_state, store_checkpoint_info *info,
+                          char *err, size_t errlen)
 {
-    store_h5_quiet();
     memset(info, 0, sizeof *info);
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) {
-        char why[512];
-        store_h5_fail(why, sizeof why, "cannot open as HDF5");
-        snprintf(err, errlen, "%s: %s", path, why);
-        return -1;
-    }
-    int rc = read_contents(f, path, run_id, settings_yaml, max_epochs, st, params, n_params, optim_state,
-                           n_state, info, err, errlen);
+    hid_t f = store_h5_open_read(path, err, errlen);
+    if (f < 0) return -1;
+    int rc = read_contents(f, path, run_id, settings_yaml, max_epochs, st, params, n_params,
+                           optim_state, n_state, info, err, errlen);
     H5Fclose(f);
     return rc;
 }
@@ -197,14 +179,8 @@ int store_checkpoint_epoch(const char *path, int *next_epoch, char **yaml, char 
                            size_t errlen)
 {
     if (yaml) *yaml = NULL;
-    store_h5_quiet();
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) {
-        char why[512];
-        store_h5_fail(why, sizeof why, "cannot open as HDF5");
-        snprintf(err, errlen, "%s: %s", path, why);
-        return -1;
-    }
+    hid_t f = store_h5_open_read(path, err, errlen);
+    if (f < 0) return -1;
     int64_t v = 0;
     int rc = store_h5_read_attr_int64(f, "next_epoch", &v, path, err, errlen);
     *next_epoch = (int)v;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "quote.h"
 #include "store.h"
 
 int store_path(char *out, size_t n, const char *dir, const char *id, const char *suffix,
@@ -176,18 +177,6 @@ void store_hostname(char *out, size_t n)
 
 /* ---- plan.json -------------------------------------------------------------------------- */
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
-        else if (c < 0x20) fprintf(f, "\\u%04x", c);
-        else fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 int store_write_plan(const char *sweep_dir, const plan *full, char *err, size_t errlen)
 {
     char *buf = NULL;
@@ -198,13 +187,13 @@ int store_write_plan(const char *sweep_dir, const plan *full, char *err, size_t 
         return -1;
     }
     fprintf(f, "{\"format_version\": %d, \"sweep\": ", STORE_FORMAT_VERSION);
-    json_string(f, full->name);
+    quote_json(f, full->name);
     fprintf(f, ", \"source\": ");
-    json_string(f, full->source_path ? full->source_path : "");
+    quote_json(f, full->source_path ? full->source_path : "");
     fprintf(f, ", \"n_runs\": %d,\n \"runs\": [", full->n_runs);
     for (int i = 0; i < full->n_runs; i++) {
         fputs(i ? ",\n  " : "\n  ", f);
-        json_string(f, full->runs[i].id);
+        quote_json(f, full->runs[i].id);
     }
     fputs("]}\n", f);
     fclose(f);
@@ -226,9 +215,10 @@ static char *json_parse_string(const char **p)
         if (c == '\\' && *s) {
             c = *s++;
             if (c == 'u') { /* only what store_write_plan writes: \u00XX */
-                char hex[5] = { 0 };
+                char hex[5] = { 0 }, *end;
                 for (int i = 0; i < 4 && *s; i++) hex[i] = *s++;
-                c = (char)strtol(hex, NULL, 16);
+                long v = strtol(hex, &end, 16);
+                c = *end == '\0' && v >= 0 && v < 0x80 ? (char)v : '?';
             } else if (c == 'n') c = '\n';
             else if (c == 't') c = '\t';
         }

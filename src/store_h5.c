@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "check.h"
+#include "store.h"
 
 void store_h5_quiet(void)
 {
@@ -226,6 +228,55 @@ int store_h5_dset_float_2d(hid_t loc, const char *name, const float *v, size_t r
 
 /* ---- reading --------------------------------------------------------------------------- */
 
+hid_t store_h5_open_read(const char *path, char *err, size_t n)
+{
+    store_h5_quiet();
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        snprintf(err, n, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+#if H5_VERSION_GE(1, 12, 0)
+    htri_t is_hdf5 = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+    htri_t is_hdf5 = H5Fis_hdf5(path);
+#endif
+    if (is_hdf5 == 0) {
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(err, n, "%s: not an HDF5 file (damaged or truncated)", path);
+        return -1;
+    }
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) {
+        char why[512];
+        store_h5_fail(why, sizeof why, "cannot open as HDF5");
+        snprintf(err, n, "%s: %s", path, why);
+    }
+    return f;
+}
+
+int store_h5_check_version(hid_t f, const char *path, int *version, char *err, size_t n)
+{
+    *version = 0;
+    if (!store_h5_has_attr(f, "format_version")) {
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(err, n, "%s: no format_version attribute: not an optsweep file "
+                 "(docs/FORMAT.md)", path);
+        return STORE_ERR_VERSION;
+    }
+    int64_t v = 0;
+    if (store_h5_read_attr_int64(f, "format_version", &v, path, err, n) < 0) return -1;
+    if (v != STORE_FORMAT_VERSION) {
+        *version = v >= INT32_MIN && v <= INT32_MAX ? (int)v : -1;
+        snprintf(err, n, "%s: format_version %lld, but this optsweep reads version %d only "
+                 "(docs/FORMAT.md): written by another optsweep version?", path,
+                 (long long)v, STORE_FORMAT_VERSION);
+        return STORE_ERR_VERSION;
+    }
+    *version = STORE_FORMAT_VERSION;
+    return 0;
+}
+
 int store_h5_has_attr(hid_t obj, const char *name)
 {
     return H5Aexists(obj, name) > 0;
@@ -338,33 +389,45 @@ int store_h5_read_attr_string(hid_t obj, const char *name, char **out, const cha
     return rc;
 }
 
-int store_h5_dset_length(hid_t loc, const char *name, size_t *count, const char *where,
-                         char *err, size_t n)
+hid_t store_h5_open_dset(hid_t loc, const char *name, const char *where, char *err, size_t n)
 {
-    htri_t ex = H5Lexists(loc, name, H5P_DEFAULT);
-    if (ex <= 0) {
+    /* H5Lexists fails (rather than saying 0) when an intermediate group is missing */
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) {
         H5Eclear2(H5E_DEFAULT);
         snprintf(err, n, "%s: dataset %s is missing", where, name);
         return -1;
     }
     hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (d < 0) return store_h5_fail(err, n, "%s: opening dataset %s", where, name);
-    int rc = 0;
+    if (d < 0) store_h5_fail(err, n, "%s: opening dataset %s", where, name);
+    return d;
+}
+
+/* The length of the open 1-D dataset d. */
+static int dset_length(hid_t d, const char *name, size_t *count, const char *where, char *err,
+                       size_t n)
+{
     hid_t s = H5Dget_space(d);
-    if (s < 0) {
+    if (s < 0) return store_h5_fail(err, n, "%s: dataset %s: reading its shape", where, name);
+    int rc = 0;
+    hsize_t dims[1];
+    if (H5Sget_simple_extent_ndims(s) != 1) {
+        snprintf(err, n, "%s: dataset %s is not one-dimensional", where, name);
+        rc = -1;
+    } else if (H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
         rc = store_h5_fail(err, n, "%s: dataset %s: reading its shape", where, name);
     } else {
-        hsize_t dims[1];
-        if (H5Sget_simple_extent_ndims(s) != 1) {
-            snprintf(err, n, "%s: dataset %s is not one-dimensional", where, name);
-            rc = -1;
-        } else if (H5Sget_simple_extent_dims(s, dims, NULL) < 0) {
-            rc = store_h5_fail(err, n, "%s: dataset %s: reading its shape", where, name);
-        } else {
-            *count = (size_t)dims[0];
-        }
-        H5Sclose(s);
+        *count = (size_t)dims[0];
     }
+    H5Sclose(s);
+    return rc;
+}
+
+int store_h5_dset_length(hid_t loc, const char *name, size_t *count, const char *where,
+                         char *err, size_t n)
+{
+    hid_t d = store_h5_open_dset(loc, name, where, err, n);
+    if (d < 0) return -1;
+    int rc = dset_length(d, name, count, where, err, n);
     H5Dclose(d);
     return rc;
 }
@@ -372,19 +435,40 @@ int store_h5_dset_length(hid_t loc, const char *name, size_t *count, const char 
 int store_h5_read_dset(hid_t loc, const char *name, hid_t mem_type, void *out, size_t count,
                        const char *where, char *err, size_t n)
 {
+    hid_t d = store_h5_open_dset(loc, name, where, err, n);
+    if (d < 0) return -1;
     size_t len = 0;
-    if (store_h5_dset_length(loc, name, &len, where, err, n) < 0) return -1;
-    if (len != count) {
+    int rc = dset_length(d, name, &len, where, err, n);
+    if (rc == 0 && len != count) {
         snprintf(err, n, "%s: dataset %s has %zu elements, expected %zu", where, name, len,
                  count);
-        return -1;
+        rc = -1;
     }
-    if (count == 0) return 0;
-    hid_t d = H5Dopen2(loc, name, H5P_DEFAULT);
-    if (d < 0) return store_h5_fail(err, n, "%s: opening dataset %s", where, name);
-    int rc = 0;
-    if (H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
+    if (rc == 0 && count > 0 && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
         rc = store_h5_fail(err, n, "%s: reading dataset %s", where, name);
     H5Dclose(d);
+    return rc;
+}
+
+int store_h5_read_attr_int32_array(hid_t obj, const char *name, int32_t *out, size_t count,
+                                   const char *where, char *err, size_t n)
+{
+    hid_t a = open_attr(obj, name, where, err, n);
+    if (a < 0) return -1;
+    int rc = 0;
+    hid_t t = H5Aget_type(a);
+    hid_t s = H5Aget_space(a);
+    if (t < 0 || s < 0) {
+        rc = store_h5_fail(err, n, "%s: attribute %s: reading its type", where, name);
+    } else if (H5Tget_class(t) != H5T_INTEGER
+               || H5Sget_simple_extent_npoints(s) != (hssize_t)count) {
+        snprintf(err, n, "%s: attribute %s is not %zu integers", where, name, count);
+        rc = -1;
+    } else if (H5Aread(a, H5T_NATIVE_INT32, out) < 0) {
+        rc = store_h5_fail(err, n, "%s: reading attribute %s", where, name);
+    }
+    if (t >= 0) H5Tclose(t);
+    if (s >= 0) H5Sclose(s);
+    H5Aclose(a);
     return rc;
 }

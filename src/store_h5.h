@@ -43,6 +43,15 @@ int store_h5_dset_float(hid_t loc, const char *name, const float *v, size_t coun
 int store_h5_dset_float_2d(hid_t loc, const char *name, const float *v, size_t rows,
                            size_t cols, char *err, size_t n);
 
+/* Opens path read-only; on failure err says why: the system's reason when it cannot be read,
+ * "not an HDF5 file" when its signature is missing, else HDF5's reason.  Turns HDF5's error
+ * printing off first (store_h5_quiet). */
+hid_t store_h5_open_read(const char *path, char *err, size_t n);
+/* Checks the file's format_version attribute against STORE_FORMAT_VERSION: 0, or
+ * STORE_ERR_VERSION (*version: what the file says, 0 when it has none) with a message, or -1
+ * when it cannot be read. */
+int store_h5_check_version(hid_t f, const char *path, int *version, char *err, size_t n);
+
 /* Reading.  `where` names the file in messages. */
 int store_h5_has_attr(hid_t obj, const char *name);
 int store_h5_read_attr_string(hid_t obj, const char *name, char **out, const char *where,
@@ -53,6 +62,12 @@ int store_h5_read_attr_int64(hid_t obj, const char *name, int64_t *out, const ch
                              char *err, size_t n);
 int store_h5_read_attr_uint64(hid_t obj, const char *name, uint64_t *out, const char *where,
                               char *err, size_t n);
+/* A 1-D integer array attribute of exactly `count` elements (a scalar counts as one). */
+int store_h5_read_attr_int32_array(hid_t obj, const char *name, int32_t *out, size_t count,
+                                   const char *where, char *err, size_t n);
+/* Opens dataset `name` (a path like "model/layer1/weight" is fine): "is missing" when it or a
+ * group on its path is not there.  Close with H5Dclose. */
+hid_t store_h5_open_dset(hid_t loc, const char *name, const char *where, char *err, size_t n);
 /* 1-D dataset: its length (the dataset must be rank 1; rank 0 is refused). */
 int store_h5_dset_length(hid_t loc, const char *name, size_t *count, const char *where,
                          char *err, size_t n);
@@ -64,5 +79,10 @@ int store_h5_read_dset(hid_t loc, const char *name, hid_t mem_type, void *out, s
  * dotted key (store_settings.c; docs/FORMAT.md "settings"). */
 #include "settings.h"
 int store_write_settings(hid_t obj, const run_settings *s, char *err, size_t n);
+
+/* Writes the log datasets (epoch, train_loss, lr, epoch_seconds, val_epoch, val_loss,
+ * val_acc) of st at the root of file: the same in run files and checkpoints (store_run.c). */
+#include "train.h"
+int store_write_logs(hid_t file, const train_state *st, char *err, size_t n);
 
 #endif

@@ -40,13 +40,23 @@ static int try_fcntl_lock(int fd)
     return -1;
 }
 
-/* "1234_5" (SLURM_JOB_ID, then _SLURM_ARRAY_TASK_ID in an array), "" outside SLURM. */
+static const char *env_or_null(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* The SLURM job this process belongs to, as squeue names it: "1234_5" for task 5 of array
+ * 1234 (SLURM_ARRAY_JOB_ID, SLURM_ARRAY_TASK_ID: what a requeued task keeps, wherever it
+ * runs), "1240" for a job outside an array (SLURM_JOB_ID), "" outside SLURM. */
 static void slurm_job(char *buf, size_t n)
 {
-    const char *job = getenv("SLURM_JOB_ID");
-    const char *task = getenv("SLURM_ARRAY_TASK_ID");
-    if (!job || !*job) buf[0] = '\0';
-    else snprintf(buf, n, "%s%s%s", job, task ? "_" : "", task ? task : "");
+    const char *array = env_or_null("SLURM_ARRAY_JOB_ID");
+    const char *task = env_or_null("SLURM_ARRAY_TASK_ID");
+    const char *job = env_or_null("SLURM_JOB_ID");
+    if (task && (array || job)) snprintf(buf, n, "%s_%s", array ? array : job, task);
+    else if (job) snprintf(buf, n, "%s", job);
+    else buf[0] = '\0';
 }
 
 static void lock_content(char *buf, size_t n)
@@ -73,6 +83,15 @@ static int write_all(int fd, const char *buf, size_t len)
     return fsync(fd) < 0 && errno != EINVAL ? -1 : 0;
 }
 
+/* A pid written by lock_content; 0 (no such process) when it is not a number. */
+static long parse_pid(const char *v)
+{
+    char *end;
+    errno = 0;
+    long pid = strtol(v, &end, 10);
+    return end != v && *end == '\0' && errno == 0 && pid > 0 ? pid : 0;
+}
+
 static void parse_content(const char *text, store_lock_info *info)
 {
     const char *p = text;
@@ -88,7 +107,7 @@ static void parse_content(const char *text, store_lock_info *info)
             *eq = '\0';
             const char *v = eq + 1;
             if (strcmp(line, "host") == 0) check_copy_string(info->host, sizeof info->host, v);
-            else if (strcmp(line, "pid") == 0) info->pid = strtol(v, NULL, 10);
+            else if (strcmp(line, "pid") == 0) info->pid = parse_pid(v);
             else if (strcmp(line, "start") == 0)
                 check_copy_string(info->start, sizeof info->start, v);
             else if (strcmp(line, "slurm_job") == 0)

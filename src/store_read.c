@@ -1,51 +1,19 @@
-/* store_read.c — reads run files back: the whole log (store_read_run, for `status` and the
- * runner's "is this run done?" check), a final file's validation (store_check_run) and the
- * /model weights that `model.init` names (store_load_weights).  Nothing read is trusted:
- * versions, types, shapes and lengths are all checked, and errors name the file. */
+/* store_read.c — reads run files back: the whole log (store_read_run: the one reader of the
+ * layout, for `status`, the report and the runner's "is this run done?"), a final file's
+ * validation (store_check_run) and the /model weights `model.init` names (store_load_weights).
+ * Nothing read is trusted: versions, types, shapes and lengths are checked; errors name the
+ * file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "settings_value.h"
 #include "store.h"
 #include "store_h5.h"
 
-static hid_t open_read(const char *path, char *err, size_t n)
-{
-    store_h5_quiet();
-    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (f < 0) {
-        char why[512];
-        store_h5_fail(why, sizeof why, "cannot open as HDF5");
-        snprintf(err, n, "%s: %s", path, why);
-    }
-    return f;
-}
-
-static int check_version(hid_t f, const char *path, char *err, size_t n)
-{
-    int64_t v = 0;
-    if (store_h5_read_attr_int64(f, "format_version", &v, path, err, n) < 0) return -1;
-    if (v != STORE_FORMAT_VERSION) {
-        snprintf(err, n, "%s: format_version %lld, this optsweep reads version %d "
-                 "(written by another optsweep version?)", path, (long long)v,
-                 STORE_FORMAT_VERSION);
-        return -1;
-    }
-    return 0;
-}
-
 /* ---- settings read back generically ----------------------------------------------------- */
-
-/* Shortest "%.*g" that reads back as the same double. */
-static void format_double(char *buf, size_t n, double v)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, v);
-        if (strtod(buf, NULL) == v || isnan(v)) return;
-    }
-}
 
 typedef struct {
     store_run_log *log;
@@ -55,8 +23,9 @@ typedef struct {
     int failed;
 } attr_walk;
 
-static char *setting_text(hid_t a, hid_t type, hid_t space, double *number, const char *path,
-                          const char *name, char *err, size_t n)
+static char *setting_text(hid_t a, hid_t type, hid_t space, double *number,
+                          store_setting_kind *kind, const char *path, const char *name,
+                          char *err, size_t n)
 {
     *number = NAN;
     H5T_class_t c = H5Tget_class(type);
@@ -97,11 +66,12 @@ static char *setting_text(hid_t a, hid_t type, hid_t space, double *number, cons
         if (is_bool) snprintf(one, sizeof one, "%s", iv[i] != 0 ? "true" : "false");
         else if (is_unsigned) snprintf(one, sizeof one, "%llu", uv[i]);
         else if (c == H5T_INTEGER) snprintf(one, sizeof one, "%lld", iv[i]);
-        else format_double(one, sizeof one, v[i]);
+        else settings_format_double(v[i], one, sizeof one); /* as the YAML writes reals */
         len += (size_t)snprintf(text + len, cap - len, "%s%s", i ? ", " : "", one);
     }
     free(iv);
     free(uv);
+    *kind = rank == 1 ? STORE_SETTING_LIST : STORE_SETTING_NUMBER;
     if (rank == 1) snprintf(text + len, cap - len, "]");
     else *number = v[0];
     free(v);
@@ -119,12 +89,13 @@ static herr_t read_setting_cb(hid_t loc, const char *name, const H5A_info_t *inf
     hid_t s = a >= 0 ? H5Aget_space(a) : -1;
     char *text = NULL;
     double number = NAN;
+    store_setting_kind kind = STORE_SETTING_TEXT;
     if (t < 0 || s < 0) {
         store_h5_fail(w->err, w->errlen, "%s: reading setting %s", w->path, name);
     } else if (H5Tget_class(t) == H5T_STRING) {
         store_h5_read_attr_string(loc, name, &text, w->path, w->err, w->errlen);
     } else {
-        text = setting_text(a, t, s, &number, w->path, name, w->err, w->errlen);
+        text = setting_text(a, t, s, &number, &kind, w->path, name, w->err, w->errlen);
     }
     if (t >= 0) H5Tclose(t);
     if (s >= 0) H5Sclose(s);
@@ -136,6 +107,7 @@ static herr_t read_setting_cb(hid_t loc, const char *name, const H5A_info_t *inf
     log->settings = xrealloc(log->settings, sizeof *log->settings * (size_t)(log->n_settings + 1));
     store_setting *st = &log->settings[log->n_settings++];
     st->key = xstrdup(name);
+    st->kind = kind;
     st->text = text;
     st->number = number;
     return 0;
@@ -147,12 +119,6 @@ static int compare_settings(const void *a, const void *b)
 }
 
 /* ---- the whole log ---------------------------------------------------------------------- */
-
-static int read_string(hid_t f, const char *name, char **out, const char *path, char *err,
-                       size_t n)
-{
-    return store_h5_read_attr_string(f, name, out, path, err, n);
-}
 
 static int read_int(hid_t f, const char *name, int *out, const char *path, char *err, size_t n)
 {
@@ -184,21 +150,42 @@ static const char *const string_attrs[] = {
     "host", "start_time", "end_time", "status", "status_message", "settings_yaml",
 };
 
+/* A checkpoint (or any other optsweep file with a `kind`) is not a run file. */
+static int check_not_other_kind(hid_t f, const char *path, char *err, size_t n)
+{
+    if (!store_h5_has_attr(f, "kind")) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    char *kind = NULL;
+    if (store_h5_read_attr_string(f, "kind", &kind, path, err, n) < 0) return -1;
+    snprintf(err, n, "%s: is a %s, not a finished run's file", path, kind);
+    free(kind);
+    return -1;
+}
+
 int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
 {
     memset(log, 0, sizeof *log);
-    hid_t f = open_read(path, err, n);
+    hid_t f = store_h5_open_read(path, err, n);
     if (f < 0) return -1;
+    int version = 0;
+    int vrc = store_h5_check_version(f, path, &version, err, n);
+    if (vrc < 0) {
+        H5Fclose(f);
+        log->format_version = version;
+        return vrc;
+    }
     char **strings[] = {
         &log->run_id, &log->sweep, &log->case_name, &log->backend, &log->device,
         &log->optsweep_version, &log->git_revision, &log->host, &log->start_time,
         &log->end_time, &log->status, &log->status_message, &log->settings_yaml,
     };
     int64_t i64;
-    TRY(check_version(f, path, err, n));
+    TRY(check_not_other_kind(f, path, err, n));
     log->format_version = STORE_FORMAT_VERSION;
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
-        TRY(read_string(f, string_attrs[i], strings[i], path, err, n));
+        TRY(store_h5_read_attr_string(f, string_attrs[i], strings[i], path, err, n));
     TRY(store_h5_read_attr_int64(f, "run_index", &i64, path, err, n));
     log->run_index = (long)i64;
     TRY(store_h5_read_attr_uint64(f, "seed", &log->seed, path, err, n));
@@ -278,7 +265,7 @@ void store_run_log_free(store_run_log *log)
 
 const store_setting *store_run_log_setting(const store_run_log *log, const char *key)
 {
-    store_setting probe = { (char *)key, NULL, 0 };
+    store_setting probe = { .key = (char *)key };
     if (log->n_settings == 0) return NULL;
     return bsearch(&probe, log->settings, (size_t)log->n_settings, sizeof *log->settings,
                    compare_settings);
@@ -290,15 +277,8 @@ const store_setting *store_run_log_setting(const store_run_log *log, const char 
 static int read_tensor(hid_t f, const char *name, int want_rank, const hsize_t *want,
                        float *out, const char *path, char *err, size_t n)
 {
-    htri_t ex = H5Lexists(f, name, H5P_DEFAULT);
-    if (ex <= 0) {
-        /* H5Lexists fails (not 0) when an intermediate group is missing */
-        H5Eclear2(H5E_DEFAULT);
-        snprintf(err, n, "%s: dataset %s is missing", path, name);
-        return -1;
-    }
-    hid_t d = H5Dopen2(f, name, H5P_DEFAULT);
-    if (d < 0) return store_h5_fail(err, n, "%s: opening dataset %s", path, name);
+    hid_t d = store_h5_open_dset(f, name, path, err, n);
+    if (d < 0) return -1;
     int rc = 0;
     hid_t s = H5Dget_space(d);
     hid_t t = H5Dget_type(d);
@@ -365,7 +345,7 @@ static int read_weights(hid_t f, const char *path, const model_shape *shape, flo
 int store_load_weights(const char *path, const model_shape *shape, float *params, char *err,
                        size_t errlen)
 {
-    hid_t f = open_read(path, err, errlen);
+    hid_t f = store_h5_open_read(path, err, errlen);
     if (f < 0) return -1;
     int rc = read_weights(f, path, shape, params, err, errlen);
     H5Fclose(f);
@@ -373,6 +353,53 @@ int store_load_weights(const char *path, const model_shape *shape, float *params
 }
 
 /* ---- validation of a final file ----------------------------------------------------------- */
+
+/* The /model group of a run that has weights: its n_layers and sizes give the model's flat
+ * layout (model_shape_init), which must hold the n_params floats the metadata promises, and
+ * every tensor must be there with its shape. */
+static int check_model(hid_t f, const char *path, long n_params, char *err, size_t n)
+{
+    if (H5Lexists(f, "model", H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        snprintf(err, n, "%s: group /model is missing", path);
+        return -1;
+    }
+    hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
+    if (g < 0) return store_h5_fail(err, n, "%s: opening group /model", path);
+    int64_t n_layers = 0;
+    int32_t sizes[MODEL_MAX_LAYERS + 1];
+    int rc = store_h5_read_attr_int64(g, "n_layers", &n_layers, path, err, n);
+    if (rc == 0 && (n_layers < 1 || n_layers > MODEL_MAX_LAYERS)) {
+        snprintf(err, n, "%s: /model n_layers %lld out of range", path, (long long)n_layers);
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = store_h5_read_attr_int32_array(g, "sizes", sizes, (size_t)n_layers + 1, path, err,
+                                            n);
+    H5Gclose(g);
+    if (rc < 0) return -1;
+
+    model_settings m = { .n_hidden = (int)n_layers - 1 };
+    for (int k = 0; k < m.n_hidden; k++) m.hidden[k] = sizes[k + 1];
+    model_shape shape;
+    model_shape_init(&shape, &m);
+    for (int k = 0; k <= shape.n_layers; k++) {
+        if (sizes[k] != shape.sizes[k] || sizes[k] < 1) {
+            snprintf(err, n, "%s: /model sizes[%d] is %d: not a %d-...-%d MLP", path, k,
+                     (int)sizes[k], MODEL_INPUT_DIM, MODEL_OUTPUT_DIM);
+            return -1;
+        }
+    }
+    if ((long)shape.n_params != n_params) {
+        snprintf(err, n, "%s: /model holds %zu parameters, n_params says %ld", path,
+                 shape.n_params, n_params);
+        return -1;
+    }
+    float *p = xmalloc(sizeof(float) * (shape.n_params ? shape.n_params : 1));
+    rc = read_weights(f, path, &shape, p, err, n);
+    free(p);
+    return rc;
+}
 
 int store_check_run(const char *path, int *done, char *status, size_t status_len, char *err,
                     size_t errlen)
@@ -385,57 +412,9 @@ int store_check_run(const char *path, int *done, char *status, size_t status_len
     int failed = strcmp(log.status, "failed") == 0;
     if (!failed) {
         /* the weights must be there, complete, with the sizes the metadata promises */
-        hid_t f = open_read(path, err, errlen);
-        if (f < 0) {
-            rc = -1;
-        } else {
-            int64_t n_layers = 0;
-            hid_t g = H5Lexists(f, "model", H5P_DEFAULT) > 0 ? H5Gopen2(f, "model", H5P_DEFAULT)
-                                                              : -1;
-            H5Eclear2(H5E_DEFAULT);
-            if (g < 0) {
-                snprintf(err, errlen, "%s: group /model is missing", path);
-                rc = -1;
-            } else {
-                rc = store_h5_read_attr_int64(g, "n_layers", &n_layers, path, err, errlen);
-                model_shape shape;
-                memset(&shape, 0, sizeof shape);
-                hid_t a = rc == 0 ? H5Aopen(g, "sizes", H5P_DEFAULT) : -1;
-                int32_t sizes[MODEL_MAX_LAYERS + 1];
-                if (rc == 0 && (n_layers < 1 || n_layers > MODEL_MAX_LAYERS)) {
-                    snprintf(err, errlen, "%s: /model n_layers %lld out of range", path,
-                             (long long)n_layers);
-                    rc = -1;
-                } else if (rc == 0 && (a < 0 || H5Aread(a, H5T_NATIVE_INT32, sizes) < 0)) {
-                    rc = store_h5_fail(err, errlen, "%s: reading /model sizes", path);
-                }
-                if (a >= 0) H5Aclose(a);
-                if (rc == 0) {
-                    /* rebuild the flat layout the way model.h defines it */
-                    size_t off = 0;
-                    shape.n_layers = (int)n_layers;
-                    for (int k = 0; k <= shape.n_layers; k++) shape.sizes[k] = sizes[k];
-                    for (int k = 0; k < shape.n_layers; k++) {
-                        shape.weight_offset[k] = off;
-                        off += (size_t)sizes[k] * (size_t)sizes[k + 1];
-                        shape.bias_offset[k] = off;
-                        off += (size_t)sizes[k + 1];
-                    }
-                    shape.n_params = off;
-                    if ((long)off != log.n_params) {
-                        snprintf(err, errlen, "%s: /model holds %zu parameters, n_params says "
-                                 "%ld", path, off, log.n_params);
-                        rc = -1;
-                    } else {
-                        float *p = xmalloc(sizeof(float) * (off ? off : 1));
-                        rc = read_weights(f, path, &shape, p, err, errlen);
-                        free(p);
-                    }
-                }
-                H5Gclose(g);
-            }
-            H5Fclose(f);
-        }
+        hid_t f = store_h5_open_read(path, err, errlen);
+        rc = f < 0 ? -1 : check_model(f, path, log.n_params, err, errlen);
+        if (f >= 0) H5Fclose(f);
     }
     if (rc == 0) *done = !failed;
     store_run_log_free(&log);

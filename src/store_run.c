@@ -12,16 +12,6 @@
 
 #define TRY(call) do { if ((call) < 0) goto fail; } while (0)
 
-static const char *activation_name(activation_kind a)
-{
-    switch (a) {
-    case ACTIVATION_LEAKY_RELU: return "leaky_relu";
-    case ACTIVATION_RELU: return "relu";
-    case ACTIVATION_TANH: return "tanh";
-    }
-    return "unknown";
-}
-
 /* /model/layer{k}/{weight,bias}, k = 1..L: the layout store_load_weights reads. */
 static int write_weights(hid_t file, const model_shape *shape, const float *params, char *err,
                          size_t n)
@@ -33,7 +23,7 @@ static int write_weights(hid_t file, const model_shape *shape, const float *para
     for (int k = 0; k <= shape->n_layers; k++) sizes[k] = shape->sizes[k];
     TRY(store_h5_attr_int32(model, "n_layers", shape->n_layers, err, n));
     TRY(store_h5_attr_int32_array(model, "sizes", sizes, (size_t)shape->n_layers + 1, err, n));
-    TRY(store_h5_attr_string(model, "activation", activation_name(shape->activation), err, n));
+    TRY(store_h5_attr_string(model, "activation", activation_kind_name(shape->activation), err, n));
     for (int k = 0; k < shape->n_layers; k++) {
         char name[32], w[48], b[48];
         snprintf(name, sizeof name, "layer%d", k + 1);
@@ -55,7 +45,7 @@ fail:
     return rc;
 }
 
-static int write_logs(hid_t file, const train_state *st, char *err, size_t n)
+int store_write_logs(hid_t file, const train_state *st, char *err, size_t n)
 {
     size_t ne = (size_t)st->n_epochs, nv = (size_t)st->n_val;
     TRY(store_h5_dset_int32(file, "epoch", st->epoch, ne, err, n));
@@ -123,7 +113,7 @@ int store_write_run(const char *path, const store_run_record *r, char *err, size
         return -1;
     }
     int rc = write_metadata(file, r, why, sizeof why);
-    if (rc == 0) rc = write_logs(file, r->st, why, sizeof why);
+    if (rc == 0) rc = store_write_logs(file, r->st, why, sizeof why);
     if (rc == 0 && r->params) rc = write_weights(file, r->shape, r->params, why, sizeof why);
     /* closing flushes: a full disk often shows up only here */
     if (H5Fclose(file) < 0 && rc == 0) rc = store_h5_fail(why, sizeof why, "closing the file");

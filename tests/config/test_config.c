@@ -11,24 +11,8 @@
 #include "plan.h"
 #include "settings.h"
 #include "settings_value.h"
+#include "test_util.h"
 
-static int failures;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
-#define CHECK_STR(a, b)                                                                     \
-    do {                                                                                    \
-        const char *a_ = (a), *b_ = (b);                                                    \
-        if (strcmp(a_, b_) != 0) {                                                          \
-            fprintf(stderr, "%s:%d: expected \"%s\", got \"%s\"\n", __FILE__, __LINE__, b_, \
-                    a_);                                                                    \
-            failures++;                                                                     \
-        }                                                                                   \
-    } while (0)
 
 static int key(const char *name)
 {
@@ -57,7 +41,7 @@ static void expand(const char *text, plan *p)
     CHECK(load(&sw, text, &d, 0) == 0);
     if (plan_expand(&sw, p, 0, 0, &d) != 0) {
         config_diags_print(&d, stderr);
-        failures++;
+        test_failures++;
     }
     config_free(&sw);
     config_diags_free(&d);
@@ -98,7 +82,7 @@ static void test_defaults(void)
         setting_value v;
         if (settings_parse_scalar(k, a, &v, err, sizeof err) != 0) {
             fprintf(stderr, "default of %s does not parse: %s\n", settings_key_name(k), err);
-            failures++;
+            test_failures++;
             continue;
         }
         run_settings t2 = s;
@@ -230,7 +214,7 @@ static void test_parse_sweep(void)
     config_diags_init(&d);
     if (plan_expand(&sw2, &p, 0, 0, &d) != 0) {
         config_diags_print(&d, stderr);
-        failures++;
+        test_failures++;
     }
     CHECK(p.n_runs == 2 * 2 * 3);
     if (p.n_runs != 12) return;
@@ -460,10 +444,5 @@ int main(void)
     test_set();
     test_diagnostics();
     test_yaml_round_trip();
-    if (failures) {
-        fprintf(stderr, "test_config: %d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_config: all checks passed\n");
-    return 0;
+    return test_finish("test_config");
 }

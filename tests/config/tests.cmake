@@ -2,7 +2,7 @@
 # catalogue: every bad/<name>.yaml must give exactly bad/<name>.expected, exit 2, and write
 # nothing (check_bad.sh runs both `optsweep run` and `optsweep plan` on it).
 add_executable(test_config ${CMAKE_SOURCE_DIR}/tests/config/test_config.c)
-target_link_libraries(test_config PRIVATE optsweep_core)
+target_link_libraries(test_config PRIVATE optsweep_core optsweep_test_util)
 add_test(NAME config_parser COMMAND test_config)
 
 file(GLOB OPTSWEEP_BAD_SWEEPS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/config/bad/*.yaml)

@@ -3,8 +3,6 @@
  * the reason), then the committed MNIST slice (counts, known first labels, pixel sums) and
  * the splits (sizes, ascending order, disjointness, determinism).
  * Usage: test_data SLICE_DIR.  Exits non-zero on any mismatch. */
-#define _XOPEN_SOURCE 700 /* nftw */
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,18 +15,8 @@
 #include "data.h"
 #include "idx.h"
 #include "philox.h"
+#include "test_util.h"
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                               \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fputc('\n', stderr);                                                               \
-            failures++;                                                                        \
-        }                                                                                      \
-    } while (0)
 
 /* ---- writing IDX files ------------------------------------------------------------------- */
 
@@ -100,12 +88,8 @@ static void write_file(const char *dir, const char *name, const blob *b, int gz)
             fprintf(stderr, "cannot write %s\n", path);
             exit(1);
         }
-    } else {
-        FILE *f = fopen(path, "wb");
-        if (!f || fwrite(b->bytes, 1, b->len, f) != b->len || fclose(f) != 0) {
-            fprintf(stderr, "cannot write %s\n", path);
-            exit(1);
-        }
+    } else if (test_write_file(path, b->bytes, b->len) < 0) {
+        exit(1);
     }
 }
 
@@ -172,13 +156,13 @@ static void expect_error(const char *what, const data_settings *s, ...)
     dataset d;
     char err[1024] = "";
     int rc = data_load(&d, s, err, sizeof err);
-    CHECK(rc == -1, "%s: data_load returned %d, expected -1", what, rc);
-    CHECK(d.storage == NULL && d.train.n == 0 && d.test.n == 0,
-          "%s: dataset not zeroed after an error", what);
+    EXPECT(rc == -1, "%s: data_load returned %d, expected -1", what, rc);
+    EXPECT(d.storage == NULL && d.train.n == 0 && d.test.n == 0,
+           "%s: dataset not zeroed after an error", what);
     va_list ap;
     va_start(ap, s);
     for (const char *piece; (piece = va_arg(ap, const char *)) != NULL;)
-        CHECK(strstr(err, piece) != NULL, "%s: error \"%s\" lacks \"%s\"", what, err, piece);
+        EXPECT(strstr(err, piece) != NULL, "%s: error \"%s\" lacks \"%s\"", what, err, piece);
     va_end(ap);
     printf("  %-28s -> %s\n", what, err);
     data_free(&d);
@@ -189,8 +173,8 @@ static void expect_error_exact(const char *what, const data_settings *s, const c
     dataset d;
     char err[1024] = "";
     int rc = data_load(&d, s, err, sizeof err);
-    CHECK(rc == -1 && strcmp(err, want) == 0, "%s: got rc %d, \"%s\", expected \"%s\"", what, rc,
-          err, want);
+    EXPECT(rc == -1 && strcmp(err, want) == 0, "%s: got rc %d, \"%s\", expected \"%s\"", what, rc,
+           err, want);
     printf("  %-28s -> %s\n", what, err);
     data_free(&d);
 }
@@ -200,16 +184,16 @@ static void expect_error_exact(const char *what, const data_settings *s, const c
 /* Checks a generated split: n rows, each row's index ascending, labels match the index. */
 static void check_generated_split(const char *what, const data_split *sp, int n)
 {
-    CHECK(sp->n == n && sp->dim == 784, "%s: n %d dim %d, expected %d, 784", what, sp->n,
-          sp->dim, n);
+    EXPECT(sp->n == n && sp->dim == 784, "%s: n %d dim %d, expected %d, 784", what, sp->n,
+           sp->dim, n);
     for (int r = 0; r < sp->n && r < n; r++) {
         const uint8_t *row = sp->pixels + (size_t)r * 784;
         int i = gen_index(row);
         int ok = sp->labels[r] == i % 10;
         for (int j = 0; j < 784 && ok; j++) ok = row[j] == gen_pixel(i, j);
-        CHECK(ok, "%s: row %d (image %d) holds wrong pixels or label", what, r, i);
+        EXPECT(ok, "%s: row %d (image %d) holds wrong pixels or label", what, r, i);
         if (r > 0)
-            CHECK(gen_index(row - 784) < i, "%s: row %d not in ascending index order", what, r);
+            EXPECT(gen_index(row - 784) < i, "%s: row %d not in ascending index order", what, r);
     }
 }
 
@@ -224,11 +208,11 @@ static void test_good_files(void)
         dataset d;
         char err[1024] = "";
         int rc = data_load(&d, &s, err, sizeof err);
-        CHECK(rc == 0, "good %s: %s", gz ? "gz" : "raw", err);
+        EXPECT(rc == 0, "good %s: %s", gz ? "gz" : "raw", err);
         if (rc != 0) continue;
         check_generated_split(gz ? "good gz train" : "good raw train", &d.train, N_TRAIN);
         check_generated_split(gz ? "good gz test" : "good raw test", &d.test, N_TEST);
-        CHECK(d.val.n == 0, "no validation asked, got %d", d.val.n);
+        EXPECT(d.val.n == 0, "no validation asked, got %d", d.val.n);
         data_free(&d);
     }
     /* raw and .gz side by side: the raw file is read (the .gz here is garbage) */
@@ -240,7 +224,7 @@ static void test_good_files(void)
     data_settings s = settings_for(dir);
     dataset d;
     char err[1024] = "";
-    CHECK(data_load(&d, &s, err, sizeof err) == 0, "raw beside a bad .gz: %s", err);
+    EXPECT(data_load(&d, &s, err, sizeof err) == 0, "raw beside a bad .gz: %s", err);
     data_free(&d);
 }
 
@@ -415,7 +399,7 @@ static void test_bad_files(void)
         expect_error_exact("mnist default dir", &s,
                            "data/mnist/train-images-idx3-ubyte(.gz): missing (run "
                            "`optsweep fetch mnist` or ./run_sweep.sh)");
-        CHECK(chdir(cwd) == 0, "cannot go back to %s", cwd);
+        EXPECT(chdir(cwd) == 0, "cannot go back to %s", cwd);
     }
 }
 
@@ -461,15 +445,15 @@ static void check_partition(const char *what, const data_split *keep, const data
     for (int i = 0; i < n_val; i++) is_val[perm[i]] = 1;
     for (int r = 0; r < keep->n; r++) {
         int i = gen_index(keep->pixels + (size_t)r * 784);
-        CHECK(i < n && !is_val[i] && !seen[i], "%s: index %d misplaced in the kept part", what, i);
+        EXPECT(i < n && !is_val[i] && !seen[i], "%s: index %d misplaced in the kept part", what, i);
         if (i < n) seen[i] = 1;
     }
     for (int r = 0; r < val->n; r++) {
         int i = gen_index(val->pixels + (size_t)r * 784);
-        CHECK(i < n && is_val[i] && !seen[i], "%s: index %d misplaced in validation", what, i);
+        EXPECT(i < n && is_val[i] && !seen[i], "%s: index %d misplaced in validation", what, i);
         if (i < n) seen[i] = 1;
     }
-    for (int i = 0; i < n; i++) CHECK(seen[i], "%s: index %d in neither part", what, i);
+    for (int i = 0; i < n; i++) EXPECT(seen[i], "%s: index %d in neither part", what, i);
     free(perm), free(is_val), free(seen);
 }
 
@@ -496,10 +480,10 @@ static void test_splits(void)
 
     data_settings s = settings_for(dir);
     s.train_limit = 700;
-    CHECK(data_load(&d1, &s, err, sizeof err) == 0, "train_limit: %s", err);
+    EXPECT(data_load(&d1, &s, err, sizeof err) == 0, "train_limit: %s", err);
     check_generated_split("train_limit 700", &d1.train, 700);
     check_generated_split("train_limit test", &d1.test, 1000);
-    CHECK(d1.val.n == 0, "train_limit: val.n %d", d1.val.n);
+    EXPECT(d1.val.n == 0, "train_limit: val.n %d", d1.val.n);
     data_free(&d1);
 
     /* val_from_test 0.25 -> round(250.0) = 250; 0.1235 -> round(123.5) = 124 (half away) */
@@ -509,17 +493,17 @@ static void test_splits(void)
         s = settings_for(dir);
         s.val_from_test = fracs[k];
         s.split_seed = 42;
-        CHECK(data_load(&d1, &s, err, sizeof err) == 0, "val_from_test: %s", err);
-        CHECK(d1.val.n == n_vals[k] && d1.test.n == 1000 - n_vals[k] && d1.train.n == 1200,
-              "val_from_test %g: sizes %d/%d/%d", fracs[k], d1.train.n, d1.val.n, d1.test.n);
+        EXPECT(data_load(&d1, &s, err, sizeof err) == 0, "val_from_test: %s", err);
+        EXPECT(d1.val.n == n_vals[k] && d1.test.n == 1000 - n_vals[k] && d1.train.n == 1200,
+               "val_from_test %g: sizes %d/%d/%d", fracs[k], d1.train.n, d1.val.n, d1.test.n);
         check_partition("val_from_test", &d1.test, &d1.val, 1000, n_vals[k], 42);
         check_generated_split("val_from_test train", &d1.train, 1200);
-        CHECK(data_load(&d2, &s, err, sizeof err) == 0, "val_from_test again: %s", err);
-        CHECK(same_split(&d1.val, &d2.val) && same_split(&d1.test, &d2.test),
-              "val_from_test: two loads with the same seed differ");
+        EXPECT(data_load(&d2, &s, err, sizeof err) == 0, "val_from_test again: %s", err);
+        EXPECT(same_split(&d1.val, &d2.val) && same_split(&d1.test, &d2.test),
+               "val_from_test: two loads with the same seed differ");
         s.split_seed = 43;
-        CHECK(data_load(&d3, &s, err, sizeof err) == 0, "val_from_test seed 43: %s", err);
-        CHECK(!same_split(&d1.val, &d3.val), "val_from_test: seeds 42 and 43 give one split");
+        EXPECT(data_load(&d3, &s, err, sizeof err) == 0, "val_from_test seed 43: %s", err);
+        EXPECT(!same_split(&d1.val, &d3.val), "val_from_test: seeds 42 and 43 give one split");
         data_free(&d1), data_free(&d2), data_free(&d3);
     }
 
@@ -527,14 +511,14 @@ static void test_splits(void)
     s.train_limit = 1000;
     s.val_from_train = 300;
     s.split_seed = 7;
-    CHECK(data_load(&d1, &s, err, sizeof err) == 0, "val_from_train: %s", err);
-    CHECK(d1.train.n == 700 && d1.val.n == 300 && d1.test.n == 1000,
-          "val_from_train: sizes %d/%d/%d", d1.train.n, d1.val.n, d1.test.n);
+    EXPECT(data_load(&d1, &s, err, sizeof err) == 0, "val_from_train: %s", err);
+    EXPECT(d1.train.n == 700 && d1.val.n == 300 && d1.test.n == 1000,
+           "val_from_train: sizes %d/%d/%d", d1.train.n, d1.val.n, d1.test.n);
     check_partition("val_from_train", &d1.train, &d1.val, 1000, 300, 7);
     check_generated_split("val_from_train test", &d1.test, 1000);
-    CHECK(data_load(&d2, &s, err, sizeof err) == 0, "val_from_train again: %s", err);
-    CHECK(same_split(&d1.train, &d2.train) && same_split(&d1.val, &d2.val),
-          "val_from_train: two loads with the same seed differ");
+    EXPECT(data_load(&d2, &s, err, sizeof err) == 0, "val_from_train again: %s", err);
+    EXPECT(same_split(&d1.train, &d2.train) && same_split(&d1.val, &d2.val),
+           "val_from_train: two loads with the same seed differ");
     data_free(&d1), data_free(&d2);
 }
 
@@ -549,40 +533,34 @@ static void test_slice(const char *slice_dir)
     dataset d;
     char err[1024] = "";
     if (data_load(&d, &s, err, sizeof err) != 0) {
-        CHECK(0, "slice: %s", err);
+        EXPECT(0, "slice: %s", err);
         return;
     }
-    CHECK(d.train.n == 2000 && d.test.n == 1000 && d.val.n == 0 && d.train.dim == 784,
-          "slice sizes %d/%d/%d", d.train.n, d.val.n, d.test.n);
-    CHECK(memcmp(d.train.labels, first_train, 10) == 0, "slice: first training labels differ");
-    CHECK(memcmp(d.test.labels, first_test, 10) == 0, "slice: first test labels differ");
+    EXPECT(d.train.n == 2000 && d.test.n == 1000 && d.val.n == 0 && d.train.dim == 784,
+           "slice sizes %d/%d/%d", d.train.n, d.val.n, d.test.n);
+    EXPECT(memcmp(d.train.labels, first_train, 10) == 0, "slice: first training labels differ");
+    EXPECT(memcmp(d.test.labels, first_test, 10) == 0, "slice: first test labels differ");
     long long sum_train0 = 0, sum_train = 0, sum_test = 0;
     for (int j = 0; j < 784; j++) sum_train0 += d.train.pixels[j];
     for (size_t j = 0; j < (size_t)d.train.n * 784; j++) sum_train += d.train.pixels[j];
     for (size_t j = 0; j < (size_t)d.test.n * 784; j++) sum_test += d.test.pixels[j];
-    CHECK(sum_train0 == 27525 && sum_train == 52050445 && sum_test == 24443134,
-          "slice pixel sums %lld %lld %lld, expected 27525 52050445 24443134", sum_train0,
-          sum_train, sum_test);
+    EXPECT(sum_train0 == 27525 && sum_train == 52050445 && sum_test == 24443134,
+           "slice pixel sums %lld %lld %lld, expected 27525 52050445 24443134", sum_train0,
+           sum_train, sum_test);
     int counts[10] = { 0 };
     for (int i = 0; i < d.train.n; i++) counts[d.train.labels[i]]++;
-    CHECK(counts[0] == 191 && counts[7] == 224 && counts[8] == 172, "slice label counts differ");
+    EXPECT(counts[0] == 191 && counts[7] == 224 && counts[8] == 172, "slice label counts differ");
     data_free(&d);
 
     s.val_from_test = 0.5;
     s.split_seed = 1;
     dataset d2;
-    CHECK(data_load(&d, &s, err, sizeof err) == 0 && data_load(&d2, &s, err, sizeof err) == 0,
-          "slice val_from_test: %s", err);
-    CHECK(d.val.n == 500 && d.test.n == 500, "slice split %d/%d", d.val.n, d.test.n);
-    CHECK(same_split(&d.val, &d2.val) && same_split(&d.test, &d2.test),
-          "slice split not deterministic");
+    EXPECT(data_load(&d, &s, err, sizeof err) == 0 && data_load(&d2, &s, err, sizeof err) == 0,
+           "slice val_from_test: %s", err);
+    EXPECT(d.val.n == 500 && d.test.n == 500, "slice split %d/%d", d.val.n, d.test.n);
+    EXPECT(same_split(&d.val, &d2.val) && same_split(&d.test, &d2.test),
+           "slice split not deterministic");
     data_free(&d), data_free(&d2);
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
 }
 
 int main(int argc, char **argv)
@@ -591,22 +569,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_data SLICE_DIR\n");
         return 2;
     }
-    const char *tmp = getenv("TMPDIR");
-    snprintf(tmp_root, sizeof tmp_root, "%s/optsweep-test-data-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(tmp_root)) {
-        perror(tmp_root);
-        return 1;
-    }
+    if (test_temp_dir(tmp_root, sizeof tmp_root, "test-data") < 0) return 1;
     test_good_files();
     test_bad_files();
     test_bad_split_settings();
     test_splits();
     test_slice(argv[1]);
-    nftw(tmp_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (failures) {
-        fprintf(stderr, "test_data: %d check(s) failed\n", failures);
-        return 1;
-    }
-    puts("test_data: all checks passed");
-    return 0;
+    test_remove_tree(tmp_root);
+    return test_finish("test_data");
 }

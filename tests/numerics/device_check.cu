@@ -15,8 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixture_text.h"
-#include "optim.h"
+#include "fixture_optim.h"
 #include "philox.h"
 
 #define CUDA_CHECK(x)                                                                       \
@@ -36,17 +35,6 @@ static __global__ void update_kernel(optim_step st, size_t n, float *p, const fl
 }
 
 static int failures;
-
-static int parse_kind(const char *w, optim_kind *k)
-{
-    static const char *names[] = {"sgd", "adagrad", "rmsprop", "adam", "adamw"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(w, names[i]) == 0) {
-            *k = (optim_kind)i;
-            return 0;
-        }
-    return -1;
-}
 
 static void compare(const char *cs, int k, const char *what, const float *got, const float *want,
                     size_t n)
@@ -74,31 +62,12 @@ static void check_optim(const char *path)
             fixture_error(&t, "expected `case`");
             break;
         }
-        char name[64];
-        snprintf(name, sizeof name, "%s", fixture_word(&t));
-        optim_settings o;
-        memset(&o, 0, sizeof o);
-        if (parse_kind(fixture_word(&t), &o.kind) != 0) fixture_error(&t, "unknown kind");
-        o.lr = fixture_double(&t);
-        o.momentum = fixture_double(&t);
-        o.dampening = fixture_double(&t);
-        o.weight_decay = fixture_double(&t);
-        o.nesterov = (int)fixture_double(&t);
-        o.lr_decay = fixture_double(&t);
-        o.initial_accumulator_value = fixture_double(&t);
-        o.eps = fixture_double(&t);
-        o.alpha = fixture_double(&t);
-        o.centered = (int)fixture_double(&t);
-        o.beta1 = fixture_double(&t);
-        o.beta2 = fixture_double(&t);
-        o.amsgrad = (int)fixture_double(&t);
-        fixture_expect(&t, "n");
-        size_t n = (size_t)fixture_int(&t);
-        fixture_word(&t);
-        int steps = (int)fixture_int(&t);
-        fixture_word(&t);
-        int slots = (int)fixture_int(&t);
-        if (t.bad || n == 0 || n > 4096) break;
+        fixture_optim_case c;
+        if (fixture_read_optim_case(&t, &c) != 0) break;
+        const char *name = c.name;
+        optim_settings o = c.o;
+        size_t n = c.n;
+        int steps = c.steps, slots = c.slots;
         size_t ns = (size_t)slots * n + 1;
         float *p = (float *)calloc(n, 4), *g = (float *)calloc(n, 4), *w = (float *)calloc(n, 4);
         float *s = (float *)calloc(ns, 4);

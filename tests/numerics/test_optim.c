@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixture_text.h"
+#include "fixture_optim.h"
 #include "optim.h"
 
 static int failures;
@@ -375,19 +375,6 @@ static void test_adam(void)
 
 /* ---- bit-for-bit against torch -------------------------------------------------------- */
 
-static int parse_kind(const char *w, optim_kind *k)
-{
-    static const char *names[] = {"sgd", "adagrad", "rmsprop", "adam", "adamw"};
-    static const optim_kind kinds[] = {OPTIM_SGD, OPTIM_ADAGRAD, OPTIM_RMSPROP, OPTIM_ADAM,
-                                       OPTIM_ADAMW};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(w, names[i]) == 0) {
-            *k = kinds[i];
-            return 0;
-        }
-    return -1;
-}
-
 static long ulps_apart(float a, float b)
 {
     int32_t ia, ib;
@@ -427,34 +414,12 @@ static void test_torch_steps(const char *path)
             fixture_error(&t, "expected `case`");
             break;
         }
-        char name[64];
-        snprintf(name, sizeof name, "%s", fixture_word(&t));
-        optim_settings o;
-        memset(&o, 0, sizeof o);
-        if (parse_kind(fixture_word(&t), &o.kind) != 0) fixture_error(&t, "unknown kind");
-        o.lr = fixture_double(&t);
-        o.momentum = fixture_double(&t);
-        o.dampening = fixture_double(&t);
-        o.weight_decay = fixture_double(&t);
-        o.nesterov = (int)fixture_double(&t);
-        o.lr_decay = fixture_double(&t);
-        o.initial_accumulator_value = fixture_double(&t);
-        o.eps = fixture_double(&t);
-        o.alpha = fixture_double(&t);
-        o.centered = (int)fixture_double(&t);
-        o.beta1 = fixture_double(&t);
-        o.beta2 = fixture_double(&t);
-        o.amsgrad = (int)fixture_double(&t);
-        if (fixture_expect(&t, "n") != 0) break;
-        size_t n = (size_t)fixture_int(&t);
-        fixture_word(&t); /* "steps" */
-        int steps = (int)fixture_int(&t);
-        fixture_word(&t); /* "slots" */
-        int slots = (int)fixture_int(&t);
-        if (t.bad || n == 0 || n > 4096 || slots < 0 || slots > OPTIM_MAX_SLOTS) {
-            fixture_error(&t, "bad case header");
-            break;
-        }
+        fixture_optim_case c;
+        if (fixture_read_optim_case(&t, &c) != 0) break;
+        const char *name = c.name;
+        optim_settings o = c.o;
+        size_t n = c.n;
+        int steps = c.steps, slots = c.slots;
         checks++;
         if (optim_state_slots(&o) != slots) {
             failures++;

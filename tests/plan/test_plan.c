@@ -11,24 +11,8 @@
 #include "config.h"
 #include "plan.h"
 #include "settings.h"
+#include "test_util.h"
 
-static int failures;
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        if (!(cond)) {                                                               \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                              \
-        }                                                                            \
-    } while (0)
-#define CHECK_STR(a, b)                                                                     \
-    do {                                                                                    \
-        const char *a_ = (a), *b_ = (b);                                                    \
-        if (strcmp(a_, b_) != 0) {                                                          \
-            fprintf(stderr, "%s:%d: expected \"%s\", got \"%s\"\n", __FILE__, __LINE__, b_, \
-                    a_);                                                                    \
-            failures++;                                                                     \
-        }                                                                                   \
-    } while (0)
 
 /* Expands text (plus --set arguments); returns the number of errors, 0 for a plan. */
 static int expand_set(const char *text, const char *const *sets, long max_runs, plan *p)
@@ -109,7 +93,7 @@ static void test_issue_example(void)
 {
     plan p, q;
     if (expand(issue_example, &p) || expand(issue_example_rewritten, &q)) {
-        failures++;
+        test_failures++;
         return;
     }
     /* 2 cases x 3 x 3, less nesterov with momentum 0 (PyTorch refuses it): 3 left out */
@@ -156,7 +140,7 @@ static void test_id_rules(void)
     if (expand("name: a\noptimizer: {name: adam}\n", &a) ||
         expand("name: b\noptimizer: {name: adam}\ntrain: {backend: cuda, checkpoint_every: 3}\n"
                "data: {dir: x}\ncases: [{name: c}]\n", &b)) {
-        failures++;
+        test_failures++;
         return;
     }
     CHECK_STR(a.runs[0].id, b.runs[0].id);
@@ -206,7 +190,7 @@ static void test_precedence(void)
                        "  - {name: case-lr, optimizer: {lr: 0.4}, train: {batch_size: 50}}\n";
     plan p;
     if (expand(text, &p)) {
-        failures++;
+        test_failures++;
         return;
     }
     /* case-lr makes lr 0.4 for both grid lrs: 2 duplicates, the first kept */
@@ -253,7 +237,7 @@ static void test_case_grid(void)
                        "    grid: {optimizer: {momentum: [0.5, 0.9]}, train.seed: [7]}\n";
     plan p;
     if (expand(text, &p)) {
-        failures++;
+        test_failures++;
         return;
     }
     /* all: 3 x 2; seed0: 1 x 2; mom: seed 7 in the seed axis's place x lr x momentum */
@@ -281,7 +265,7 @@ static void test_case_grid(void)
         CHECK_STR(q.runs[1].id, p.runs[7].id);
         plan_free(&q);
     } else {
-        failures++;
+        test_failures++;
     }
     plan_free(&p);
 
@@ -379,7 +363,7 @@ static void test_costs(void)
     plan p;
     if (expand("name: c\noptimizer: {name: adam}\ntrain: {epochs: 10, batch_size: 64}\n"
                "data: {train_limit: 1000}\ngrid: {data.val_from_train: [0, 100]}\n", &p)) {
-        failures++;
+        test_failures++;
         return;
     }
     CHECK(p.runs[0].cost == 10 * 16);       /* ceil(1000 / 64) */
@@ -426,7 +410,7 @@ static void test_print(void)
 {
     plan p;
     if (expand(issue_example, &p)) {
-        failures++;
+        test_failures++;
         return;
     }
     char *buf = NULL;
@@ -466,10 +450,5 @@ int main(void)
     test_costs();
     test_shard_parsing();
     test_print();
-    if (failures) {
-        fprintf(stderr, "test_plan: %d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("test_plan: all checks passed\n");
-    return 0;
+    return test_finish("test_plan");
 }

@@ -4,10 +4,8 @@
  * magic, .svg, .dat, .gp), a .gp re-run by hand, --no-plots, --out/--plots-dir, and the
  * errors: missing directory, wrong format_version, damaged file, gnuplot missing or failing.
  * Usage: test_report WORK_DIR   (emptied first; left in place to look at the figures) */
-#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,18 +18,8 @@
 #include "commands.h"
 #include "fixture_h5.h"
 #include "report.h"
+#include "test_util.h"
 
-static int failures = 0;
-
-#define EXPECT(cond, ...)                                                               \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);             \
-            fprintf(stderr, __VA_ARGS__);                                               \
-            fputc('\n', stderr);                                                        \
-            failures++;                                                                 \
-        }                                                                               \
-    } while (0)
 
 static char work[1024];
 
@@ -54,41 +42,10 @@ static char *path_of(const char *fmt, ...)
     char name[4096];          \
     snprintf(name, sizeof name, __VA_ARGS__)
 
-static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(p);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    size_t got = fread(s, 1, (size_t)n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
 static long file_size(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static void write_junk(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
 }
 
 /* ---- fixtures ------------------------------------------------------------------------------- */
@@ -202,11 +159,11 @@ static void make_grid(void)
                 make_run(runs, &p);
             }
     /* files the report must not read */
-    write_junk(path_of("%s/unfinished.h5.part", runs), "half a file");
-    write_junk(path_of("%s/unfinished.ckpt.h5", runs), "a checkpoint");
-    write_junk(path_of("%s/unfinished.ckpt.h5.tmp", runs), "a checkpoint being written");
-    write_junk(path_of("%s/unfinished.lock", runs), "host=x\npid=1\n");
-    write_junk(path_of("%s/old.h5.corrupt", runs), "set aside");
+    test_write_text(path_of("%s/unfinished.h5.part", runs), "half a file");
+    test_write_text(path_of("%s/unfinished.ckpt.h5", runs), "a checkpoint");
+    test_write_text(path_of("%s/unfinished.ckpt.h5.tmp", runs), "a checkpoint being written");
+    test_write_text(path_of("%s/unfinished.lock", runs), "host=x\npid=1\n");
+    test_write_text(path_of("%s/old.h5.corrupt", runs), "set aside");
 }
 
 /* cases: notebook-like cases (bar chart), one with a StepLR schedule, a failed run and a run
@@ -283,7 +240,7 @@ static int run_report(const char *dir, const char *path, char **err, ...)
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    *err = read_file(err_path);
+    *err = test_read_file(err_path, NULL);
     if (!*err) *err = strdup("");
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
@@ -458,10 +415,10 @@ static void check_figure(const char *dir, const char *base_in)
         fclose(f);
     }
     EXPECT(memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0, "%s.png has no PNG signature", base);
-    char *svg = read_file(path_of("%s/%s.svg", dir, base));
+    char *svg = test_read_file(path_of("%s/%s.svg", dir, base), NULL);
     EXPECT(svg && strstr(svg, "<svg"), "%s.svg is not SVG", base);
     free(svg);
-    char *gp = read_file(path_of("%s/%s.gp", dir, base));
+    char *gp = test_read_file(path_of("%s/%s.gp", dir, base), NULL);
     /* the .gp names its data by relative name, so it runs from its own directory */
     char want[4200];
     snprintf(want, sizeof want, "'%s.dat'", base);
@@ -505,7 +462,7 @@ static void test_grid(void)
     int rc = run_report(work, NULL, &err, "results/grid", (char *)NULL);
     EXPECT(rc == 0, "report grid exited %d: %s", rc, err);
     free(err);
-    char *md = read_file(path_of("%s/results/grid/summary.md", work));
+    char *md = test_read_file(path_of("%s/results/grid/summary.md", work), NULL);
     EXPECT(md != NULL, "no results/grid/summary.md");
     if (!md) return;
     EXPECT(strstr(md, "from 18 run files") != NULL, "summary does not count 18 run files "
@@ -530,11 +487,11 @@ static void test_grid(void)
     check_no_figure(plots, "test_acc");
     check_no_figure(plots, "lr");
     /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
-    char *gp = read_file(path_of("%s/test_acc_heatmap.gp", plots));
+    char *gp = test_read_file(path_of("%s/test_acc_heatmap.gp", plots), NULL);
     EXPECT(gp && strstr(gp, "set xlabel \"optimizer.lr\"") && strstr(gp, "set ylabel "
            "\"optimizer.momentum\""), "heatmap axes are not lr across, momentum up");
     free(gp);
-    char *dat = read_file(path_of("%s/test_acc_heatmap.dat", plots));
+    char *dat = test_read_file(path_of("%s/test_acc_heatmap.dat", plots), NULL);
     EXPECT(dat && strstr(dat, "all diverged"), "heatmap does not mark the diverged cell");
     free(dat);
     /* a user re-runs a .gp from the figures directory */
@@ -555,7 +512,7 @@ static void test_cases(void)
                         (char *)NULL);
     EXPECT(rc == 0, "report cases exited %d: %s", rc, err);
     free(err);
-    char *md = read_file(out);
+    char *md = test_read_file(out, NULL);
     EXPECT(md != NULL, "no %s", out);
     if (!md) return;
     EXPECT(file_size(path_of("%s/results/cases/summary.md", work)) < 0,
@@ -578,7 +535,7 @@ static void test_cases(void)
     check_figure(figs, "test_acc");
     check_no_figure(figs, "test_acc_heatmap");
     /* the lr figure shows the scheduled run only */
-    char *dat = read_file(path_of("%s/lr.dat", figs));
+    char *dat = test_read_file(path_of("%s/lr.dat", figs), NULL);
     EXPECT(dat && strstr(dat, "step_lr") && !strstr(dat, "sgd_plain"), "lr.dat is not the "
            "step_lr run alone");
     free(dat);
@@ -612,8 +569,8 @@ static void test_heatmap_panels(void)
     check_figure(figs, "test_acc_heatmap_2_sgd_momentum");
     check_no_figure(figs, "test_acc");
     check_no_figure(figs, "test_acc_heatmap");
-    char *a = read_file(path_of("%s/test_acc_heatmap_1_adam.gp", figs));
-    char *b = read_file(path_of("%s/test_acc_heatmap_2_sgd_momentum.gp", figs));
+    char *a = test_read_file(path_of("%s/test_acc_heatmap_1_adam.gp", figs), NULL);
+    char *b = test_read_file(path_of("%s/test_acc_heatmap_2_sgd_momentum.gp", figs), NULL);
     const char *ra = a ? strstr(a, "set cbrange") : NULL, *rb = b ? strstr(b, "set cbrange") : NULL;
     EXPECT(ra && rb && strncmp(ra, rb, strcspn(ra, "\n")) == 0, "panels have different colour "
            "scales");
@@ -621,7 +578,7 @@ static void test_heatmap_panels(void)
            strstr(a, "set ylabel \"optimizer.weight_decay\""), "panel axes are not lr x wd");
     free(a);
     free(b);
-    char *md = read_file(path_of("%s/results/panels/summary.md", work));
+    char *md = test_read_file(path_of("%s/results/panels/summary.md", work), NULL);
     EXPECT(md && strstr(md, "Test accuracy over optimizer.lr and optimizer.weight_decay for "
            "case adam"), "summary does not caption the adam panel");
     free(md);
@@ -636,7 +593,7 @@ static void test_no_plots(void)
     EXPECT(rc == 0, "--no-plots exited %d: %s", rc, err);
     free(err);
     EXPECT(file_size(figs) < 0, "--no-plots created %s", figs);
-    char *md = read_file(path_of("%s/results/grid/summary.md", work));
+    char *md = test_read_file(path_of("%s/results/grid/summary.md", work), NULL);
     EXPECT(md && strstr(md, "Not drawn (`--no-plots`)") && !strstr(md, "]("),
            "--no-plots summary embeds figures");
     EXPECT(md && strstr(md, "## Runs that differ only by seed"), "--no-plots lost the groups");
@@ -692,12 +649,12 @@ static void test_errors(void)
     f.run_id = "good";
     f.sweep = "damaged";
     EXPECT(fixture_write_run(path_of("%s/good.h5", damaged), &f) == 0, "fixture");
-    write_junk(path_of("%s/broken.h5", damaged), "this is not HDF5");
+    test_write_text(path_of("%s/broken.h5", damaged), "this is not HDF5");
     rc = run_report(work, NULL, &err, "results/damaged", "--no-plots", (char *)NULL);
     EXPECT(rc == 1, "damaged file exited %d", rc);
     EXPECT(strstr(err, "broken.h5") != NULL, "message does not name broken.h5: %s", err);
     free(err);
-    char *md = read_file(path_of("%s/results/damaged/summary.md", work));
+    char *md = test_read_file(path_of("%s/results/damaged/summary.md", work), NULL);
     EXPECT(md && strstr(md, "`runs/broken.h5` could not be read") && strstr(md, "`good`"),
            "damaged sweep summary wrong");
     free(md);
@@ -717,7 +674,7 @@ static void test_errors(void)
     EXPECT(strstr(err, "gnuplot is not installed") && strstr(err, "apt-get install gnuplot-nox"),
            "unclear missing-gnuplot message: %s", err);
     free(err);
-    md = read_file(path_of("%s/results/damaged/summary.md", work));
+    md = test_read_file(path_of("%s/results/damaged/summary.md", work), NULL);
     EXPECT(md && strstr(md, "None could be drawn"), "summary does not say why there are no "
            "figures");
     free(md);
@@ -742,10 +699,10 @@ static void test_gnuplot_failure(void)
     if (report_gnuplot_find(gnuplot, sizeof gnuplot) != 0) return;
     LOCAL_PATH(dir, "%s/gpfail", work);
     report_mkdir_p(dir);
-    write_junk(path_of("%s/bad.gp", dir), "set terminal pngcairo\nset output 'bad.png'\n"
-               "plot nonsense_function(x)\n");
-    write_junk(path_of("%s/good.gp", dir), "set terminal pngcairo\nset output 'good.png'\n"
-               "plot x\n");
+    test_write_text(path_of("%s/bad.gp", dir), "set terminal pngcairo\nset output 'bad.png'\n"
+                    "plot nonsense_function(x)\n");
+    test_write_text(path_of("%s/good.gp", dir), "set terminal pngcairo\nset output 'good.png'\n"
+                    "plot x\n");
     char *scripts[2] = {"bad.gp", "good.gp"};
     LOCAL_PATH(err_path, "%s/gpfail.txt", work);
     fflush(NULL);
@@ -757,7 +714,7 @@ static void test_gnuplot_failure(void)
     dup2(saved, 2);
     close(fe);
     close(saved);
-    char *err = read_file(err_path);
+    char *err = test_read_file(err_path, NULL);
     EXPECT(rc == 1, "a failing script returned %d", rc);
     EXPECT(err && strstr(err, "bad.gp") && strstr(err, "nonsense_function"),
            "gnuplot's error not shown: %s", err ? err : "");
@@ -773,7 +730,7 @@ int main(int argc, char **argv)
         return 2;
     }
     snprintf(work, sizeof work, "%s", argv[1]);
-    nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    test_remove_tree(work);
     if (report_mkdir_p(work) != 0) {
         fprintf(stderr, "cannot create %s: %s\n", work, strerror(errno));
         return 1;
@@ -789,8 +746,8 @@ int main(int argc, char **argv)
         test_no_plots();
         test_gnuplot_failure();
     }
-    if (failures) {
-        fprintf(stderr, "test_report: %d failure(s); files in %s\n", failures, work);
+    if (test_failures) {
+        fprintf(stderr, "test_report: %d failure(s); files in %s\n", test_failures, work);
         return 1;
     }
     if (!have_gnuplot) {

@@ -4,6 +4,6 @@
 add_executable(test_report ${CMAKE_SOURCE_DIR}/tests/report/test_report.c
                            ${CMAKE_SOURCE_DIR}/tests/report/fixture_h5.c)
 target_include_directories(test_report PRIVATE ${CMAKE_SOURCE_DIR}/tests/report)
-target_link_libraries(test_report PRIVATE optsweep_core)
+target_link_libraries(test_report PRIVATE optsweep_core optsweep_test_util)
 add_test(NAME report COMMAND test_report ${CMAKE_CURRENT_BINARY_DIR}/report_work)
 set_tests_properties(report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

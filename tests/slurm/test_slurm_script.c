@@ -7,19 +7,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "quote.h"
 #include "slurm.h"
+#include "test_util.h"
 
-static int failures;
-
-#define EXPECT(cond, ...)                                                                  \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                           \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
 
 static void check_time(const char *text, long want)
 {
@@ -44,7 +35,7 @@ static void check_quote(const char *dir, const char *s)
         return;
     }
     fputs("printf %s ", f);
-    slurm_shell_quote(f, s);
+    quote_shell(f, s);
     fputc('\n', f);
     fclose(f);
     snprintf(cmd, sizeof cmd, "bash '%s'", path);
@@ -52,22 +43,6 @@ static void check_quote(const char *dir, const char *s)
     n = f ? fread(back, 1, sizeof back - 1, f) : 0;
     back[n] = '\0';
     EXPECT(f && pclose(f) == 0 && strcmp(back, s) == 0, "quoting [%s] came back as [%s]", s, back);
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    rewind(f);
-    buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, f) != (size_t)n) n = 0;
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
 }
 
 static void expect_line(const char *text, const char *line, const char *file)
@@ -147,7 +122,7 @@ int main(int argc, char **argv)
     EXPECT(bash_syntax_ok(array), "bash -n %s failed", array);
     EXPECT(bash_syntax_ok(report), "bash -n %s failed", report);
 
-    text = slurp(array);
+    text = test_read_file(array, NULL);
     expect_line(text, "\n#SBATCH --array=0-3\n", array);
     expect_line(text, "\n#SBATCH --requeue\n", array);
     expect_line(text, "\n#SBATCH --open-mode=append\n", array);
@@ -171,7 +146,7 @@ int main(int argc, char **argv)
            "#SBATCH lines after the first command");
     free(text);
 
-    text = slurp(report);
+    text = test_read_file(report, NULL);
     expect_line(text, "\n#SBATCH --partition=gpu\n", report);
     expect_line(text, "\n#SBATCH --time=00:30:00\n", report);
     expect_line(text, "\n#SBATCH --output=/r/demo/slurm/logs/report_%j.out\n", report);
@@ -187,10 +162,5 @@ int main(int argc, char **argv)
     EXPECT(slurm_write_report_script(&sp, report, err, sizeof err) == -1,
            "a double quote in --chdir was accepted (report)");
 
-    if (failures) {
-        fprintf(stderr, "%d failure(s)\n", failures);
-        return 1;
-    }
-    printf("test_slurm_script: all checks passed\n");
-    return 0;
+    return test_finish("test_slurm_script");
 }

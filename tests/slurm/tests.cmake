@@ -1,7 +1,7 @@
 # tests/slurm — `optsweep slurm`: the batch scripts without a cluster (always), and a real
 # single-node SLURM end to end (skipped, exit 77, where SLURM is missing and cannot be installed).
 add_executable(test_slurm_script ${CMAKE_SOURCE_DIR}/tests/slurm/test_slurm_script.c)
-target_link_libraries(test_slurm_script PRIVATE optsweep_core)
+target_link_libraries(test_slurm_script PRIVATE optsweep_core optsweep_test_util)
 add_test(NAME slurm_script COMMAND test_slurm_script ${CMAKE_CURRENT_BINARY_DIR}/slurm_script_out)
 set_tests_properties(slurm_script PROPERTIES LABELS slurm)
 

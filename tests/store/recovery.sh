@@ -100,19 +100,21 @@ grep -Eq "diverged +1" "$tmp/status3" || fail "status: diverged: $(cat "$tmp/sta
 grep -q "0 trained" "$tmp/9.log" || fail "a diverged run was redone: $(tail -1 "$tmp/9.log")"
 
 # ---- status of an interrupted sweep; status of nothing ---------------------------------------
-"$driver" "$tmp/int" "$data" --runs 3 --epochs 30 >"$tmp/10.log" 2>&1 &
+# 300 epochs (about 4 s of training, ended by the SIGTERM below) so that run 0 is still
+# running when status looks, even on a busy machine
+"$driver" "$tmp/int" "$data" --runs 3 --epochs 300 >"$tmp/10.log" 2>&1 &
 pid=$!
-for i in $(seq 1 1000); do grep -q "epoch 4/30" "$tmp/10.log" && break; sleep 0.01; done
+for i in $(seq 1 1000); do grep -q "epoch 4/300" "$tmp/10.log" && break; sleep 0.01; done
 "$driver" status "$tmp/int/drv" >"$tmp/status4"
 grep -Eq "running +1" "$tmp/status4" || fail "status while running: $(cat "$tmp/status4")"
-grep -Eq "$id0 +running +epoch [0-9]+/30 .*pid $pid" "$tmp/status4" \
+grep -Eq "$id0 +running +epoch [0-9]+/300 .*pid $pid" "$tmp/status4" \
     || fail "status: the running run's line: $(cat "$tmp/status4")"
 kill -TERM $pid
 wait $pid
 "$driver" status "$tmp/int/drv" >"$tmp/status5"
 grep -Eq "pending +3 +\(interrupted 1, not started 2\)" "$tmp/status5" \
     || fail "status after SIGTERM: $(cat "$tmp/status5")"
-grep -Eq "$id0 +interrupted +epoch [0-9]+/30" "$tmp/status5" || fail "status: interrupted line: $(cat "$tmp/status5")"
+grep -Eq "$id0 +interrupted +epoch [0-9]+/300" "$tmp/status5" || fail "status: interrupted line: $(cat "$tmp/status5")"
 "$driver" status "$tmp/none" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "status of a missing directory: expected exit 2"
 

@@ -1,8 +1,10 @@
 /* test_store.c — unit tests of the store on real HDF5 files in a temporary directory: run
  * file write/read-back, weights round trip and shape errors, .part never visible as final,
  * corrupt and foreign-version files refused, checkpoint round trip (bit for bit), lock
- * claiming (busy, stale takeover, another host's lock, many processes racing), plan.json.
+ * claiming (busy, stale takeover, another host's lock, a requeued SLURM task's own lock,
+ * many processes racing), a second stop signal with and without a terminal, plan.json.
  * Usage: test_store [--write-sample DIR]  (the sample is what tests/store/layout.sh dumps). */
+#define _XOPEN_SOURCE 700 /* posix_openpt, grantpt, unlockpt, ptsname */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -21,19 +23,11 @@
 #include "optim.h"
 #include "plan.h"
 #include "settings.h"
+#include "signals.h"
 #include "store.h"
+#include "test_util.h"
 #include "train.h"
 
-static int failures;
-#define CHECK(cond, ...)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-            fprintf(stderr, __VA_ARGS__);                                              \
-            fputc('\n', stderr);                                                       \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
 
 static char tmpdir[256];
 
@@ -101,7 +95,7 @@ static int write_sample(const char *dir, const plan_run *run, train_state *st,
     };
     char err[1024];
     int rc = store_finish_run(dir, &rec, err, sizeof err);
-    CHECK(rc == 0, "store_finish_run: %s", err);
+    EXPECT(rc == 0, "store_finish_run: %s", err);
     return rc;
 }
 
@@ -111,8 +105,8 @@ static void test_run_file(void)
     make_run(&run, "unit-run-1");
     model_shape shape;
     model_shape_init(&shape, &run.settings.model);
-    CHECK(shape.n_params == 784 * 16 + 16 + 16 * 8 + 8 + 8 * 10 + 10, "n_params %zu",
-          shape.n_params);
+    EXPECT(shape.n_params == 784 * 16 + 16 + 16 * 8 + 8 + 8 * 10 + 10, "n_params %zu",
+           shape.n_params);
     float *params = malloc(sizeof(float) * shape.n_params);
     fill_params(params, shape.n_params, 7);
     train_state st;
@@ -126,65 +120,65 @@ static void test_run_file(void)
     char final[512], part[512];
     snprintf(final, sizeof final, "%s/unit-run-1.h5", tmpdir);
     snprintf(part, sizeof part, "%s/unit-run-1.h5.part", tmpdir);
-    CHECK(access(final, F_OK) == 0, "final file missing");
-    CHECK(access(part, F_OK) != 0, ".part left behind");
+    EXPECT(access(final, F_OK) == 0, "final file missing");
+    EXPECT(access(part, F_OK) != 0, ".part left behind");
 
     store_run_log log;
     char err[1024];
     int rc = store_read_run(final, &log, err, sizeof err);
-    CHECK(rc == 0, "store_read_run: %s", err);
+    EXPECT(rc == 0, "store_read_run: %s", err);
     if (rc == 0) {
-        CHECK(strcmp(log.run_id, "unit-run-1") == 0, "run_id %s", log.run_id);
-        CHECK(strcmp(log.sweep, "unit") == 0, "sweep %s", log.sweep);
-        CHECK(strcmp(log.case_name, "momentum") == 0, "case %s", log.case_name);
-        CHECK(strcmp(log.status, "completed") == 0, "status %s", log.status);
-        CHECK(strcmp(log.host, "testhost") == 0, "host %s", log.host);
-        CHECK(log.seed == 18446744073709551557ull, "seed %llu", (unsigned long long)log.seed);
-        CHECK(log.run_index == 3, "run_index %ld", log.run_index);
-        CHECK(log.attempts == 2, "attempts %d", log.attempts);
-        CHECK(log.status_epoch == -1, "status_epoch %d", log.status_epoch);
-        CHECK(log.n_epochs == 5 && log.n_val == 2, "n_epochs %d n_val %d", log.n_epochs,
-              log.n_val);
+        EXPECT(strcmp(log.run_id, "unit-run-1") == 0, "run_id %s", log.run_id);
+        EXPECT(strcmp(log.sweep, "unit") == 0, "sweep %s", log.sweep);
+        EXPECT(strcmp(log.case_name, "momentum") == 0, "case %s", log.case_name);
+        EXPECT(strcmp(log.status, "completed") == 0, "status %s", log.status);
+        EXPECT(strcmp(log.host, "testhost") == 0, "host %s", log.host);
+        EXPECT(log.seed == 18446744073709551557ull, "seed %llu", (unsigned long long)log.seed);
+        EXPECT(log.run_index == 3, "run_index %ld", log.run_index);
+        EXPECT(log.attempts == 2, "attempts %d", log.attempts);
+        EXPECT(log.status_epoch == -1, "status_epoch %d", log.status_epoch);
+        EXPECT(log.n_epochs == 5 && log.n_val == 2, "n_epochs %d n_val %d", log.n_epochs,
+               log.n_val);
         for (int e = 0; e < log.n_epochs && e < 5; e++) {
-            CHECK(log.epoch[e] == e, "epoch[%d] %d", e, log.epoch[e]);
+            EXPECT(log.epoch[e] == e, "epoch[%d] %d", e, log.epoch[e]);
             /* doubles are stored as float64: exact */
-            CHECK(log.train_loss[e] == st.train_loss[e], "train_loss[%d]", e);
-            CHECK(log.lr[e] == st.lr[e], "lr[%d]", e);
+            EXPECT(log.train_loss[e] == st.train_loss[e], "train_loss[%d]", e);
+            EXPECT(log.lr[e] == st.lr[e], "lr[%d]", e);
         }
-        CHECK(log.val_epoch[1] == 3 && log.val_acc[1] == st.val_acc[1], "val");
-        CHECK(log.test_acc == 0.912 && log.test_loss == 0.31, "test");
-        CHECK(log.mean_weight == model_mean_weight(&shape, params), "mean_weight %g",
-              log.mean_weight);
-        CHECK(log.n_params == (long)shape.n_params, "n_params");
-        CHECK(strstr(log.settings_yaml, "epochs: 5") != NULL, "yaml:\n%s", log.settings_yaml);
+        EXPECT(log.val_epoch[1] == 3 && log.val_acc[1] == st.val_acc[1], "val");
+        EXPECT(log.test_acc == 0.912 && log.test_loss == 0.31, "test");
+        EXPECT(log.mean_weight == model_mean_weight(&shape, params), "mean_weight %g",
+               log.mean_weight);
+        EXPECT(log.n_params == (long)shape.n_params, "n_params");
+        EXPECT(strstr(log.settings_yaml, "epochs: 5") != NULL, "yaml:\n%s", log.settings_yaml);
         const store_setting *lr = store_run_log_setting(&log, "optimizer.lr");
-        CHECK(lr && lr->number == 0.1 && strcmp(lr->text, "0.1") == 0, "optimizer.lr %s",
-              lr ? lr->text : "missing");
+        EXPECT(lr && lr->number == 0.1 && strcmp(lr->text, "0.1") == 0, "optimizer.lr %s",
+               lr ? lr->text : "missing");
         const store_setting *hid = store_run_log_setting(&log, "model.hidden");
-        CHECK(hid && strcmp(hid->text, "[16, 8]") == 0, "model.hidden %s",
-              hid ? hid->text : "missing");
+        EXPECT(hid && strcmp(hid->text, "[16, 8]") == 0, "model.hidden %s",
+               hid ? hid->text : "missing");
         const store_setting *kind = store_run_log_setting(&log, "optimizer.name");
-        CHECK(kind && strcmp(kind->text, "sgd") == 0, "optimizer.name");
+        EXPECT(kind && strcmp(kind->text, "sgd") == 0, "optimizer.name");
         const store_setting *seed = store_run_log_setting(&log, "train.seed");
-        CHECK(seed && strcmp(seed->text, "18446744073709551557") == 0, "train.seed %s",
-              seed ? seed->text : "missing");
+        EXPECT(seed && strcmp(seed->text, "18446744073709551557") == 0, "train.seed %s",
+               seed ? seed->text : "missing");
         /* a key that does not apply to sgd is absent */
-        CHECK(store_run_log_setting(&log, "optimizer.beta1") == NULL
-                  && store_run_log_setting(&log, "optimizer.betas") == NULL,
-              "adam's betas present for sgd");
+        EXPECT(store_run_log_setting(&log, "optimizer.beta1") == NULL
+                   && store_run_log_setting(&log, "optimizer.betas") == NULL,
+               "adam's betas present for sgd");
         store_run_log_free(&log);
     }
 
     int done = 0;
     char status[32];
     rc = store_check_run(final, &done, status, sizeof status, err, sizeof err);
-    CHECK(rc == 0 && done == 1 && strcmp(status, "completed") == 0, "check_run: %s", err);
+    EXPECT(rc == 0 && done == 1 && strcmp(status, "completed") == 0, "check_run: %s", err);
 
     /* weights round trip, bit for bit */
     float *back = calloc(shape.n_params, sizeof(float));
     rc = store_load_weights(final, &shape, back, err, sizeof err);
-    CHECK(rc == 0, "store_load_weights: %s", err);
-    CHECK(memcmp(back, params, sizeof(float) * shape.n_params) == 0, "weights differ");
+    EXPECT(rc == 0, "store_load_weights: %s", err);
+    EXPECT(memcmp(back, params, sizeof(float) * shape.n_params) == 0, "weights differ");
 
     /* a model of another shape: refused, naming the file and the dataset */
     plan_run other;
@@ -194,9 +188,9 @@ static void test_run_file(void)
     model_shape_init(&shape2, &other.settings.model);
     float *w2 = calloc(shape2.n_params, sizeof(float));
     rc = store_load_weights(final, &shape2, w2, err, sizeof err);
-    CHECK(rc < 0 && strstr(err, final) && strstr(err, "/model/layer1/weight")
-              && strstr(err, "(16, 784)") && strstr(err, "(32, 784)"),
-          "shape mismatch message: %s", err);
+    EXPECT(rc < 0 && strstr(err, final) && strstr(err, "/model/layer1/weight")
+               && strstr(err, "(16, 784)") && strstr(err, "(32, 784)"),
+           "shape mismatch message: %s", err);
     /* a deeper model: layer 3 missing */
     other.settings.model.n_hidden = 3;
     other.settings.model.hidden[0] = 16;
@@ -205,17 +199,17 @@ static void test_run_file(void)
     free(w2);
     w2 = calloc(shape2.n_params, sizeof(float));
     rc = store_load_weights(final, &shape2, w2, err, sizeof err);
-    CHECK(rc < 0 && strstr(err, "layer3"), "deeper model: %s", err);
+    EXPECT(rc < 0 && strstr(err, "layer3"), "deeper model: %s", err);
     free(w2);
     /* a shallower model: the file has a layer too many */
     other.settings.model.n_hidden = 1;
     model_shape_init(&shape2, &other.settings.model);
     w2 = calloc(shape2.n_params, sizeof(float));
     rc = store_load_weights(final, &shape2, w2, err, sizeof err);
-    CHECK(rc < 0, "shallower model accepted");
+    EXPECT(rc < 0, "shallower model accepted");
     free(w2);
     rc = store_load_weights("/nonexistent/w.h5", &shape, back, err, sizeof err);
-    CHECK(rc < 0 && strstr(err, "/nonexistent/w.h5"), "missing file: %s", err);
+    EXPECT(rc < 0 && strstr(err, "/nonexistent/w.h5"), "missing file: %s", err);
 
     /* a diverged run without weights is not valid, a failed one is */
     train_state_free(&st);
@@ -223,20 +217,14 @@ static void test_run_file(void)
     free(params);
 }
 
+/* Copies a file, only its first truncate_to bytes when that is not negative. */
 static void copy_file(const char *from, const char *to, long truncate_to)
 {
-    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
-    char buf[65536];
-    size_t n;
-    long total = 0;
-    while (a && b && (n = fread(buf, 1, sizeof buf, a)) > 0) {
-        if (truncate_to >= 0 && total + (long)n > truncate_to) n = (size_t)(truncate_to - total);
-        fwrite(buf, 1, n, b);
-        total += (long)n;
-        if (truncate_to >= 0 && total >= truncate_to) break;
-    }
-    if (a) fclose(a);
-    if (b) fclose(b);
+    size_t n = 0;
+    char *data = test_read_file(from, &n);
+    if (truncate_to >= 0 && (size_t)truncate_to < n) n = (size_t)truncate_to;
+    EXPECT(data && test_write_file(to, data, n) == 0, "cannot copy %s to %s", from, to);
+    free(data);
 }
 
 static void test_corrupt_files(void)
@@ -250,18 +238,16 @@ static void test_corrupt_files(void)
     stat(final, &sb);
     snprintf(bad, sizeof bad, "%s/trunc.h5", tmpdir);
     copy_file(final, bad, sb.st_size / 2);
-    CHECK(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0 && !done,
-          "truncated file accepted");
-    CHECK(strstr(err, bad) != NULL, "message does not name the file: %s", err);
+    EXPECT(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0 && !done,
+           "truncated file accepted");
+    EXPECT(strstr(err, bad) != NULL, "message does not name the file: %s", err);
 
     /* not HDF5 at all */
     snprintf(bad, sizeof bad, "%s/garbage.h5", tmpdir);
-    FILE *f = fopen(bad, "w");
-    fputs("this is not an HDF5 file\n", f);
-    fclose(f);
-    CHECK(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0,
-          "garbage accepted");
-    CHECK(strstr(err, bad) != NULL, "message: %s", err);
+    test_write_text(bad, "this is not an HDF5 file\n");
+    EXPECT(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0,
+           "garbage accepted");
+    EXPECT(strstr(err, bad) != NULL, "message: %s", err);
 
     /* a future format version */
     snprintf(bad, sizeof bad, "%s/v2.h5", tmpdir);
@@ -272,9 +258,9 @@ static void test_corrupt_files(void)
     H5Awrite(a, H5T_NATIVE_INT, &v2);
     H5Aclose(a);
     H5Fclose(h);
-    CHECK(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0
-              && strstr(err, "format_version 2"),
-          "version 2 accepted: %s", err);
+    EXPECT(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0
+               && strstr(err, "format_version 2"),
+           "version 2 accepted: %s", err);
 
     /* weights removed from a completed run */
     snprintf(bad, sizeof bad, "%s/noweights.h5", tmpdir);
@@ -282,9 +268,9 @@ static void test_corrupt_files(void)
     h = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
     H5Ldelete(h, "model/layer2/bias", H5P_DEFAULT);
     H5Fclose(h);
-    CHECK(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0
-              && strstr(err, "layer2/bias"),
-          "missing bias accepted: %s", err);
+    EXPECT(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0
+               && strstr(err, "layer2/bias"),
+           "missing bias accepted: %s", err);
 }
 
 static void test_failed_run_file(void)
@@ -304,16 +290,16 @@ static void test_failed_run_file(void)
         .attempts = 1, .st = &st, .shape = &shape, .params = NULL,
     };
     char err[1024], path[512], status[32];
-    CHECK(store_finish_run(tmpdir, &rec, err, sizeof err) == 0, "failed run: %s", err);
+    EXPECT(store_finish_run(tmpdir, &rec, err, sizeof err) == 0, "failed run: %s", err);
     snprintf(path, sizeof path, "%s/unit-failed.h5", tmpdir);
     int done = 1;
-    CHECK(store_check_run(path, &done, status, sizeof status, err, sizeof err) == 0 && !done
-              && strcmp(status, "failed") == 0,
-          "a failed run must be valid but not done: %s", err);
+    EXPECT(store_check_run(path, &done, status, sizeof status, err, sizeof err) == 0 && !done
+               && strcmp(status, "failed") == 0,
+           "a failed run must be valid but not done: %s", err);
     store_run_log log;
-    CHECK(store_read_run(path, &log, err, sizeof err) == 0 && log.n_epochs == 0
-              && strcmp(log.status_message, "backend: no device") == 0 && isnan(log.test_acc),
-          "failed run read back: %s", err);
+    EXPECT(store_read_run(path, &log, err, sizeof err) == 0 && log.n_epochs == 0
+               && strcmp(log.status_message, "backend: no device") == 0 && isnan(log.test_acc),
+           "failed run read back: %s", err);
     store_run_log_free(&log);
     train_state_free(&st);
 }
@@ -326,7 +312,7 @@ static void test_checkpoint(void)
     model_shape_init(&shape, &run.settings.model);
     size_t n = shape.n_params;
     size_t n_state = (size_t)optim_state_slots(&run.settings.optim) * n;
-    CHECK(n_state == n, "sgd with momentum keeps one slot");
+    EXPECT(n_state == n, "sgd with momentum keeps one slot");
     float *params = malloc(sizeof(float) * n), *state = malloc(sizeof(float) * n_state);
     fill_params(params, n, 1);
     fill_params(state, n_state, 2);
@@ -340,11 +326,11 @@ static void test_checkpoint(void)
         .params = params, .n_params = n, .optim_state = state, .n_state = n_state,
     };
     char err[1024];
-    CHECK(store_write_checkpoint(tmpdir, &ck, err, sizeof err) == 0, "write ckpt: %s", err);
+    EXPECT(store_write_checkpoint(tmpdir, &ck, err, sizeof err) == 0, "write ckpt: %s", err);
     char path[512], tmp[512];
     snprintf(path, sizeof path, "%s/unit-ckpt.ckpt.h5", tmpdir);
     snprintf(tmp, sizeof tmp, "%s/unit-ckpt.ckpt.h5.tmp", tmpdir);
-    CHECK(access(path, F_OK) == 0 && access(tmp, F_OK) != 0, "checkpoint files");
+    EXPECT(access(path, F_OK) == 0 && access(tmp, F_OK) != 0, "checkpoint files");
 
     train_state back;
     train_state_init(&back, 5);
@@ -352,43 +338,43 @@ static void test_checkpoint(void)
     store_checkpoint_info info;
     int rc = store_read_checkpoint(path, "unit-ckpt", yaml, 5, &back, p2, n, s2, n_state, &info,
                                    err, sizeof err);
-    CHECK(rc == 0, "read ckpt: %s", err);
-    CHECK(memcmp(p2, params, n * sizeof(float)) == 0, "params differ");
-    CHECK(memcmp(s2, state, n_state * sizeof(float)) == 0, "optimizer state differs");
-    CHECK(back.next_epoch == 3 && back.step == st.step && back.schedule_steps == 3
-              && back.best_val_loss == st.best_val_loss && back.epochs_since_best == 1
-              && back.elapsed_seconds == 4.5 && back.best_val_acc == st.best_val_acc,
-          "train_state position");
-    CHECK(back.n_epochs == 3 && back.n_val == 1
-              && memcmp(back.train_loss, st.train_loss, 3 * sizeof(double)) == 0
-              && memcmp(back.lr, st.lr, 3 * sizeof(double)) == 0
-              && back.val_epoch[0] == 1 && back.val_acc[0] == st.val_acc[0],
-          "logs so far");
-    CHECK(info.attempts == 1 && info.wall_seconds == 12.5 && strcmp(info.backend, "cpu") == 0
-              && strcmp(info.start_time, "2025-01-31T12:00:00Z") == 0,
-          "checkpoint info");
-    CHECK(back.status == RUN_RUNNING, "status after resume");
+    EXPECT(rc == 0, "read ckpt: %s", err);
+    EXPECT(memcmp(p2, params, n * sizeof(float)) == 0, "params differ");
+    EXPECT(memcmp(s2, state, n_state * sizeof(float)) == 0, "optimizer state differs");
+    EXPECT(back.next_epoch == 3 && back.step == st.step && back.schedule_steps == 3
+               && back.best_val_loss == st.best_val_loss && back.epochs_since_best == 1
+               && back.elapsed_seconds == 4.5 && back.best_val_acc == st.best_val_acc,
+           "train_state position");
+    EXPECT(back.n_epochs == 3 && back.n_val == 1
+               && memcmp(back.train_loss, st.train_loss, 3 * sizeof(double)) == 0
+               && memcmp(back.lr, st.lr, 3 * sizeof(double)) == 0
+               && back.val_epoch[0] == 1 && back.val_acc[0] == st.val_acc[0],
+           "logs so far");
+    EXPECT(info.attempts == 1 && info.wall_seconds == 12.5 && strcmp(info.backend, "cpu") == 0
+               && strcmp(info.start_time, "2025-01-31T12:00:00Z") == 0,
+           "checkpoint info");
+    EXPECT(back.status == RUN_RUNNING, "status after resume");
     int e = -1;
-    CHECK(store_checkpoint_epoch(path, &e, NULL, err, sizeof err) == 0 && e == 3,
-          "checkpoint epoch %d", e);
+    EXPECT(store_checkpoint_epoch(path, &e, NULL, err, sizeof err) == 0 && e == 3,
+           "checkpoint epoch %d", e);
 
     /* wrong run, other settings, wrong sizes, too many epochs: refused */
-    CHECK(store_read_checkpoint(path, "other-run", yaml, 5, &back, p2, n, s2, n_state, &info,
-                                err, sizeof err) < 0 && strstr(err, "other-run"),
-          "other run's checkpoint accepted: %s", err);
-    CHECK(store_read_checkpoint(path, "unit-ckpt", "train:\n  epochs: 6\n", 5, &back, p2, n,
-                                s2, n_state, &info, err, sizeof err) < 0,
-          "checkpoint of other settings accepted");
-    CHECK(store_read_checkpoint(path, "unit-ckpt", yaml, 5, &back, p2, n - 1, s2, n_state,
-                                &info, err, sizeof err) < 0 && strstr(err, "params"),
-          "wrong n_params accepted: %s", err);
-    CHECK(store_read_checkpoint(path, "unit-ckpt", yaml, 2, &back, p2, n, s2, n_state, &info,
-                                err, sizeof err) < 0,
-          "more epochs than the run accepted");
+    EXPECT(store_read_checkpoint(path, "other-run", yaml, 5, &back, p2, n, s2, n_state, &info,
+                                 err, sizeof err) < 0 && strstr(err, "other-run"),
+           "other run's checkpoint accepted: %s", err);
+    EXPECT(store_read_checkpoint(path, "unit-ckpt", "train:\n  epochs: 6\n", 5, &back, p2, n,
+                                 s2, n_state, &info, err, sizeof err) < 0,
+           "checkpoint of other settings accepted");
+    EXPECT(store_read_checkpoint(path, "unit-ckpt", yaml, 5, &back, p2, n - 1, s2, n_state,
+                                 &info, err, sizeof err) < 0 && strstr(err, "params"),
+           "wrong n_params accepted: %s", err);
+    EXPECT(store_read_checkpoint(path, "unit-ckpt", yaml, 2, &back, p2, n, s2, n_state, &info,
+                                 err, sizeof err) < 0,
+           "more epochs than the run accepted");
     /* a second write replaces the first atomically */
     fill_state(&st, 4);
-    CHECK(store_write_checkpoint(tmpdir, &ck, err, sizeof err) == 0, "rewrite: %s", err);
-    CHECK(store_checkpoint_epoch(path, &e, NULL, err, sizeof err) == 0 && e == 4, "epoch %d", e);
+    EXPECT(store_write_checkpoint(tmpdir, &ck, err, sizeof err) == 0, "rewrite: %s", err);
+    EXPECT(store_checkpoint_epoch(path, &e, NULL, err, sizeof err) == 0 && e == 4, "epoch %d", e);
 
     train_state_free(&st);
     train_state_free(&back);
@@ -418,14 +404,56 @@ static int child_acquire(const char *path, int hold_and_die)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
 }
 
+/* A child with stdin from stdin_path installs the runner's handlers (SIGNALS_MAIN) and gets
+ * SIGTERM twice.  Returns its exit status: 143 when it quit at once in the handler, 0 when
+ * both signals only raised the flag (it goes on to write its checkpoint). */
+static int child_two_signals(const char *stdin_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int in = open(stdin_path, O_RDWR | O_NOCTTY);
+        int null = open("/dev/null", O_WRONLY);
+        if (in < 0 || null < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(null, STDERR_FILENO) < 0)
+            _exit(5);
+        signals_install(SIGNALS_MAIN);
+        raise(SIGTERM);
+        raise(SIGTERM);
+        _exit(signals_pending() == SIGTERM ? 0 : 4);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+}
+
+static void test_signals(void)
+{
+    /* a batch job (no terminal) that gets its stop signal twice still checkpoints */
+    int rc = child_two_signals("/dev/null");
+    EXPECT(rc == 0, "without a terminal a second SIGTERM must not quit at once (exit %d)", rc);
+    /* at a terminal, a second Ctrl-C/SIGTERM is an impatient user: quit now */
+    char tty[256] = "";
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    if (m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0 && ptsname(m))
+        snprintf(tty, sizeof tty, "%s", ptsname(m));
+    if (!tty[0]) {
+        printf("test_store: no pseudo-terminal here (%s): the terminal case is not checked\n",
+               strerror(errno));
+    } else {
+        rc = child_two_signals(tty);
+        EXPECT(rc == 128 + SIGTERM, "at a terminal a second SIGTERM should quit at once "
+               "(exit %d)", rc);
+    }
+    if (m >= 0) close(m);
+}
+
 static void test_locks(void)
 {
     char path[512], err[512];
     snprintf(path, sizeof path, "%s/run-a.lock", tmpdir);
     store_lock l;
     store_lock_info h;
-    CHECK(store_lock_acquire(&l, path, &h, err, sizeof err) == 0, "acquire: %s", err);
-    CHECK(child_acquire(path, 0) == 1, "a second process got a held lock");
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 0, "acquire: %s", err);
+    EXPECT(child_acquire(path, 0) == 1, "a second process got a held lock");
     /* inspected from another process (as `optsweep status` does): alive, ours */
     pid_t me = getpid(), child = fork();
     if (child == 0) {
@@ -436,57 +464,75 @@ static void test_locks(void)
     }
     int status;
     waitpid(child, &status, 0);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "inspect of a live lock");
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "inspect of a live lock");
     store_lock_info info;
     store_lock_release(&l);
-    CHECK(access(path, F_OK) != 0, "release left the file");
-    CHECK(child_acquire(path, 0) == 0, "a released lock could not be taken");
+    EXPECT(access(path, F_OK) != 0, "release left the file");
+    EXPECT(child_acquire(path, 0) == 0, "a released lock could not be taken");
 
     /* a process that dies holding the lock leaves a stale one: taken over */
-    CHECK(child_acquire(path, 1) == 0, "child could not take the lock");
-    CHECK(access(path, F_OK) == 0, "the dead child's lock file should still be there");
-    CHECK(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.alive == 0,
-          "a dead holder's lock looks alive");
-    CHECK(store_lock_acquire(&l, path, &h, err, sizeof err) == 0, "stale takeover: %s", err);
-    CHECK(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.pid == (long)getpid(),
-          "takeover did not rewrite the lock: pid %ld", info.pid);
+    EXPECT(child_acquire(path, 1) == 0, "child could not take the lock");
+    EXPECT(access(path, F_OK) == 0, "the dead child's lock file should still be there");
+    EXPECT(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.alive == 0,
+           "a dead holder's lock looks alive");
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 0, "stale takeover: %s", err);
+    EXPECT(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.pid == (long)getpid(),
+           "takeover did not rewrite the lock: pid %ld", info.pid);
     store_lock_release(&l);
 
     /* a stale lock written by hand (no fcntl lock, dead pid on this host) */
     char host[256];
     store_hostname(host, sizeof host);
-    FILE *f = fopen(path, "w");
-    fprintf(f, "host=%s\npid=999999\nstart=2025-01-01T00:00:00Z\n", host);
-    fclose(f);
-    CHECK(store_lock_acquire(&l, path, &h, err, sizeof err) == 0, "hand-made stale: %s", err);
+    test_write_text(path, "host=%s\npid=999999\nstart=2025-01-01T00:00:00Z\n", host);
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 0, "hand-made stale: %s", err);
     store_lock_release(&l);
 
     /* another host's lock is respected even though nobody here holds it */
-    f = fopen(path, "w");
-    fprintf(f, "host=some-other-node\npid=%ld\nstart=2025-01-01T00:00:00Z\nslurm_job=77_3\n",
-            (long)getpid());
-    fclose(f);
-    CHECK(store_lock_acquire(&l, path, &h, err, sizeof err) == 1 && !h.same_host
-              && strcmp(h.host, "some-other-node") == 0 && strcmp(h.slurm_job, "77_3") == 0,
-          "another host's lock not respected");
-    CHECK(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.alive == -1,
-          "another host's lock: alive should be unknown");
-    /* ...unless it is this very SLURM job's, left on another node before a requeue */
-    setenv("SLURM_JOB_ID", "77", 1);
+    test_write_text(path, "host=some-other-node\npid=%ld\nstart=2025-01-01T00:00:00Z\n"
+                    "slurm_job=77_3\n", (long)getpid());
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 1 && !h.same_host
+               && strcmp(h.host, "some-other-node") == 0 && strcmp(h.slurm_job, "77_3") == 0,
+           "another host's lock not respected");
+    EXPECT(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.alive == -1,
+           "another host's lock: alive should be unknown");
+    /* ...unless it is this very SLURM task's, left on another node by an incarnation that
+     * was killed (SIGKILL, node failure) before SLURM requeued it here: SLURM never runs one
+     * task twice at once.  An array task is <SLURM_ARRAY_JOB_ID>_<SLURM_ARRAY_TASK_ID>, as
+     * squeue shows it; its own SLURM_JOB_ID (80) is another number. */
+    setenv("SLURM_ARRAY_JOB_ID", "77", 1);
     setenv("SLURM_ARRAY_TASK_ID", "3", 1);
-    CHECK(store_lock_acquire(&l, path, &h, err, sizeof err) == 0,
-          "our own requeued SLURM job's lock from another node not taken over: %s", err);
-    CHECK(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.same_host
-              && strcmp(info.slurm_job, "77_3") == 0,
-          "lock after the takeover: host %s job %s", info.host, info.slurm_job);
+    setenv("SLURM_JOB_ID", "80", 1);
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 0,
+            "our own requeued SLURM job's lock from another node not taken over: %s", err);
+    EXPECT(store_lock_inspect(path, &info, err, sizeof err) == 0 && info.same_host
+                && strcmp(info.slurm_job, "77_3") == 0,
+            "lock after the takeover: host %s job %s", info.host, info.slurm_job);
     store_lock_release(&l);
     /* another task of the same array (77_4) is someone else */
-    f = fopen(path, "w");
-    fprintf(f, "host=some-other-node\npid=1\nstart=2025-01-01T00:00:00Z\nslurm_job=77_4\n");
-    fclose(f);
-    CHECK(store_lock_acquire(&l, path, &h, err, sizeof err) == 1, "another task's lock taken");
-    unsetenv("SLURM_JOB_ID");
+    test_write_text(path, "host=some-other-node\npid=1\nstart=2025-01-01T00:00:00Z\n"
+                    "slurm_job=77_4\n");
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 1, "another task's lock taken");
+    /* so is the task whose SLURM_JOB_ID happens to be 77 */
+    test_write_text(path, "host=some-other-node\npid=1\nstart=2025-01-01T00:00:00Z\n"
+                    "slurm_job=80\n");
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 1,
+           "a lock of job 80 taken over by array task 77_3");
+    /* a job outside an array is named by its SLURM_JOB_ID */
+    unsetenv("SLURM_ARRAY_JOB_ID");
     unsetenv("SLURM_ARRAY_TASK_ID");
+    setenv("SLURM_JOB_ID", "91", 1);
+    test_write_text(path, "host=some-other-node\npid=1\nstart=2025-01-01T00:00:00Z\n"
+                    "slurm_job=91\n");
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 0,
+            "job 91's own lock from another node not taken over: %s", err);
+    EXPECT(store_lock_inspect(path, &info, err, sizeof err) == 0
+               && strcmp(info.slurm_job, "91") == 0,
+           "lock of job 91 after the takeover: job %s", info.slurm_job);
+    store_lock_release(&l);
+    test_write_text(path, "host=some-other-node\npid=1\nstart=2025-01-01T00:00:00Z\n"
+                    "slurm_job=92\n");
+    EXPECT(store_lock_acquire(&l, path, &h, err, sizeof err) == 1, "job 92's lock taken by 91");
+    unsetenv("SLURM_JOB_ID");
     unlink(path);
 }
 
@@ -529,8 +575,8 @@ static void test_lock_race(void)
     for (int p = 0; p < N_PROC; p++) {
         int status;
         waitpid(pids[p], &status, 0);
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d trained a run twice",
-              p);
+        EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d trained a run twice",
+               p);
     }
     int n_done = 0;
     for (int r = 0; r < N_RUNS; r++) {
@@ -540,7 +586,7 @@ static void test_lock_race(void)
     }
     /* the crashed process's run is either done by another (stale takeover in a later pass)
      * or still pending behind its stale lock: at least N_RUNS - 1 done */
-    CHECK(n_done >= N_RUNS - 1, "only %d of %d runs done", n_done, N_RUNS);
+    EXPECT(n_done >= N_RUNS - 1, "only %d of %d runs done", n_done, N_RUNS);
 }
 
 static void test_plan_json(void)
@@ -555,19 +601,19 @@ static void test_plan_json(void)
     snprintf(p.runs[1].id, PLAN_ID_LEN, "b\\2");
     snprintf(p.runs[2].id, PLAN_ID_LEN, "c\"3");
     char err[512];
-    CHECK(store_write_plan(tmpdir, &p, err, sizeof err) == 0, "write plan: %s", err);
+    EXPECT(store_write_plan(tmpdir, &p, err, sizeof err) == 0, "write plan: %s", err);
     char **ids;
     int n;
-    CHECK(store_read_plan(tmpdir, &ids, &n, err, sizeof err) == 0 && n == 3, "read plan: %s",
-          err);
+    EXPECT(store_read_plan(tmpdir, &ids, &n, err, sizeof err) == 0 && n == 3, "read plan: %s",
+           err);
     if (n == 3)
-        CHECK(strcmp(ids[0], "a-1") == 0 && strcmp(ids[1], "b\\2") == 0
-                  && strcmp(ids[2], "c\"3") == 0,
-              "ids %s %s %s", ids[0], ids[1], ids[2]);
+        EXPECT(strcmp(ids[0], "a-1") == 0 && strcmp(ids[1], "b\\2") == 0
+                   && strcmp(ids[2], "c\"3") == 0,
+               "ids %s %s %s", ids[0], ids[1], ids[2]);
     store_free_ids(ids, n);
     char empty[512];
     snprintf(empty, sizeof empty, "%s/none", tmpdir);
-    CHECK(store_read_plan(empty, &ids, &n, err, sizeof err) == 1 && n == 0, "missing plan");
+    EXPECT(store_read_plan(empty, &ids, &n, err, sizeof err) == 1 && n == 0, "missing plan");
     free(p.runs);
 }
 
@@ -575,23 +621,22 @@ static void test_dirs(void)
 {
     char sweep_dir[1024], runs_dir[1024], err[1024], base[512];
     snprintf(base, sizeof base, "%s/results/deeper", tmpdir);
-    CHECK(store_prepare_dirs(base, "sw", sweep_dir, runs_dir, sizeof runs_dir, err,
-                             sizeof err) == 0, "prepare: %s", err);
+    EXPECT(store_prepare_dirs(base, "sw", sweep_dir, runs_dir, sizeof runs_dir, err,
+                              sizeof err) == 0, "prepare: %s", err);
     struct stat sb;
-    CHECK(stat(runs_dir, &sb) == 0 && S_ISDIR(sb.st_mode), "runs dir not made");
+    EXPECT(stat(runs_dir, &sb) == 0 && S_ISDIR(sb.st_mode), "runs dir not made");
     /* a file where a directory should be */
     snprintf(base, sizeof base, "%s/afile", tmpdir);
-    FILE *f = fopen(base, "w");
-    fclose(f);
-    CHECK(store_prepare_dirs(base, "sw", sweep_dir, runs_dir, sizeof runs_dir, err,
-                             sizeof err) < 0 && strstr(err, base),
-          "a file as results dir: %s", err);
+    test_write_text(base, "%s", "");
+    EXPECT(store_prepare_dirs(base, "sw", sweep_dir, runs_dir, sizeof runs_dir, err,
+                              sizeof err) < 0 && strstr(err, base),
+           "a file as results dir: %s", err);
     if (geteuid() != 0) { /* root writes anywhere: only the e2e test's read-only mount helps */
         snprintf(base, sizeof base, "%s/ro", tmpdir);
         mkdir(base, 0555);
-        CHECK(store_prepare_dirs(base, "sw", sweep_dir, runs_dir, sizeof runs_dir, err,
-                                 sizeof err) < 0 && strstr(err, "ro"),
-              "read-only dir: %s", err);
+        EXPECT(store_prepare_dirs(base, "sw", sweep_dir, runs_dir, sizeof runs_dir, err,
+                                  sizeof err) < 0 && strstr(err, "ro"),
+               "read-only dir: %s", err);
     }
 }
 
@@ -681,24 +726,18 @@ int main(int argc, char **argv)
         int rc = write_sample(argv[2], &run, &st, &shape, params);
         train_state_free(&st);
         free(params);
-        return rc == 0 && failures == 0 ? 0 : 1;
+        return rc == 0 && test_failures == 0 ? 0 : 1;
     }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/optsweep-test-store.XXXXXX");
-    if (!mkdtemp(tmpdir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (test_temp_dir(tmpdir, sizeof tmpdir, "test-store") < 0) return 1;
     test_run_file();
     test_corrupt_files();
     test_failed_run_file();
     test_checkpoint();
     test_locks();
     test_lock_race();
+    test_signals();
     test_plan_json();
     test_dirs();
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "chmod -R u+w %s && rm -rf %s", tmpdir, tmpdir);
-    if (failures == 0 && system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    printf("%s: %d failure%s\n", failures ? "FAILED" : "ok", failures, failures == 1 ? "" : "s");
-    return failures ? 1 : 0;
+    if (test_failures == 0) test_remove_tree(tmpdir); /* kept to look at after a failure */
+    return test_finish("test_store");
 }

@@ -3,7 +3,7 @@
 # sweeps through runner_run_plan on the MNIST slice: resume after SIGTERM/SIGKILL bit-identical,
 # processes splitting a sweep, stale locks, corrupt files, unwritable results, `status`.
 add_executable(test_store ${CMAKE_SOURCE_DIR}/tests/store/test_store.c)
-target_link_libraries(test_store PRIVATE optsweep_core)
+target_link_libraries(test_store PRIVATE optsweep_core optsweep_test_util)
 add_test(NAME store_unit COMMAND test_store)
 add_test(NAME store_layout COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/layout.sh
          $<TARGET_FILE:test_store>)

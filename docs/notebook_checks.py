@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""notebook_checks.py — the numbers behind the explanations in docs/notebook.md of where optsweep
+and the notebook differ: what PyTorch's own initialization gives for torch.manual_seed(0..4)
+(the notebook's models start there), and what optsweep's near-initial models of cells 11 and 14
+predict (their final weights, read from the run files, applied to the 10,000 test images).
+
+Writes the block between `<!-- notebook_checks.py: checks -->` and
+`<!-- /notebook_checks.py: checks -->` of the page.  Run from the repository root:
+
+    /usr/bin/python3 docs/notebook_checks.py [--runs results/notebook] [--data data/mnist]
+
+Needs torch (Debian's python3-torch), h5py and numpy.
+"""
+import argparse
+import glob
+import gzip
+import os
+import re
+import sys
+
+import h5py
+import numpy as np
+
+
+def idx(path):
+    """An IDX file (raw or .gz) as a numpy array."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        d = f.read()
+    nd = d[3]
+    dims = [int.from_bytes(d[4 + 4 * i:8 + 4 * i], "big") for i in range(nd)]
+    return np.frombuffer(d, np.uint8, offset=4 + 4 * nd).reshape(dims)
+
+
+def load(data, name):
+    for ext in (".gz", ""):
+        p = os.path.join(data, name + ext)
+        if os.path.exists(p):
+            return idx(p)
+    sys.exit(f"{data}/{name}[.gz] is missing")
+
+
+def histogram(pred):
+    counts = np.bincount(pred, minlength=10)
+    top = [f"{d}: {counts[d]}" for d in np.argsort(-counts) if counts[d] > 0][:3]
+    return ", ".join(top)
+
+
+def torch_init(xtr, ytr, xte, yte, seeds):
+    """nn.Linear's default init after torch.manual_seed(s), as the notebook builds its model."""
+    import torch
+    import torch.nn as nn
+    torch.set_num_threads(1)
+    rows = []
+    xtr_t, ytr_t = torch.from_numpy(xtr), torch.from_numpy(ytr)
+    xte_t = torch.from_numpy(xte)
+    for s in seeds:
+        torch.manual_seed(s)
+        m = nn.Sequential(nn.Linear(784, 128), nn.LeakyReLU(), nn.Linear(128, 128), nn.LeakyReLU(),
+                          nn.Linear(128, 128), nn.LeakyReLU(), nn.Linear(128, 10))
+        with torch.no_grad():
+            loss = nn.functional.cross_entropy(m(xtr_t), ytr_t).item()
+            pred = m(xte_t).argmax(1).numpy()
+            mw = abs(np.mean([p.mean().item() for p in m.parameters()]))
+        rows.append((s, loss, float((pred == yte).mean()), histogram(pred), mw))
+    return rows
+
+
+def forward(f, x):
+    """optsweep's final model of a run file (docs/FORMAT.md /model) applied to x."""
+    n = int(f["model"].attrs["n_layers"])
+    h = x
+    for k in range(1, n + 1):
+        w = f[f"model/layer{k}/weight"][()].astype(np.float64)
+        b = f[f"model/layer{k}/bias"][()].astype(np.float64)
+        h = h @ w.T + b
+        if k < n:
+            h = np.where(h > 0, h, 0.01 * h)  # LeakyReLU, slope 0.01
+    return h
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--runs", default="results/notebook",
+                    help="the sweep of configs/notebook.yaml (default: results/notebook)")
+    ap.add_argument("--data", default="data/mnist")
+    ap.add_argument("--page", default="docs/notebook.md")
+    a = ap.parse_args()
+    xtr = load(a.data, "train-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255
+    ytr = load(a.data, "train-labels-idx1-ubyte").astype(np.int64)
+    xte = load(a.data, "t10k-images-idx3-ubyte").reshape(-1, 784).astype(np.float32) / 255
+    yte = load(a.data, "t10k-labels-idx1-ubyte").astype(np.int64)
+
+    out = ["PyTorch's initialization, `torch.manual_seed(s)` then the notebook's model "
+           "(computed here, no training):", "",
+           "| seed | train loss at init | test accuracy at init (10,000 images) | "
+           "most predicted digits (count) | mean weight at init |",
+           "|--:|--:|--:|---|--:|"]
+    for s, loss, acc, hist, mw in torch_init(xtr, ytr, xte, yte, range(5)):
+        out.append(f"| {s} | {loss:.4f} | {acc:.4f} | {hist} | {mw:.5f} |")
+    shares = np.bincount(yte, minlength=10) / len(yte)
+    out += ["", "Share of each digit in the 10,000 test images: " +
+            ", ".join(f"{d}: {shares[d]:.4f}" for d in range(10)) + ".", ""]
+
+    files = sorted(glob.glob(os.path.join(a.runs, "runs", "*.h5")))
+    rows = []
+    for p in files:
+        if p.endswith(".ckpt.h5"):
+            continue
+        with h5py.File(p, "r") as f:
+            case = str(f.attrs["case"])
+            if case not in ("cell11-sgd", "cell14-momentum0.9") or "model" not in f:
+                continue
+            pred = forward(f, xte.astype(np.float64)).argmax(1)
+            loss = f["train_loss"][()]
+            rows.append((case, int(f.attrs["seed"]), float(loss[0]), float(loss[-1]),
+                         float(f.attrs["test_acc"]), histogram(pred),
+                         float(f.attrs["mean_weight"])))
+    if rows:
+        out += [f"optsweep's runs of cells 11 and 14 (`{a.runs}`): the first and last epoch's "
+                "train loss, and what the final model predicts for the 10,000 test images:", "",
+                "| case | seed | epoch-0 train loss | final train loss | test accuracy | "
+                "most predicted digits (count) | mean weight |",
+                "|---|--:|--:|--:|--:|---|--:|"]
+        for case, seed, l0, l1, acc, hist, mw in sorted(rows):
+            out.append(f"| {case} | {seed} | {l0:.4f} | {l1:.4f} | {acc:.4f} | {hist} | "
+                       f"{mw:.5f} |")
+    else:
+        out += [f"*optsweep's runs of cells 11 and 14: pending (no run files in `{a.runs}`).*"]
+
+    with open(a.page, encoding="utf-8") as f:
+        page = f.read()
+    pat = re.compile(r"(<!-- notebook_checks\.py: checks -->\n).*?(<!-- /notebook_checks\.py: "
+                     r"checks -->)", re.S)
+    if not pat.search(page):
+        sys.exit(f"{a.page} has no <!-- notebook_checks.py: checks --> block")
+    text = "\n".join(out)
+    page = pat.sub(lambda m: m.group(1) + text + "\n" + m.group(2), page)
+    with open(a.page + ".tmp", "w", encoding="utf-8") as f:
+        f.write(page)
+    os.replace(a.page + ".tmp", a.page)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
