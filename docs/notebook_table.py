@@ -90,7 +90,7 @@ def fmt(metric, v):
         return "—"
     if metric == "test_acc":
         return f"{v:.4f}"
-    return f"{v:.5g}" if metric == "train_loss" else f"{v:.4g}"
+    return f"{v:#.5g}" if metric == "train_loss" else f"{v:#.4g}"
 
 
 def fmt_std(metric, v):

@@ -26,26 +26,6 @@ static void usage(FILE *f)
             "  --out FILE       write the summary to FILE (default: results/<sweep>/summary.md)\n");
 }
 
-/* The command as typed, for summary.md: "optsweep report ..." with each argument quoted
- * when the shell would split or expand it (malloc'd). */
-static char *command_text(int argc, char **argv)
-{
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) return xstrdup("optsweep report");
-    fputs("optsweep", f);
-    for (int i = 0; i < argc; i++) {
-        fputc(' ', f);
-        quote_shell(f, argv[i]);
-    }
-    if (fclose(f) != 0 || !text) {
-        free(text);
-        return xstrdup("optsweep report");
-    }
-    return text;
-}
-
 int cmd_report(int argc, char **argv)
 {
     report_options o = {0};
@@ -87,7 +67,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "optsweep: report: --plots-dir and --out need a non-empty value\n");
         return EXIT_USAGE;
     }
-    char *command = command_text(argc, argv);
+    char *command = quote_command_line(argc, argv); /* the command as typed, for summary.md */
     o.command = command;
     int rc = report_make(&o);
     free(command);

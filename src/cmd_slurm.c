@@ -174,22 +174,6 @@ static int parse_args(int argc, char **argv, slurm_args *a)
     return 0;
 }
 
-/* The command line, quoted for a shell, for the scripts' header. */
-static char *command_line(int argc, char **argv)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return xstrdup("optsweep slurm ...");
-    fputs("optsweep", f);
-    for (int i = 0; i < argc; i++) {
-        fputc(' ', f);
-        quote_shell(f, argv[i]);
-    }
-    fclose(f);
-    return buf;
-}
-
 /* path made absolute against the working directory cwd (not resolving symlinks: a
  * cluster's shared home is often reached through one). */
 static char *absolute(const char *cwd, const char *path)
@@ -371,7 +355,7 @@ int cmd_slurm(int argc, char **argv)
     logs_dir = join(slurm_dir, "logs");
     array_path = join(slurm_dir, "array.sbatch");
     report_path = join(slurm_dir, "report.sbatch");
-    cmdline = command_line(argc, argv);
+    cmdline = quote_command_line(argc, argv);
     if (make_dir(results, err, sizeof err) < 0 || make_dir(sweep_dir, err, sizeof err) < 0
         || make_dir(slurm_dir, err, sizeof err) < 0 || make_dir(logs_dir, err, sizeof err) < 0
         || !(sweep_copy = copy_sweep(a.sweep.file, slurm_dir, err, sizeof err))) {

@@ -2,7 +2,10 @@
  * each read back by its reader (a JSON or YAML parser, bash) as exactly the original bytes. */
 #include "quote.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "check.h"
 
 void quote_json(FILE *f, const char *s)
 {
@@ -34,4 +37,22 @@ void quote_shell(FILE *f, const char *s)
         else fputc(*p, f);
     }
     fputc('\'', f);
+}
+
+char *quote_command_line(int argc, char **argv)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return xstrdup("optsweep");
+    fputs("optsweep", f);
+    for (int i = 0; i < argc; i++) {
+        fputc(' ', f);
+        quote_shell(f, argv[i]);
+    }
+    if (fclose(f) != 0 || !text) {
+        free(text);
+        return xstrdup("optsweep");
+    }
+    return text;
 }

@@ -49,13 +49,8 @@ int store_write_checkpoint(const char *runs_dir, const store_checkpoint *c, char
         || store_path(final, sizeof final, runs_dir, c->run->id, STORE_SUFFIX_CKPT, err,
                       errlen) < 0)
         return -1;
-    store_h5_quiet();
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) {
-        store_h5_fail(why, sizeof why, "creating the checkpoint");
-        snprintf(err, errlen, "%s: %s", tmp, why);
-        return -1;
-    }
+    hid_t f = store_h5_create(tmp, err, errlen);
+    if (f < 0) return -1;
     int rc = write_contents(f, c, why, sizeof why);
     if (H5Fclose(f) < 0 && rc == 0) rc = store_h5_fail(why, sizeof why, "closing the file");
     if (rc < 0) {

@@ -226,7 +226,7 @@ int store_h5_dset_float_2d(hid_t loc, const char *name, const float *v, size_t r
     return write_dset(loc, name, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, v, 2, dims, err, n);
 }
 
-/* ---- reading --------------------------------------------------------------------------- */
+/* ---- files ----------------------------------------------------------------------------- */
 
 hid_t store_h5_open_read(const char *path, char *err, size_t n)
 {
@@ -255,6 +255,18 @@ hid_t store_h5_open_read(const char *path, char *err, size_t n)
     return f;
 }
 
+hid_t store_h5_create(const char *path, char *err, size_t n)
+{
+    store_h5_quiet();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) {
+        char why[512];
+        store_h5_fail(why, sizeof why, "creating the file");
+        snprintf(err, n, "%s: %s", path, why);
+    }
+    return f;
+}
+
 int store_h5_check_version(hid_t f, const char *path, int *version, char *err, size_t n)
 {
     *version = 0;
@@ -276,6 +288,8 @@ int store_h5_check_version(hid_t f, const char *path, int *version, char *err, s
     *version = STORE_FORMAT_VERSION;
     return 0;
 }
+
+/* ---- reading --------------------------------------------------------------------------- */
 
 int store_h5_has_attr(hid_t obj, const char *name)
 {
@@ -299,9 +313,10 @@ static hid_t open_attr(hid_t obj, const char *name, const char *where, char *err
     return a;
 }
 
-/* A scalar numeric attribute (or a 1-element array), read with HDF5's conversion. */
+/* A numeric attribute of exactly `count` elements (a scalar counts as one), read with HDF5's
+ * conversion to mem_type. */
 static int read_numeric_attr(hid_t obj, const char *name, hid_t mem_type, void *out,
-                             const char *where, char *err, size_t n)
+                             size_t count, const char *where, char *err, size_t n)
 {
     hid_t a = open_attr(obj, name, where, err, n);
     if (a < 0) return -1;
@@ -312,9 +327,10 @@ static int read_numeric_attr(hid_t obj, const char *name, hid_t mem_type, void *
         rc = store_h5_fail(err, n, "%s: attribute %s: reading its type", where, name);
     } else {
         H5T_class_t c = H5Tget_class(t);
-        hssize_t count = H5Sget_simple_extent_npoints(s);
-        if ((c != H5T_INTEGER && c != H5T_FLOAT) || count != 1) {
-            snprintf(err, n, "%s: attribute %s is not a number", where, name);
+        if ((c != H5T_INTEGER && c != H5T_FLOAT)
+            || H5Sget_simple_extent_npoints(s) != (hssize_t)count) {
+            if (count == 1) snprintf(err, n, "%s: attribute %s is not a number", where, name);
+            else snprintf(err, n, "%s: attribute %s is not %zu numbers", where, name, count);
             rc = -1;
         } else if (H5Aread(a, mem_type, out) < 0) {
             rc = store_h5_fail(err, n, "%s: reading attribute %s", where, name);
@@ -329,19 +345,25 @@ static int read_numeric_attr(hid_t obj, const char *name, hid_t mem_type, void *
 int store_h5_read_attr_double(hid_t obj, const char *name, double *out, const char *where,
                               char *err, size_t n)
 {
-    return read_numeric_attr(obj, name, H5T_NATIVE_DOUBLE, out, where, err, n);
+    return read_numeric_attr(obj, name, H5T_NATIVE_DOUBLE, out, 1, where, err, n);
 }
 
 int store_h5_read_attr_int64(hid_t obj, const char *name, int64_t *out, const char *where,
                              char *err, size_t n)
 {
-    return read_numeric_attr(obj, name, H5T_NATIVE_INT64, out, where, err, n);
+    return read_numeric_attr(obj, name, H5T_NATIVE_INT64, out, 1, where, err, n);
 }
 
 int store_h5_read_attr_uint64(hid_t obj, const char *name, uint64_t *out, const char *where,
                               char *err, size_t n)
 {
-    return read_numeric_attr(obj, name, H5T_NATIVE_UINT64, out, where, err, n);
+    return read_numeric_attr(obj, name, H5T_NATIVE_UINT64, out, 1, where, err, n);
+}
+
+int store_h5_read_attr_int32_array(hid_t obj, const char *name, int32_t *out, size_t count,
+                                   const char *where, char *err, size_t n)
+{
+    return read_numeric_attr(obj, name, H5T_NATIVE_INT32, out, count, where, err, n);
 }
 
 int store_h5_read_attr_string(hid_t obj, const char *name, char **out, const char *where,
@@ -447,28 +469,5 @@ int store_h5_read_dset(hid_t loc, const char *name, hid_t mem_type, void *out, s
     if (rc == 0 && count > 0 && H5Dread(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0)
         rc = store_h5_fail(err, n, "%s: reading dataset %s", where, name);
     H5Dclose(d);
-    return rc;
-}
-
-int store_h5_read_attr_int32_array(hid_t obj, const char *name, int32_t *out, size_t count,
-                                   const char *where, char *err, size_t n)
-{
-    hid_t a = open_attr(obj, name, where, err, n);
-    if (a < 0) return -1;
-    int rc = 0;
-    hid_t t = H5Aget_type(a);
-    hid_t s = H5Aget_space(a);
-    if (t < 0 || s < 0) {
-        rc = store_h5_fail(err, n, "%s: attribute %s: reading its type", where, name);
-    } else if (H5Tget_class(t) != H5T_INTEGER
-               || H5Sget_simple_extent_npoints(s) != (hssize_t)count) {
-        snprintf(err, n, "%s: attribute %s is not %zu integers", where, name, count);
-        rc = -1;
-    } else if (H5Aread(a, H5T_NATIVE_INT32, out) < 0) {
-        rc = store_h5_fail(err, n, "%s: reading attribute %s", where, name);
-    }
-    if (t >= 0) H5Tclose(t);
-    if (s >= 0) H5Sclose(s);
-    H5Aclose(a);
     return rc;
 }

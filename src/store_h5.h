@@ -47,6 +47,9 @@ int store_h5_dset_float_2d(hid_t loc, const char *name, const float *v, size_t r
  * "not an HDF5 file" when its signature is missing, else HDF5's reason.  Turns HDF5's error
  * printing off first (store_h5_quiet). */
 hid_t store_h5_open_read(const char *path, char *err, size_t n);
+/* Creates (or truncates) path for writing; on failure err says "path: creating the file: why".
+ * Turns HDF5's error printing off first (store_h5_quiet). */
+hid_t store_h5_create(const char *path, char *err, size_t n);
 /* Checks the file's format_version attribute against STORE_FORMAT_VERSION: 0, or
  * STORE_ERR_VERSION (*version: what the file says, 0 when it has none) with a message, or -1
  * when it cannot be read. */
@@ -62,7 +65,8 @@ int store_h5_read_attr_int64(hid_t obj, const char *name, int64_t *out, const ch
                              char *err, size_t n);
 int store_h5_read_attr_uint64(hid_t obj, const char *name, uint64_t *out, const char *where,
                               char *err, size_t n);
-/* A 1-D integer array attribute of exactly `count` elements (a scalar counts as one). */
+/* A numeric array attribute of exactly `count` elements (a scalar counts as one), converted
+ * to int32. */
 int store_h5_read_attr_int32_array(hid_t obj, const char *name, int32_t *out, size_t count,
                                    const char *where, char *err, size_t n);
 /* Opens dataset `name` (a path like "model/layer1/weight" is fine): "is missing" when it or a

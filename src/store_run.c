@@ -105,13 +105,8 @@ fail:
 int store_write_run(const char *path, const store_run_record *r, char *err, size_t errlen)
 {
     char why[768] = "";
-    store_h5_quiet();
-    hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) {
-        store_h5_fail(why, sizeof why, "creating the file");
-        snprintf(err, errlen, "%s: %s", path, why);
-        return -1;
-    }
+    hid_t file = store_h5_create(path, err, errlen);
+    if (file < 0) return -1;
     int rc = write_metadata(file, r, why, sizeof why);
     if (rc == 0) rc = store_write_logs(file, r->st, why, sizeof why);
     if (rc == 0 && r->params) rc = write_weights(file, r->shape, r->params, why, sizeof why);

@@ -54,10 +54,11 @@ for ((r = 1; r <= rounds; r++)); do
   fi
 done
 
-device=$(tail -n 1 "$out.log" | sed 's/^bench_cpu: //')
+device=$(grep '^bench_cpu: device ' "$out.log" | tail -n 1 | sed 's/^bench_cpu: device //')
 rm -f "$out.log"
-echo "full MNIST (60000 images), 784-128-128-128-10 LeakyReLU, $optimizer; $device"
-echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); best epoch of $epochs x $rounds round(s), seconds per epoch"
+echo "MNIST training set ($data), 784-128-128-128-10 LeakyReLU, $optimizer"
+echo "optsweep: $device; host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "seconds per epoch, best of $epochs epochs (after a warm-up) x $rounds round(s)"
 awk '
   function keep(a, k, v) { if (!(k in a) || v < a[k]) a[k] = v }
   $1 == "batch" && $3 == "optsweep" {

@@ -56,14 +56,8 @@ static void check_optim(const char *path)
         return;
     }
     int cases = 0;
-    const char *rec;
-    while ((rec = fixture_next_record(&t)) != NULL && !t.bad) {
-        if (strcmp(rec, "case") != 0) {
-            fixture_error(&t, "expected `case`");
-            break;
-        }
-        fixture_optim_case c;
-        if (fixture_read_optim_case(&t, &c) != 0) break;
+    fixture_optim_case c;
+    while (fixture_next_optim_case(&t, &c) == 1) {
         const char *name = c.name;
         optim_settings o = c.o;
         size_t n = c.n;

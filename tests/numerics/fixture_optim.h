@@ -62,4 +62,17 @@ static inline int fixture_read_optim_case(fixture_text *t, fixture_optim_case *c
     return 0;
 }
 
+/* The next case of the file into c: 1, or 0 at its end, or -1 (t->bad set) on anything but a
+ * well-formed `case` record. */
+static inline int fixture_next_optim_case(fixture_text *t, fixture_optim_case *c)
+{
+    const char *rec = t->bad ? NULL : fixture_next_record(t);
+    if (!rec) return t->bad ? -1 : 0;
+    if (strcmp(rec, "case") != 0) {
+        fixture_error(t, "expected `case`");
+        return -1;
+    }
+    return fixture_read_optim_case(t, c) == 0 ? 1 : -1;
+}
+
 #endif

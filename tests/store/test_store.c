@@ -85,6 +85,22 @@ static void fill_params(float *p, size_t n, unsigned seed)
     }
 }
 
+/* The completed run the file tests write: make_run's settings, weights from seed 7 and a
+ * 5-epoch state with test results.  Free params (free) and st (train_state_free). */
+static void sample_run(plan_run *run, const char *id, model_shape *shape, float **params,
+                       train_state *st)
+{
+    make_run(run, id);
+    model_shape_init(shape, &run->settings.model);
+    *params = malloc(sizeof(float) * shape->n_params);
+    fill_params(*params, shape->n_params, 7);
+    train_state_init(st, 5);
+    fill_state(st, 5);
+    st->status = RUN_COMPLETED;
+    st->test_loss = 0.31;
+    st->test_acc = 0.912;
+}
+
 static int write_sample(const char *dir, const plan_run *run, train_state *st,
                         const model_shape *shape, const float *params)
 {
@@ -102,19 +118,12 @@ static int write_sample(const char *dir, const plan_run *run, train_state *st,
 static void test_run_file(void)
 {
     plan_run run;
-    make_run(&run, "unit-run-1");
     model_shape shape;
-    model_shape_init(&shape, &run.settings.model);
+    float *params;
+    train_state st;
+    sample_run(&run, "unit-run-1", &shape, &params, &st);
     EXPECT(shape.n_params == 784 * 16 + 16 + 16 * 8 + 8 + 8 * 10 + 10, "n_params %zu",
            shape.n_params);
-    float *params = malloc(sizeof(float) * shape.n_params);
-    fill_params(params, shape.n_params, 7);
-    train_state st;
-    train_state_init(&st, 5);
-    fill_state(&st, 5);
-    st.status = RUN_COMPLETED;
-    st.test_loss = 0.31;
-    st.test_acc = 0.912;
     write_sample(tmpdir, &run, &st, &shape, params);
 
     char final[512], part[512];
@@ -710,19 +719,12 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--write-sample") == 0) {
         /* for layout.sh: one completed run file in argv[2] */
         plan_run run;
-        make_run(&run, "sample-run");
         model_shape shape;
-        model_shape_init(&shape, &run.settings.model);
-        float *params = malloc(sizeof(float) * shape.n_params);
-        fill_params(params, shape.n_params, 7);
+        float *params;
+        train_state st;
+        sample_run(&run, "sample-run", &shape, &params, &st);
         params[0] = 0.5f; /* layer1 weight (0, 0), checked in the dump */
         params[shape.bias_offset[1]] = -0.25f; /* layer2 bias[0] */
-        train_state st;
-        train_state_init(&st, 5);
-        fill_state(&st, 5);
-        st.status = RUN_COMPLETED;
-        st.test_loss = 0.31;
-        st.test_acc = 0.912;
         int rc = write_sample(argv[2], &run, &st, &shape, params);
         train_state_free(&st);
         free(params);
