@@ -227,10 +227,6 @@ step linkage 60 "$(declare -f linkage); build='$build'; deps='$deps'; linkage"
 
 # ---- 5. GPU tests ---------------------------------------------------------------------------
 gpu_tests() {
-    # full MNIST, when carried, makes the accuracy check 30 images of 10000 instead of 3 of 1000
-    if [ -e "$data/t10k-images-idx3-ubyte" ] || [ -e "$data/t10k-images-idx3-ubyte.gz" ]; then
-        export OPTSWEEP_PARITY_DATA=$data
-    fi
     ctest --test-dir "$build" -L gpu --output-on-failure --timeout 400 -V 2>&1 |
         sed -e 's/^[0-9]*: //'
     local rc=${PIPESTATUS[0]}

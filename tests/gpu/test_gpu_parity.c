@@ -37,8 +37,16 @@
  *
  * TOL_TIGHT — per-epoch train and validation loss, relative, for SGD (plain, momentum,
  *   dampening, Nesterov, weight decay) and every schedule: those updates are linear in the
- *   gradient, so the per-step noise (~1e-7) stays at that level; 1e-5 is ten times the
- *   ~1e-6 band that issue 3 measured for PyTorch float32 against float64.
+ *   gradient, so the per-step noise (~1e-7) stays at that level over a few steps; 1e-5 is ten
+ *   times the ~1e-6 band that issue 3 measured for PyTorch float32 against float64.  This holds
+ *   on the slice (24 steps; every such case within 1.6e-7 on an H200).  Over the 160 steps of
+ *   the full-MNIST runs some cases (Nesterov, dampening, ReLU, normalized inputs, the linear
+ *   warm-up at lr 0.05-0.2) amplify the noise to 1e-4..1e-2 (seen on an H200): an activation
+ *   input that rounding moves across 0 switches that unit's gradient slope, a discrete event,
+ *   and the CPU does the same to itself from an init moved by one ulp (1.9e-3 for Nesterov
+ *   here, 1.3e-3 for plain SGD at lr 0.2 on the H200 machine).  So the full-MNIST test
+ *   (gpu_parity_full) judges every case by identical init and permutations, the adaptive
+ *   cases' first steps and the final accuracy, and prints the loss differences.
  * TOL_ADAPTIVE_FIRST — Adagrad, RMSprop, Adam(W) divide by sqrt of a running mean of squared
  *   gradients, which amplifies the noise of near-zero gradient elements step after step
  *   (issue 3: the band "grows within a few steps"); they are held to 1e-4 over their first
@@ -46,9 +54,11 @@
  *   H200 before this split: Adagrad's mean loss over a first epoch of 6 mini-batch steps
  *   already differed by 1.0e-4, since with eps = 1e-10 an element whose gradient is near
  *   zero moves by about +-lr with a sign set by rounding noise.)
- * TOL_ACC_POINTS — final test accuracy, in points (percent), for every case: 0.3 = 30 of the
- *   10000 test images when the data folder is full MNIST (check.sh passes data/mnist through
- *   OPTSWEEP_PARITY_DATA), 3 of the 1000 images of the committed slice otherwise; a real bug (a wrong rule, a missed bias, a wrong batch) moves it by far
+ * TOL_ACC_POINTS — final test accuracy, in points (percent): 0.3 = 30 of the 10000 test
+ *   images on full MNIST (gpu_parity_full, OPTSWEEP_PARITY_DATA), for every case; on the
+ *   committed slice (1000 test images) 0.3 = 3 images holds the tight cases (0.0 seen), while
+ *   the adaptive ones, whose trajectories part after a few steps, get TOL_ACC_POINTS_SLICE =
+ *   1.0 = 10 images (Adagrad differed by 4 images on an H200: two equally good models); a real bug (a wrong rule, a missed bias, a wrong batch) moves it by far
  *   more after 4 epochs.
  * TF32 (train.precision: tf32) rounds GEMM inputs to 10 mantissa bits (~1e-3 relative): the
  *   tf32 case is held to 2e-2 on the loss and 1 point of accuracy, a sanity check only. */
@@ -56,6 +66,7 @@
 #define TOL_ADAPTIVE_FIRST 1e-4
 #define ADAPTIVE_FIRST_STEPS 3
 #define TOL_ACC_POINTS 0.3
+#define TOL_ACC_POINTS_SLICE 1.0
 #define TOL_TF32 2e-2
 #define TOL_TF32_ACC_POINTS 1.0
 
@@ -437,8 +448,8 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
     const double tol = pc->cls == CLASS_TIGHT ? TOL_TIGHT
                        : pc->cls == CLASS_ADAPTIVE ? TOL_ADAPTIVE_FIRST : TOL_TF32;
     /* adaptive optimizers: held tight over their first steps by first_steps_differ(); here
-     * only by the end result */
-    const int tight_epochs = pc->cls == CLASS_ADAPTIVE ? 0 : cpu->st.n_epochs;
+     * only by the end result.  Full MNIST (160 steps): every case by its end result */
+    const int tight_epochs = (full_mnist || pc->cls == CLASS_ADAPTIVE) ? 0 : cpu->st.n_epochs;
     for (int e = 0; e < cpu->st.n_epochs; e++) {
         if (cpu->st.lr[e] != gpu->st.lr[e]) {
             fprintf(stderr, "  FAIL %s: epoch %d lr %.17g vs %.17g\n", pc->name, e, cpu->st.lr[e],
@@ -449,10 +460,11 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
         f->train = d > f->train ? d : f->train;
         if (e < tight_epochs) {
             f->tight = d > f->tight ? d : f->tight;
-            if (!(d <= tol)) {
+            const double tol_e = tol;
+            if (!(d <= tol_e)) {
                 fprintf(stderr, "  FAIL %s: epoch %d train loss %.9g (cpu) vs %.9g (cuda): "
-                        "relative %.2e > %.0e\n", pc->name, e, cpu->st.train_loss[e],
-                        gpu->st.train_loss[e], d, tol);
+                        "relative %.2e > %.2e\n", pc->name, e, cpu->st.train_loss[e],
+                        gpu->st.train_loss[e], d, tol_e);
                 bad++;
             }
         }
@@ -462,22 +474,25 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
         f->val = d > f->val ? d : f->val;
         if (cpu->st.val_epoch[v] < tight_epochs) {
             f->tight = d > f->tight ? d : f->tight;
-            if (!(d <= tol)) {
+            const double tol_v = tol;
+            if (!(d <= tol_v)) {
                 fprintf(stderr, "  FAIL %s: validation at epoch %d loss %.9g vs %.9g: "
-                        "relative %.2e > %.0e\n", pc->name, cpu->st.val_epoch[v],
-                        cpu->st.val_loss[v], gpu->st.val_loss[v], d, tol);
+                        "relative %.2e > %.2e\n", pc->name, cpu->st.val_epoch[v],
+                        cpu->st.val_loss[v], gpu->st.val_loss[v], d, tol_v);
                 bad++;
             }
         }
     }
     f->test_loss = rel_diff(cpu->st.test_loss, gpu->st.test_loss);
-    if (pc->cls == CLASS_TIGHT && !(f->test_loss <= TOL_TIGHT)) {
-        fprintf(stderr, "  FAIL %s: test loss %.9g vs %.9g: relative %.2e > %.0e\n", pc->name,
-                cpu->st.test_loss, gpu->st.test_loss, f->test_loss, TOL_TIGHT);
+    const double tol_test = TOL_TIGHT;
+    if (!full_mnist && pc->cls == CLASS_TIGHT && !(f->test_loss <= tol_test)) {
+        fprintf(stderr, "  FAIL %s: test loss %.9g vs %.9g: relative %.2e > %.2e\n", pc->name,
+                cpu->st.test_loss, gpu->st.test_loss, f->test_loss, tol_test);
         bad++;
     }
     f->acc_points = 100.0 * fabs(cpu->st.test_acc - gpu->st.test_acc);
-    const double acc_tol = pc->cls == CLASS_TF32 ? TOL_TF32_ACC_POINTS : TOL_ACC_POINTS;
+    const double acc_tol = full_mnist ? TOL_ACC_POINTS
+                           : pc->cls == CLASS_TIGHT ? TOL_ACC_POINTS : TOL_ACC_POINTS_SLICE;
     if (!(f->acc_points <= acc_tol + 1e-9)) {
         fprintf(stderr, "  FAIL %s: test accuracy %.4f (cpu) vs %.4f (cuda): %.2f points > %.1f\n",
                 pc->name, cpu->st.test_acc, gpu->st.test_acc, f->acc_points, acc_tol);
@@ -626,6 +641,10 @@ int main(int argc, char **argv)
     dataset d;
     char err[512];
     if (data_load(&d, &s.data, err, sizeof err) != 0) {
+        if (full_mnist) { /* full MNIST is optional: it is git-ignored and fetched by users */
+            printf("skipped: no full MNIST (%s)\n", err);
+            return 77;
+        }
         fprintf(stderr, "data: %s\n", err);
         return 1;
     }
