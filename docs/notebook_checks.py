@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """notebook_checks.py — the numbers behind the explanations in docs/notebook.md of where optsweep
 and the notebook differ: what PyTorch's own initialization gives for torch.manual_seed(0..4)
-(the notebook's models start there), and what optsweep's near-initial models of cells 11 and 14
-predict (their final weights, read from the run files, applied to the 10,000 test images).
+(the notebook's models start there); what optsweep's near-initial models of cells 11 and 14
+predict; how the models of cells 17, 21 and 25 score on the two halves of the test set; and
+what the "mean weight" of cells 21 and 25 is made of.  optsweep's models are their final
+weights, read from the run files and applied to the 10,000 test images here.
 
 Writes the block between `<!-- notebook_checks.py: checks -->` and
 `<!-- /notebook_checks.py: checks -->` of the page.  With --retrain it also trains cells 11 and
@@ -109,6 +111,69 @@ def replace_block(page, name, text):
     return pat.sub(lambda m: m.group(1) + text + "\n" + m.group(2), page)
 
 
+NOTEBOOK_MEAN_WEIGHT = {"cell21-momentum0.99-4000ep": 0.01190,
+                        "cell25-momentum0.99-wd1e-3-4000ep": 0.00965}
+
+
+def tensor_means(f):
+    """The 8 tensor means of a run's final weights, model.parameters() order."""
+    n = int(f["model"].attrs["n_layers"])
+    return np.array([f[f"model/layer{k}/{t}"][()].astype(np.float64).mean()
+                     for k in range(1, n + 1) for t in ("weight", "bias")])
+
+
+def halves_and_mean_weight(runs, xte, yte):
+    """Cells 17, 21, 25: accuracy on all 10,000 test images and on each half; cells 21 and
+    25: the mean weight split into its hidden-layer part and its last-layer part."""
+    acc_rows, mw_rows = [], {}
+    for p in runs:
+        with h5py.File(p, "r") as f:
+            case = str(f.attrs["case"])
+            if case not in ("cell17-momentum0.99",) + tuple(NOTEBOOK_MEAN_WEIGHT) or \
+                    str(f.attrs["status"]) != "completed":
+                continue
+            seed = int(f.attrs["seed"])
+            acc_all = float((forward(f, xte.astype(np.float64)).argmax(1) == yte).mean())
+            test = float(f.attrs["test_acc"])
+            # the two halves hold 5000 images each: all = (validation + test) / 2
+            acc_rows.append((case, seed, acc_all, test, 2 * acc_all - test))
+            if case in NOTEBOOK_MEAN_WEIGHT:
+                m = tensor_means(f)
+                mw_rows.setdefault(case, []).append(
+                    (seed, m[:-2].sum() / len(m), m[-2:].sum() / len(m), float(f.attrs["mean_weight"])))
+    out = []
+    if acc_rows:
+        out += ["Test accuracy of optsweep's final models on the two halves of the test set "
+                "(all seeds share the split, `data.split_seed: 0`; the validation half's "
+                "accuracy is 2 × all − test half):", "",
+                "| case | seed | all 10,000 | optsweep's test half | the other (validation) half |",
+                "|---|--:|--:|--:|--:|"]
+        out += [f"| {c} | {s} | {a:.4f} | {t:.4f} | {v:.4f} |" for c, s, a, t, v in sorted(acc_rows)]
+        out.append("")
+    if len(mw_rows) == 2:
+        out += ["The mean weight of cells 21 and 25 = |hidden part + last-layer part|: the hidden "
+                "part is the sum of the 6 hidden-layer tensor means / 8, the last-layer part "
+                "(mean of the output layer's weight + mean of its bias) / 8:", "",
+                "| case | seed | hidden part | last-layer part | mean weight |", "|---|--:|--:|--:|--:|"]
+        for case in NOTEBOOK_MEAN_WEIGHT:
+            for seed, h, l, mw in sorted(mw_rows[case]):
+                out.append(f"| {case} | {seed} | {h:+.5f} | {l:+.5f} | {mw:.5f} |")
+        c21, c25 = NOTEBOOK_MEAN_WEIGHT
+        h21 = np.mean([r[1] for r in mw_rows[c21]])
+        h25 = np.mean([r[1] for r in mw_rows[c25]])
+        by21 = {r[0]: r[2] for r in mw_rows[c21]}
+        ratio = np.mean([r[2] / by21[r[0]] for r in mw_rows[c25] if r[0] in by21])
+        implied = NOTEBOOK_MEAN_WEIGHT[c21] - h21
+        out += ["", f"With optsweep's mean hidden part of cell 21 ({h21:+.5f}), the notebook's "
+                f"{NOTEBOOK_MEAN_WEIGHT[c21]:.5f} needs a last-layer part of {implied:+.5f}. "
+                f"Weight decay shrinks the last-layer part by {ratio:.3f} over cell 25's 4000 "
+                f"epochs (optsweep's seeds, each against its cell-21 run), so that same "
+                f"initialization predicts a cell-25 mean weight of |{h25:+.5f} + {ratio:.3f} × "
+                f"{implied:+.5f}| = {abs(h25 + ratio * implied):.5f}; the notebook printed "
+                f"{NOTEBOOK_MEAN_WEIGHT[c25]:.5f}.", ""]
+    return out
+
+
 def forward(f, x):
     """optsweep's final model of a run file (docs/FORMAT.md /model) applied to x."""
     n = int(f["model"].attrs["n_layers"])
@@ -161,6 +226,7 @@ def main():
             rows.append((case, int(f.attrs["seed"]), float(loss[0]), float(loss[-1]),
                          float(f.attrs["test_acc"]), histogram(pred),
                          float(f.attrs["mean_weight"])))
+    out += halves_and_mean_weight([p for p in files if not p.endswith(".ckpt.h5")], xte, yte)
     if rows:
         out += [f"optsweep's runs of cells 11 and 14 (`{a.runs}`): the first and last epoch's "
                 "train loss, and what the final model predicts for the 10,000 test images:", "",

@@ -147,6 +147,8 @@ def spread_cell(metric, nb, rs):
 def duration(s):
     if s is None or math.isnan(s):
         return "—"
+    if s < 10:
+        return f"{s:.1f} s"
     if s < 60:
         return f"{s:.0f} s"
     if s < 3600:

@@ -180,7 +180,10 @@ static void overlay_key(FILE *f, const overlay_style *o)
         fprintf(f, "set key outside bottom center horizontal maxcols %d Left reverse "
                    "samplen 3 spacing 1.1 title ' '\n", o->key_columns);
     else
-        fprintf(f, "set key outside right top vertical Left reverse samplen 3 spacing 1.1\n");
+        /* width 2: gnuplot sizes the key from its own font estimate, which cairo's glyphs
+         * overrun by a character or two at the canvas edge */
+        fprintf(f, "set key outside right top vertical Left reverse samplen 3 spacing 1.1 "
+                   "width 2\n");
 }
 
 /* One plot clause per run: block k of the .dat, columns x:y; style "linespoints", "lines"

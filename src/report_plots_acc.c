@@ -394,6 +394,9 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         report_gp_string(f, title);
         fprintf(f, "\nset xlabel 'test accuracy'\n");
         fprintf(f, "unset ylabel\nset grid noytics xtics\nset ytics scale 0\n");
+        /* the run labels are the y tics: reserve them explicitly, gnuplot's own estimate
+         * clips a character of cairo's wider glyphs */
+        fprintf(f, "set lmargin %zu\n", longest + 3);
         /* room right of the longest bar (at most 1) for its value */
         fprintf(f, "set xrange [0:1.3]\nset xtics 0,0.1,1\n");
         fprintf(f, "set yrange [%zu.5:-0.5]\n", shown - 1);
