@@ -232,32 +232,47 @@ def runs_table(gpu, cpu, gpu_dir, cpu_dir):
     return "\n".join(out)
 
 
+def figure_runs(runs, case):
+    """Seed 0's run, and when it did not complete (diverged), the first seed that did."""
+    rs = runs.get(case, [])
+    r0 = next((x for x in rs if x["seed"] == 0), None)
+    if r0 is None:
+        return []
+    if r0["status"] == "completed":
+        return [r0]
+    ok = next((x for x in rs if x["status"] == "completed"), None)
+    return [r0] + ([ok] if ok else [])
+
+
 def figures(gpu, cpu, gpu_dir, cpu_dir, plots, fig_dir):
-    """Copies each cell's seed-0 loss curves (from the GPU sweep when there, else the CPU's)
-    and the StepLR demonstration into fig_dir; returns the Markdown that shows them."""
+    """Copies each cell's seed-0 loss curves (from the GPU sweep when there, else the CPU's;
+    plus the first completed seed when seed 0 diverged) and the StepLR demonstration into
+    fig_dir; returns the Markdown that shows them."""
     os.makedirs(fig_dir, exist_ok=True)
     out = []
     for case, cell, optim, settings, epochs, printed in CELLS:
-        src = None
+        shown = []
         for runs, sweep_dir in ((gpu, gpu_dir), (cpu, cpu_dir)):
-            r = next((x for x in runs.get(case, []) if x["seed"] == 0), None)
-            if r:
-                name = os.path.basename(os.path.normpath(sweep_dir))
-                png = os.path.join(plots, name, f"loss_{r['id']}.png")
-                if not os.path.exists(png):
-                    sys.exit(f"{png} is missing: run `optsweep report {sweep_dir}` first")
-                src = (png, r)
+            shown = [(r, sweep_dir) for r in figure_runs(runs, case)]
+            if shown:
                 break
-        out.append(f"**Cell {cell}** — {optim}, {settings}, {epochs} epochs "
-                   f"(`{case}`, seed 0")
-        if src is None:
-            out[-1] += "): *pending*\n"
+        if not shown:
+            out.append(f"**Cell {cell}** — {optim}, {settings}, {epochs} epochs (`{case}`): "
+                       f"*pending*\n")
             continue
-        dst = os.path.join(fig_dir, f"{case}.png")
-        shutil.copyfile(src[0], dst)
-        rel = os.path.relpath(dst, os.path.dirname(fig_dir.rstrip("/")))
-        out[-1] += f", {src[1]['backend']} backend):\n"
-        out.append(f"![loss curves of {case}]({rel})\n")
+        for r, sweep_dir in shown:
+            name = os.path.basename(os.path.normpath(sweep_dir))
+            png = os.path.join(plots, name, f"loss_{r['id']}.png")
+            if not os.path.exists(png):
+                sys.exit(f"{png} is missing: run `optsweep report {sweep_dir}` first")
+            suffix = "" if r["seed"] == 0 else f"-seed{r['seed']}"
+            dst = os.path.join(fig_dir, f"{case}{suffix}.png")
+            shutil.copyfile(png, dst)
+            rel = os.path.relpath(dst, os.path.dirname(fig_dir.rstrip("/")))
+            status = "" if r["status"] == "completed" else f", {r['status']}"
+            out.append(f"**Cell {cell}** — {optim}, {settings}, {epochs} epochs (`{case}`, "
+                       f"seed {r['seed']}{status}, {r['backend']} backend):\n")
+            out.append(f"![loss curves of {case}, seed {r['seed']}]({rel})\n")
     return "\n".join(out)
 
 

@@ -28,3 +28,14 @@ void backend_free(backend *b)
     if (b)
         b->ops->free(b);
 }
+
+backend_config backend_config_from_settings(const run_settings *s, const dataset *d)
+{
+    backend_config cfg = {
+        .batch_size = s->train.batch_size, .optim = s->optim, .precision = s->train.precision,
+        .normalize = s->data.normalize, .mean = (float)s->data.mean, .std = (float)s->data.std,
+        .data = d,
+    };
+    model_shape_init(&cfg.shape, &s->model);
+    return cfg;
+}

@@ -68,6 +68,10 @@ struct backend {
     char error[512];
 };
 
+/* The backend configuration of a run: its model shape, batch size, optimizer, precision and
+ * input normalisation, over the data set d. */
+backend_config backend_config_from_settings(const run_settings *s, const dataset *d);
+
 /* Creates the backend of that kind (BACKEND_AUTO: cuda when a device is usable, else cpu).
  * Returns NULL with a message in err on failure (no device for BACKEND_CUDA, out of memory). */
 backend *backend_create(backend_kind kind, const backend_config *cfg, char *err, size_t errlen);

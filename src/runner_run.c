@@ -204,11 +204,7 @@ static runner_run_result train_claimed(runner *r, int i, store_lock *lock)
         set_failed(&st, -1, "data: %s", err);
         goto finish;
     }
-    backend_config cfg = {
-        .shape = shape, .batch_size = s->train.batch_size, .optim = s->optim,
-        .precision = s->train.precision, .normalize = s->data.normalize,
-        .mean = (float)s->data.mean, .std = (float)s->data.std, .data = data,
-    };
+    backend_config cfg = backend_config_from_settings(s, data);
     backend_kind kind = r->o->backend_override >= 0 ? (backend_kind)r->o->backend_override
                                                     : s->train.backend;
     b = backend_create(kind, &cfg, err, sizeof err);

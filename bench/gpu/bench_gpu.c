@@ -46,13 +46,7 @@ static void notebook_settings(run_settings *s, const char *dir)
 static backend *make_backend(const run_settings *s, const dataset *d)
 {
     char err[512];
-    model_shape sh;
-    model_shape_init(&sh, &s->model);
-    backend_config cfg = {
-        .shape = sh, .batch_size = s->train.batch_size, .optim = s->optim,
-        .precision = s->train.precision, .normalize = s->data.normalize,
-        .mean = (float)s->data.mean, .std = (float)s->data.std, .data = d,
-    };
+    backend_config cfg = backend_config_from_settings(s, d);
     backend *b = backend_create(BACKEND_CUDA, &cfg, err, sizeof err);
     if (!b)
         fprintf(stderr, "bench_gpu: %s\n", err);

@@ -87,10 +87,7 @@ static run_settings base_settings(void)
 
 static backend *make_backend(const run_settings *s, const dataset *d)
 {
-    backend_config cfg = {.batch_size = s->train.batch_size, .optim = s->optim, .data = d,
-                          .normalize = s->data.normalize, .mean = (float)s->data.mean,
-                          .std = (float)s->data.std};
-    model_shape_init(&cfg.shape, &s->model);
+    backend_config cfg = backend_config_from_settings(s, d);
     char err[512];
     backend *b = backend_cpu_create(&cfg, err, sizeof err);
     if (!b) {

@@ -315,13 +315,8 @@ static void run_result_free(run_result *r)
 static int run_on(const run_settings *s, const dataset *d, backend_kind kind, run_result *out)
 {
     char err[512];
-    model_shape sh;
-    model_shape_init(&sh, &s->model);
-    backend_config cfg = {
-        .shape = sh, .batch_size = s->train.batch_size, .optim = s->optim,
-        .precision = s->train.precision, .normalize = s->data.normalize,
-        .mean = (float)s->data.mean, .std = (float)s->data.std, .data = d,
-    };
+    backend_config cfg = backend_config_from_settings(s, d);
+    const model_shape sh = cfg.shape;
     memset(out, 0, sizeof *out);
     backend *b = backend_create(kind, &cfg, err, sizeof err);
     if (!b) {
