@@ -66,8 +66,10 @@ def torch_init(xtr, ytr, xte, yte, seeds):
         with torch.no_grad():
             loss = nn.functional.cross_entropy(m(xtr_t), ytr_t).item()
             pred = m(xte_t).argmax(1).numpy()
-            mw = abs(np.mean([p.mean().item() for p in m.parameters()]))
-        rows.append((s, loss, float((pred == yte).mean()), histogram(pred), mw))
+            means = [p.mean().item() for p in m.parameters()]
+            mw = abs(np.mean(means))
+            last = (means[-2] + means[-1]) / len(means)  # the output layer's part
+        rows.append((s, loss, float((pred == yte).mean()), histogram(pred), mw, last))
     return rows
 
 
@@ -204,10 +206,10 @@ def main():
     out = ["PyTorch's initialization, `torch.manual_seed(s)` then the notebook's model "
            "(computed here, no training):", "",
            "| seed | train loss at init | test accuracy at init (10,000 images) | "
-           "most predicted digits (count) | mean weight at init |",
-           "|--:|--:|--:|---|--:|"]
-    for s, loss, acc, hist, mw in torch_init(xtr, ytr, xte, yte, range(5)):
-        out.append(f"| {s} | {loss:.4f} | {acc:.4f} | {hist} | {mw:.5f} |")
+           "most predicted digits (count) | mean weight at init | its output-layer part |",
+           "|--:|--:|--:|---|--:|--:|"]
+    for s, loss, acc, hist, mw, last in torch_init(xtr, ytr, xte, yte, range(5)):
+        out.append(f"| {s} | {loss:.4f} | {acc:.4f} | {hist} | {mw:.5f} | {last:+.5f} |")
     shares = np.bincount(yte, minlength=10) / len(yte)
     out += ["", "Share of each digit in the 10,000 test images: " +
             ", ".join(f"{d}: {shares[d]:.4f}" for d in range(10)) + ".", ""]
