@@ -16,6 +16,7 @@
 #endif
 
 #include "check.h"
+#include "cpu_team.h"
 #include "optim.h"
 #include "philox.h"
 
@@ -59,13 +60,25 @@ typedef struct {
     long rows;              /* rows added so far */
 } column_sum;
 
+/* One epoch's or one evaluation's work for the team (cpu_team_run's argument). */
+typedef struct cpu_ctx cpu_ctx;
 typedef struct {
+    cpu_ctx *c;
+    double lr;
+    long step0;             /* optimizer steps taken before this epoch */
+    double loss_sum;        /* sum of the batch losses (member 0 adds them, in order) */
+    long batches, correct;
+    split_id split;
+} team_job;
+
+struct cpu_ctx {
     model_shape shape;
     int batch;              /* rows of a full batch */
     optim_settings optim;
     int n_slots;            /* optimizer state buffers */
     int normalize;
     float mean, std;
+    cpu_team *team;
 
     cpu_split split[3];     /* indexed by split_id */
     uint8_t *storage;       /* owns the copied pixels and labels */
@@ -76,10 +89,18 @@ typedef struct {
     /* act[0] = the gathered input (batch, 784); act[k] = the activated output of layer k-1
      * (batch, sizes[k]) for 0 < k < L; act[L] = the logits (batch, 10). */
     float *act[MODEL_MAX_LAYERS + 1];
-    float *delta[2];        /* (batch, widest): dL/d(pre-activation), ping-pong */
-    float *levels;          /* (SUM_LEVELS - 1, widest): column_sum's upper levels */
+    /* delta[k] = dL/d(pre-activation output of layer k) (batch, sizes[k+1]) */
+    float *delta[MODEL_MAX_LAYERS];
+    /* column_sum's upper levels, a block of (SUM_LEVELS - 1, widest) per team member: one
+     * member can be summing layer k while another sums layer k - 1 */
+    float *levels;
+    int widest;
+    float *logp;            /* (batch) log-probability of each row's label */
+    uint8_t *hit;           /* (batch) argmax == label, when evaluating */
     int32_t *perm;          /* (n_train) this epoch's order */
-} cpu_ctx;
+};
+
+#define LEVELS_PER_MEMBER(c) ((size_t)(SUM_LEVELS - 1) * (size_t)(c)->widest)
 
 /* ---- numeric leaves -------------------------------------------------------------------- */
 
@@ -93,9 +114,10 @@ static int ceil_log2(long x) /* as c10's CeilLog2: 1 for x <= 2 */
     return r;
 }
 
-/* Starts sums over `rows` rows of `cols` columns into dst; levels has room for
- * (SUM_LEVELS - 1) * cols floats. */
-static void column_sum_start(column_sum *s, float *dst, float *levels, int cols, long rows)
+/* Starts sums over `rows` rows of `cols` columns into dst; level l > 0 lives at
+ * levels + (l - 1) * stride, with room for cols floats. */
+static void column_sum_start(column_sum *s, float *dst, float *levels, int stride, int cols,
+                             long rows)
 {
     s->cols = cols;
     s->power = ceil_log2(rows) / SUM_LEVELS > 4 ? ceil_log2(rows) / SUM_LEVELS : 4;
@@ -104,12 +126,12 @@ static void column_sum_start(column_sum *s, float *dst, float *levels, int cols,
     s->rows = 0;
     s->acc[0] = dst;
     for (int l = 1; l < SUM_LEVELS; l++)
-        s->acc[l] = levels + (size_t)(l - 1) * (size_t)cols;
+        s->acc[l] = levels + (size_t)(l - 1) * (size_t)stride;
     for (int l = 0; l < SUM_LEVELS; l++)
         memset(s->acc[l], 0, sizeof(float) * (size_t)cols);
 }
 
-/* Carries the block of rows just completed in acc[0] upwards (see column_sum_row_done). */
+/* Carries the block of rows just completed in acc[0] upwards (see column_sum_rows). */
 CPU_VECTOR static void column_sum_carry(column_sum *s)
 {
     for (int l = 1; l < SUM_LEVELS; l++) {
@@ -123,23 +145,25 @@ CPU_VECTOR static void column_sum_carry(column_sum *s)
     }
 }
 
-/* Call after adding a row into acc[0]: carries a completed block upwards.  Inline, as it
- * runs once per row and does nothing for 15 rows in 16. */
-static inline void column_sum_row_done(column_sum *s, long total_rows)
+/* Adds m rows of x (row stride ld, s->cols columns used) into the sums, carrying each
+ * completed block of `step` rows upwards as torch's loop does (while i + step <= size, add
+ * `step` rows, then carry; the last size % step rows stay in level 0); then totals the
+ * levels into acc[0]. */
+CPU_VECTOR static void column_sum_rows(column_sum *s, const float *restrict x, int ld, long m)
 {
-    s->rows++;
-    /* torch's loop: while i + step <= size, add `step` rows, then carry; the last
-     * (size % step) rows stay in level 0 */
-    if ((s->rows & s->mask) != 0 || s->rows > total_rows - (total_rows & s->mask))
-        return;
-    column_sum_carry(s);
-}
-
-static void column_sum_finish(column_sum *s)
-{
+    float *acc = s->acc[0]; /* not restrict: column_sum_carry zeroes it through s */
+    const long full = m - (m & s->mask);
+    for (long r = 0; r < m; r++) {
+        const float *restrict xr = x + (size_t)r * (size_t)ld;
+        for (int c = 0; c < s->cols; c++)
+            acc[c] += xr[c];
+        s->rows++;
+        if ((s->rows & s->mask) == 0 && s->rows <= full)
+            column_sum_carry(s);
+    }
     for (int l = 1; l < SUM_LEVELS; l++)
         for (int c = 0; c < s->cols; c++)
-            s->acc[0][c] += s->acc[l][c];
+            acc[c] += s->acc[l][c];
 }
 
 /* act[0] rows = the pixels of data rows rows[r] (or first + r when rows is NULL), as
@@ -149,10 +173,10 @@ static void column_sum_finish(column_sum *s)
 enum { GATHER_AHEAD = 8 };
 
 CPU_VECTOR static void gather_batch(float *restrict x, const uint8_t *restrict pixels,
-                                    const int32_t *rows, int first, int m, int normalize,
+                                    const int32_t *rows, long first, long m, int normalize,
                                     float mean, float std)
 {
-    for (int r = 0; r < m; r++) {
+    for (long r = 0; r < m; r++) {
 #if defined(__GNUC__)
         if (r + GATHER_AHEAD < m) {
             const uint8_t *next =
@@ -198,63 +222,44 @@ CPU_VECTOR static void activation_forward(activation_kind a, float *restrict y, 
     }
 }
 
-/* d = d * act'(.) in place, on m rows of `cols`, from the activation's OUTPUT y, adding each
- * finished row into the column sums s (the previous layer's bias gradient).  For (leaky)
- * ReLU, y > 0 exactly when the input x > 0 (0.01f * x keeps x's sign; -0 is not > 0), so
- * this is torch's leaky_relu_backward (x > 0 ? g : g * slope, the slope at x == 0 too) and
+/* d = d * act'(.) in place on n values, from the activation's OUTPUT y.  For (leaky) ReLU,
+ * y > 0 exactly when the input x > 0 (0.01f * x keeps x's sign; -0 is not > 0), so this is
+ * torch's leaky_relu_backward (x > 0 ? g : g * slope, the slope at x == 0 too) and
  * threshold_backward (y <= 0 ? 0 : g); tanh is tanh_backward, g * (1 - y * y). */
 CPU_VECTOR static void activation_backward(activation_kind a, const float *restrict y,
-                                           float *restrict d, int m, int cols, column_sum *s)
+                                           float *restrict d, size_t n)
 {
     const float slope = (float)0.01;
-    float *restrict acc = s->acc[0];
-    for (int r = 0; r < m; r++) {
-        const float *restrict yr = y + (size_t)r * (size_t)cols;
-        float *restrict dr = d + (size_t)r * (size_t)cols;
-        switch (a) {
-        case ACTIVATION_LEAKY_RELU:
-            for (int c = 0; c < cols; c++) {
-                dr[c] *= yr[c] > 0.0f ? 1.0f : slope;
-                acc[c] += dr[c];
-            }
-            break;
-        case ACTIVATION_RELU:
-            for (int c = 0; c < cols; c++) {
-                dr[c] = yr[c] <= 0.0f ? 0.0f : dr[c];
-                acc[c] += dr[c];
-            }
-            break;
-        case ACTIVATION_TANH:
-            for (int c = 0; c < cols; c++) {
-                dr[c] = dr[c] * (1.0f - yr[c] * yr[c]);
-                acc[c] += dr[c];
-            }
-            break;
-        }
-        column_sum_row_done(s, m);
+    switch (a) {
+    case ACTIVATION_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++)
+            d[i] *= y[i] > 0.0f ? 1.0f : slope;
+        break;
+    case ACTIVATION_RELU:
+        for (size_t i = 0; i < n; i++)
+            d[i] = y[i] <= 0.0f ? 0.0f : d[i];
+        break;
+    case ACTIVATION_TANH:
+        for (size_t i = 0; i < n; i++)
+            d[i] = d[i] * (1.0f - y[i] * y[i]);
+        break;
     }
 }
 
-/* Mean cross-entropy of logits z (m, classes) against labels, as torch's CPU cross_entropy
- * computes it: log_softmax row by row, logp = (z - max) - log(sum exp(z - max)), in that
- * order (SoftMaxKernel.cpp _vec_log_softmax_lastdim), then nll_loss's mean, whose sum over
- * the batch is a float cascade of 8 levels of 16 (LossNLL.cpp nll_loss_out_frame).
- * The label of row r is labels[rows[r]], or labels[r] when rows is NULL.
- * Training (dz not NULL): dz = d(loss)/dz, as torch's backward makes it: nll_loss puts
+/* Rows [r0, r1) of a batch of m logits z (m, classes), as torch's CPU cross_entropy computes
+ * them: log_softmax row by row, logp = (z - max) - log(sum exp(z - max)), in that order
+ * (SoftMaxKernel.cpp _vec_log_softmax_lastdim); logp[r] keeps the label's.  The label of row
+ * r is labels[rows[r]], or labels[r] when rows is NULL.
+ * Training (dz not NULL): dz = d(mean loss)/dz, as torch's backward makes it: nll_loss puts
  * g = -(1 / m) at the label, and log_softmax's backward gives g_row - exp(logp) * sum(g_row)
- * with sum(g_row) = g; each dz row is added into the column sums s (the last bias gradient).
- * Evaluation (correct not NULL): adds the rows whose argmax (first maximum on ties, as
- * torch.argmax) is the label. */
-static float softmax_cross_entropy(const float *z, const int32_t *rows, const uint8_t *labels,
-                                   int m, int classes, float *dz, column_sum *s, long *correct)
+ * with sum(g_row) = g.  Evaluation (hit not NULL): hit[r] = whether the argmax (the first
+ * maximum on ties, as torch.argmax) is the label. */
+static void log_softmax_rows(const float *z, const int32_t *rows, const uint8_t *labels,
+                             long r0, long r1, long m, int classes, float *logp, float *dz,
+                             uint8_t *hit)
 {
-    enum { NLL_LEVELS = 8 };
-    const int power = ceil_log2(m) / NLL_LEVELS > 4 ? ceil_log2(m) / NLL_LEVELS : 4;
-    const long mask = (1L << power) - 1;
-    float partial[NLL_LEVELS] = {0};
     const float g = -(1.0f / (float)m);
-
-    for (int r = 0; r < m; r++) {
+    for (long r = r0; r < r1; r++) {
         const float *zr = z + (size_t)r * (size_t)classes;
         const int y = labels[rows ? rows[r] : r];
         float mx = zr[0];
@@ -268,24 +273,33 @@ static float softmax_cross_entropy(const float *z, const int32_t *rows, const ui
         for (int j = 0; j < classes; j++)
             sum += expf(zr[j] - mx);
         const float log_sum = logf(sum);
+        logp[r] = (zr[y] - mx) - log_sum;
+        if (dz) {
+            float *dr = dz + (size_t)r * (size_t)classes;
+            for (int j = 0; j < classes; j++)
+                dr[j] = (j == y ? g : 0.0f) - expf((zr[j] - mx) - log_sum) * g;
+        }
+        if (hit)
+            hit[r] = arg == y;
+    }
+}
 
-        partial[0] -= (zr[y] - mx) - log_sum;
+/* nll_loss's mean over a batch of m label log-probabilities: its sum is a float cascade of
+ * 8 levels of 16 (LossNLL.cpp nll_loss_out_frame), in row order. */
+static float nll_mean(const float *logp, long m)
+{
+    enum { NLL_LEVELS = 8 };
+    const int power = ceil_log2(m) / NLL_LEVELS > 4 ? ceil_log2(m) / NLL_LEVELS : 4;
+    const long mask = (1L << power) - 1;
+    float partial[NLL_LEVELS] = {0};
+    for (long r = 0; r < m; r++) {
+        partial[0] -= logp[r];
         for (int l = 0; l + 1 < NLL_LEVELS; l++) {
             if ((r & (mask << (l * power))) != 0)
                 break;
             partial[l + 1] += partial[l];
             partial[l] = 0.0f;
         }
-        if (dz) {
-            float *dr = dz + (size_t)r * (size_t)classes;
-            for (int j = 0; j < classes; j++) {
-                dr[j] = (j == y ? g : 0.0f) - expf((zr[j] - mx) - log_sum) * g;
-                s->acc[0][j] += dr[j];
-            }
-            column_sum_row_done(s, m);
-        }
-        if (correct && arg == y)
-            (*correct)++;
     }
     float total = 0.0f;
     for (int l = 0; l < NLL_LEVELS; l++)
@@ -293,7 +307,13 @@ static float softmax_cross_entropy(const float *z, const int32_t *rows, const ui
     return total / (float)m;
 }
 
-/* ---- a batch -------------------------------------------------------------------------- */
+/* ---- a batch, split over the team ------------------------------------------------------
+ * Phase A, by rows of the batch (member t takes rows [r0, r1)): gather, forward, the loss's
+ * log-probabilities and, when training, every layer's delta; nothing here needs another
+ * member's rows.  Phase B, after a barrier, by output rows of each layer (member t takes
+ * rows [o0, o1) of every weight matrix): weight gradient, bias gradient, optimizer step.
+ * Every element gets the same float operations in the same order whatever the team size;
+ * only OpenBLAS's tiling of a GEMM split by rows can round its last bit differently. */
 
 /* y rows = b: the starting value of an addmm output.  One vectorized loop rather than a
  * memcpy call per row (a call per 128-float row cost more than the copying); gcc would turn
@@ -302,67 +322,155 @@ static float softmax_cross_entropy(const float *z, const int32_t *rows, const ui
 __attribute__((optimize("tree-vectorize", "no-tree-loop-distribute-patterns"),
                target_clones("arch=x86-64-v3", "default")))
 #endif
-static void fill_rows(float *restrict y, const float *restrict b, int m, int cols)
+static void fill_rows(float *restrict y, const float *restrict b, long m, int cols)
 {
-    for (int r = 0; r < m; r++) {
+    for (long r = 0; r < m; r++) {
         float *restrict yr = y + (size_t)r * (size_t)cols;
         for (int c = 0; c < cols; c++)
             yr[c] = b[c];
     }
 }
 
-/* Forward pass of m gathered rows: act[k+1] = act(act[k] W_k^T + b_k), logits last.  The
+/* Forward pass of rows [r0, r1): act[k+1] = act(act[k] W_k^T + b_k), logits last.  The
  * output rows start as the bias and sgemm adds the product (beta = 1): that is how torch's
  * addmm(bias, x, W^T) computes nn.Linear (the bias enters before the first K block). */
-static void forward(cpu_ctx *c, int m)
+static void forward_rows(cpu_ctx *c, long r0, long r1)
 {
     const model_shape *sh = &c->shape;
+    const long m = r1 - r0;
     for (int k = 0; k < sh->n_layers; k++) {
         const int in = sh->sizes[k], out = sh->sizes[k + 1];
         const float *w = c->params + sh->weight_offset[k]; /* (out, in) */
         const float *b = c->params + sh->bias_offset[k];   /* (out) */
-        float *y = c->act[k + 1];                          /* (m, out) */
+        float *y = c->act[k + 1] + (size_t)r0 * (size_t)out;
         fill_rows(y, b, m, out);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, out, in, 1.0f, c->act[k], in, w,
-                    in, 1.0f, y, out);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, out, in, 1.0f,
+                    c->act[k] + (size_t)r0 * (size_t)in, in, w, in, 1.0f, y, out);
         if (k + 1 < sh->n_layers)
             activation_forward(sh->activation, y, (size_t)m * (size_t)out);
     }
 }
 
-/* Backward pass and optimizer step (optim.h's update rule through its CPU loop,
- * optim_update_range), layer by layer from the top.  delta[cur] holds
- * dL/d(output of layer k) (m, out) and the bias gradient of layer k is already summed.
- *   dW_k = delta^T act[k]                       (out, in)
- *   delta_prev = (delta W_k) * act'(act[k])     (m, in), its column sums = the bias
- *                                                gradient of layer k-1
- *   then layer k's weights and bias take their optimizer step.
- * Updating layer k right after its last use (delta_prev needs the old W_k) gives exactly the
- * result of one pass over the flat buffer after the whole backward, since the update is
- * elementwise, while the gradients are still in cache. */
-static void backward_and_update(cpu_ctx *c, int m, const optim_step *st)
+/* Deltas of rows [r0, r1), from the top: delta[k-1] = (delta[k] W_k) * act'(act[k]).  The
+ * top delta (the loss's) is already in delta[L-1]. */
+static void backward_rows(cpu_ctx *c, long r0, long r1)
 {
     const model_shape *sh = &c->shape;
-    int cur = 0;
+    const long m = r1 - r0;
+    for (int k = sh->n_layers - 1; k > 0; k--) {
+        const int in = sh->sizes[k], out = sh->sizes[k + 1];
+        float *dp = c->delta[k - 1] + (size_t)r0 * (size_t)in;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, in, out, 1.0f,
+                    c->delta[k] + (size_t)r0 * (size_t)out, out, c->params + sh->weight_offset[k],
+                    in, 0.0f, dp, in);
+        activation_backward(sh->activation, c->act[k] + (size_t)r0 * (size_t)in, dp,
+                            (size_t)m * (size_t)in);
+    }
+}
+
+/* Phase B of member t of n for a batch of m rows: for rows [o0, o1) of every layer,
+ *   dW_k rows = delta[k]^T act[k]      (a (o1 - o0, in) slice of the (out, in) gradient)
+ *   db_k      = column sums of delta[k] (torch's cascade order, see column_sum)
+ * and then the optimizer step (optim.h's rule through optim_update_range) on just those
+ * weights and biases, while their gradients are in cache. */
+static void gradients_and_update(cpu_ctx *c, long m, const optim_step *st, int t, int n)
+{
+    const model_shape *sh = &c->shape;
     for (int k = sh->n_layers - 1; k >= 0; k--) {
         const int in = sh->sizes[k], out = sh->sizes[k + 1];
-        const float *d = c->delta[cur]; /* (m, out) */
-        float *w = c->params + sh->weight_offset[k];
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, m, 1.0f, d, out,
-                    c->act[k], in, 0.0f, c->grads + sh->weight_offset[k], in);
-        if (k > 0) {
-            float *dp = c->delta[1 - cur];
-            column_sum s;
-            column_sum_start(&s, c->grads + sh->bias_offset[k - 1], c->levels, in, m);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, in, out, 1.0f, d, out, w,
-                        in, 0.0f, dp, in);
-            activation_backward(sh->activation, c->act[k], dp, m, in, &s);
-            column_sum_finish(&s);
-            cur = 1 - cur;
-        }
-        optim_update_range(st, sh->weight_offset[k], sh->bias_offset[k] + (size_t)out,
-                           sh->n_params, c->params, c->grads, c->state);
+        long o0, o1;
+        cpu_team_share(out, t, n, &o0, &o1);
+        if (o1 <= o0)
+            continue;
+        const size_t w0 = sh->weight_offset[k] + (size_t)o0 * (size_t)in;
+        const size_t w1 = sh->weight_offset[k] + (size_t)o1 * (size_t)in;
+        const size_t b0 = sh->bias_offset[k] + (size_t)o0, b1 = sh->bias_offset[k] + (size_t)o1;
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), in, (int)m, 1.0f,
+                    c->delta[k] + o0, out, c->act[k], in, 0.0f, c->grads + w0, in);
+        column_sum s;
+        column_sum_start(&s, c->grads + b0, c->levels + (size_t)t * LEVELS_PER_MEMBER(c),
+                         c->widest, (int)(o1 - o0), m);
+        column_sum_rows(&s, c->delta[k] + o0, out, m);
+        optim_update_range(st, w0, w1, sh->n_params, c->params, c->grads, c->state);
+        optim_update_range(st, b0, b1, sh->n_params, c->params, c->grads, c->state);
     }
+}
+
+/* One training epoch, as member t of n: every batch in the epoch's order, phase A, barrier,
+ * phase B, barrier.  Member 0 also sums the batch losses, in batch order. */
+static void train_epoch_member(void *arg, int t, int n)
+{
+    team_job *job = arg;
+    cpu_ctx *c = job->c;
+    const cpu_split *sp = &c->split[SPLIT_TRAIN];
+    const model_shape *sh = &c->shape;
+    const int classes = sh->sizes[sh->n_layers];
+    long step = job->step0;
+    for (long first = 0; first < sp->n; first += c->batch) {
+        const long m = sp->n - first < c->batch ? sp->n - first : c->batch;
+        const int32_t *rows = c->perm + first;
+        long r0, r1;
+        cpu_team_share(m, t, n, &r0, &r1);
+        if (r1 > r0) {
+            gather_batch(c->act[0] + (size_t)r0 * MODEL_INPUT_DIM, sp->pixels, rows + r0, 0,
+                         r1 - r0, c->normalize, c->mean, c->std);
+            forward_rows(c, r0, r1);
+            log_softmax_rows(c->act[sh->n_layers], rows, sp->labels, r0, r1, m, classes,
+                             c->logp, c->delta[sh->n_layers - 1], NULL);
+            backward_rows(c, r0, r1);
+        }
+        cpu_team_barrier(c->team);
+        optim_step st;
+        optim_prepare_step(&c->optim, job->lr, ++step, &st);
+        if (t == 0) {
+            job->loss_sum += (double)nll_mean(c->logp, m);
+            job->batches++;
+        }
+        gradients_and_update(c, m, &st, t, n);
+        cpu_team_barrier(c->team);
+    }
+}
+
+/* Loss and accuracy over a split, as member t of n: batches of the training batch size in
+ * order, each batch's mean loss summed in double (the notebook's running loss). */
+static void evaluate_member(void *arg, int t, int n)
+{
+    team_job *job = arg;
+    cpu_ctx *c = job->c;
+    const cpu_split *sp = &c->split[job->split];
+    const int classes = c->shape.sizes[c->shape.n_layers];
+    for (long first = 0; first < sp->n; first += c->batch) {
+        const long m = sp->n - first < c->batch ? sp->n - first : c->batch;
+        long r0, r1;
+        cpu_team_share(m, t, n, &r0, &r1);
+        if (r1 > r0) {
+            gather_batch(c->act[0] + (size_t)r0 * MODEL_INPUT_DIM, sp->pixels, NULL, first + r0,
+                         r1 - r0, c->normalize, c->mean, c->std);
+            forward_rows(c, r0, r1);
+            log_softmax_rows(c->act[c->shape.n_layers], NULL, sp->labels + first, r0, r1, m,
+                             classes, c->logp, NULL, c->hit);
+        }
+        cpu_team_barrier(c->team);
+        if (t == 0) {
+            job->loss_sum += (double)nll_mean(c->logp, m);
+            job->batches++;
+            for (long r = 0; r < m; r++)
+                job->correct += c->hit[r];
+        }
+        cpu_team_barrier(c->team);
+    }
+}
+
+/* The team's GEMMs run OpenBLAS single-threaded in every member; the caller's own thread
+ * count (the user's OPENBLAS_NUM_THREADS, or what the runner set) is put back afterwards. */
+static void run_on_team(cpu_ctx *c, cpu_team_fn fn, team_job *job)
+{
+    const int saved = openblas_get_num_threads();
+    if (saved != 1)
+        openblas_set_num_threads(1);
+    cpu_team_run(c->team, fn, job);
+    if (saved != 1)
+        openblas_set_num_threads(saved);
 }
 
 /* The copy of the data set: rows are read in random order, one 784-byte row per 4 KiB page
@@ -396,10 +504,13 @@ static void cpu_free(backend *b)
         free(c->state);
         for (int k = 0; k <= MODEL_MAX_LAYERS; k++)
             free(c->act[k]);
-        free(c->delta[0]);
-        free(c->delta[1]);
+        for (int k = 0; k < MODEL_MAX_LAYERS; k++)
+            free(c->delta[k]);
         free(c->levels);
+        free(c->logp);
+        free(c->hit);
         free(c->perm);
+        cpu_team_free(c->team);
         free(c);
     }
     free(b);
@@ -452,9 +563,7 @@ static int cpu_train_epoch(backend *b, uint64_t seed, int epoch, double lr, long
                            double *mean_loss)
 {
     cpu_ctx *c = ctx_of(b);
-    const cpu_split *sp = &c->split[SPLIT_TRAIN];
-    const model_shape *sh = &c->shape;
-    const int n = sp->n, classes = sh->sizes[sh->n_layers];
+    const int n = c->split[SPLIT_TRAIN].n;
     if (n <= 0) {
         snprintf(b->error, sizeof b->error, "cpu backend: the training split is empty");
         return -1;
@@ -463,26 +572,11 @@ static int cpu_train_epoch(backend *b, uint64_t seed, int epoch, double lr, long
         snprintf(b->error, sizeof b->error, "cpu backend: out of memory (epoch permutation)");
         return -1;
     }
-    double loss_sum = 0.0; /* the notebook's running_loss += loss.item(): a double sum */
-    long batches = 0;
-    for (int first = 0; first < n; first += c->batch) {
-        const int m = n - first < c->batch ? n - first : c->batch;
-        const int32_t *rows = c->perm + first;
-        gather_batch(c->act[0], sp->pixels, rows, 0, m, c->normalize, c->mean, c->std);
-        forward(c, m);
-        column_sum s;
-        column_sum_start(&s, c->grads + sh->bias_offset[sh->n_layers - 1], c->levels, classes,
-                         m);
-        float loss = softmax_cross_entropy(c->act[sh->n_layers], rows, sp->labels, m, classes,
-                                           c->delta[0], &s, NULL);
-        column_sum_finish(&s);
-        optim_step st;
-        optim_prepare_step(&c->optim, lr, ++*step, &st);
-        backward_and_update(c, m, &st);
-        loss_sum += (double)loss;
-        batches++;
-    }
-    *mean_loss = loss_sum / (double)batches;
+    /* the notebook's running_loss += loss.item(): a double sum of the batch losses */
+    team_job job = {.c = c, .lr = lr, .step0 = *step, .split = SPLIT_TRAIN};
+    run_on_team(c, train_epoch_member, &job);
+    *step += job.batches;
+    *mean_loss = job.loss_sum / (double)job.batches;
     return 0;
 }
 
@@ -490,22 +584,12 @@ static int cpu_evaluate(backend *b, split_id split, eval_result *out)
 {
     cpu_ctx *c = ctx_of(b);
     const cpu_split *sp = &c->split[split];
-    const int classes = c->shape.sizes[c->shape.n_layers];
-    double loss_sum = 0.0;
-    long batches = 0, correct = 0;
-    for (int first = 0; first < sp->n; first += c->batch) {
-        const int m = sp->n - first < c->batch ? sp->n - first : c->batch;
-        gather_batch(c->act[0], sp->pixels, NULL, first, m, c->normalize, c->mean, c->std);
-        forward(c, m);
-        loss_sum += (double)softmax_cross_entropy(c->act[c->shape.n_layers], NULL,
-                                                  sp->labels + first, m, classes, NULL, NULL,
-                                                  &correct);
-        batches++;
-    }
+    team_job job = {.c = c, .split = split};
+    run_on_team(c, evaluate_member, &job);
     out->n = sp->n;
-    out->correct = correct;
-    out->loss = batches ? loss_sum / (double)batches : NAN;
-    out->acc = sp->n ? (double)correct / (double)sp->n : NAN;
+    out->correct = job.correct;
+    out->loss = job.batches ? job.loss_sum / (double)job.batches : NAN;
+    out->acc = sp->n ? (double)job.correct / (double)sp->n : NAN;
     return 0;
 }
 
@@ -522,13 +606,12 @@ static const backend_ops cpu_ops = {
 };
 
 /* "cpu (OpenBLAS 0.3.21, 2 threads)": the first two words of openblas_get_config(). */
-static void describe_device(char *buf, size_t n)
+static void describe_device(char *buf, size_t n, int threads)
 {
     const char *cfg = openblas_get_config();
     int words = 0, len = 0;
     while (cfg[len] && !(cfg[len] == ' ' && ++words == 2))
         len++;
-    const int threads = openblas_get_num_threads();
     snprintf(buf, n, "cpu (%.*s, %d thread%s)", len, cfg, threads, threads == 1 ? "" : "s");
 }
 
@@ -548,7 +631,10 @@ backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
     b->ctx = c;
     b->config = *cfg;
     b->config.data = NULL; /* not referenced after create */
-    describe_device(b->device_name, sizeof b->device_name);
+    /* as many threads as OpenBLAS would use: OPENBLAS_NUM_THREADS, the runner's share of the
+     * cores for --jobs, or every core */
+    c->team = cpu_team_create(openblas_get_num_threads());
+    describe_device(b->device_name, sizeof b->device_name, cpu_team_size(c->team));
 
     c->shape = *sh;
     c->optim = cfg->optim;
@@ -586,9 +672,12 @@ backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
     optim_state_init(&cfg->optim, c->state, np);
     for (int k = 0; k <= sh->n_layers; k++)
         c->act[k] = xmalloc(sizeof(float) * batch * (size_t)sh->sizes[k]);
-    c->delta[0] = xmalloc(sizeof(float) * batch * (size_t)widest);
-    c->delta[1] = xmalloc(sizeof(float) * batch * (size_t)widest);
-    c->levels = xmalloc(sizeof(float) * (SUM_LEVELS - 1) * (size_t)widest);
+    for (int k = 0; k < sh->n_layers; k++)
+        c->delta[k] = xmalloc(sizeof(float) * batch * (size_t)sh->sizes[k + 1]);
+    c->widest = widest;
+    c->levels = xmalloc(sizeof(float) * LEVELS_PER_MEMBER(c) * (size_t)cpu_team_size(c->team));
+    c->logp = xmalloc(sizeof(float) * batch);
+    c->hit = xmalloc(batch);
     c->perm = xmalloc(sizeof(int32_t) * (size_t)(c->split[SPLIT_TRAIN].n + 1));
     return b;
 }
