@@ -2,7 +2,11 @@
  * must match, op for op.  GEMMs through OpenBLAS's cblas_sgemm; everything else is plain C
  * loops in float, ordered as PyTorch's CPU kernels order them (cited where it matters).
  * Owns a copy of the data (uint8), the flat parameters, gradients, optimizer state and the
- * activations of one batch, all allocated once in create: the step loop allocates nothing. */
+ * activations of one batch, all allocated once in create: the step loop allocates nothing.
+ * Threads: a team (cpu_team.h) of as many threads as OpenBLAS is set to use shares each step,
+ * by batch rows and then by weight rows, each member calling OpenBLAS single-threaded; a
+ * run's bits depend on the team size only through OpenBLAS's tiling of the split GEMMs, and
+ * never on timing (tests/engine "threads"). */
 #define _DEFAULT_SOURCE /* madvise, posix_memalign */
 #include "backend.h"
 

@@ -1,7 +1,10 @@
 /* bench_cpu.c — seconds per training epoch of the CPU backend on full MNIST, against the
- * floor: the same cblas_sgemm calls one epoch makes (4 forward, 4 weight-gradient, 3
- * input-gradient GEMMs per batch, same shapes, transposes and beta), alone.  A throughput
- * figure, never a pass/fail.  bench_cpu.sh runs it beside PyTorch and prints one table.
+ * floor: the GEMMs of one epoch (4 forward, 4 weight-gradient, 3 input-gradient per batch,
+ * same shapes, transposes and beta), alone, each one whole cblas_sgemm call on OpenBLAS's own
+ * threads.  optsweep splits those GEMMs over its thread team instead (backend_cpu.c) and does
+ * the rest of the step besides, so optsweep / floor is the cost of everything that is not
+ * arithmetic in OpenBLAS.  A throughput figure, never a pass/fail.  bench_cpu.sh runs it
+ * beside PyTorch and prints one table.
  *
  * usage: bench_cpu [--data DIR] [--epochs N] [--optimizer sgd|adam] [BATCH ...]
  * Prints one line per batch size: "batch <B> optsweep <s/epoch> floor <s/epoch>". */

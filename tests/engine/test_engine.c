@@ -5,6 +5,7 @@
  * PyTorch parity itself is tests/reference (fixtures recorded from torch).
  * Usage: test_engine TEST [MNIST_SLICE_DIR]; TEST is one of the names in main() or "all".
  * Exits non-zero on any mismatch. */
+#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -604,6 +605,85 @@ static void test_schedule_every(void)
     data_free(&d);
 }
 
+/* ---- (h) the thread team: the same bits on every repeat, the same training at any size ---- */
+
+/* Largest |a - b| / max(|b|, 1) over n floats. */
+static double max_rel_diff(const float *a, const float *b, size_t n)
+{
+    double worst = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs((double)a[i] - (double)b[i]) / fmax(fabs((double)b[i]), 1.0);
+        worst = d > worst ? d : worst;
+    }
+    return worst;
+}
+
+/* The CPU backend splits every step over as many threads as OpenBLAS is set to use (batch
+ * rows, then weight rows).  A team of 2 or 3 must repeat and resume bit for bit (a race
+ * shows up as a difference here), and train as a team of 1 does up to OpenBLAS's rounding:
+ * splitting a GEMM by rows changes its tiling, not its arithmetic.  Odd layer widths and a
+ * last batch of one row make the shares uneven and leave a member with no rows. */
+static void test_threads(void)
+{
+    const int saved = openblas_get_num_threads();
+    dataset d = make_dataset(257, 50, 61, 9); /* 4 batches of 64 and one of 1 row, or 1 */
+    run_settings s = base_settings();
+    s.model.hidden[0] = 33;
+    s.model.hidden[1] = 17;
+    s.train.epochs = 6;
+    const optim_settings optims[] = {
+        {.kind = OPTIM_SGD, .lr = 0.05, .momentum = 0.9, .nesterov = 1, .weight_decay = 1e-4},
+        {.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8,
+         .amsgrad = 1},
+        {.kind = OPTIM_RMSPROP, .lr = 1e-3, .alpha = 0.99, .eps = 1e-8, .momentum = 0.5,
+         .centered = 1},
+        {.kind = OPTIM_ADAGRAD, .lr = 0.05, .eps = 1e-10, .lr_decay = 1e-3},
+    };
+    const char *names[] = {"sgd nesterov, batch 64", "sgd nesterov, full batch",
+                           "adam amsgrad, batch 64", "adam amsgrad, full batch",
+                           "rmsprop centered, batch 64", "rmsprop centered, full batch",
+                           "adagrad, batch 64", "adagrad, full batch"};
+    for (size_t o = 0; o < 2 * sizeof optims / sizeof optims[0]; o++) {
+        s.optim = optims[o / 2];
+        s.train.batch_size = o % 2 ? 257 : 64; /* mini-batches, then full batches */
+        openblas_set_num_threads(1);
+        run_result one = run_training(&s, &d, 0);
+        for (int team = 2; team <= 3; team++) {
+            openblas_set_num_threads(team);
+            backend *b = make_backend(&s, &d);
+            char want[32];
+            snprintf(want, sizeof want, ", %d threads)", team);
+            CHECK(strstr(b->device_name, want) != NULL, "device name %s", b->device_name);
+            backend_free(b);
+            run_result a = run_training(&s, &d, 0);
+            char what[96];
+            for (int rep = 0; rep < 6; rep++) {
+                run_result r = run_training(&s, &d, rep == 1 ? 2 : 0);
+                snprintf(what, sizeof what, "%s, team of %d, %s %d", names[o], team,
+                         rep == 1 ? "resume" : "repeat", rep);
+                check_identical(what, &a, &r);
+                run_free(&r);
+            }
+            double loss_rel = 0.0;
+            for (int e = 0; e < a.st.n_epochs; e++)
+                loss_rel = fmax(loss_rel, fabs(a.st.train_loss[e] - one.st.train_loss[e]) /
+                                              one.st.train_loss[e]);
+            const double param_rel = max_rel_diff(a.params, one.params, a.n_params);
+            CHECK(a.st.n_epochs == one.st.n_epochs && loss_rel < 1e-5 && param_rel < 1e-4 &&
+                      fabs(a.st.test_acc - one.st.test_acc) <= 1.0 / 61,
+                  "%s: team of %d vs 1: losses %.3g, params %.3g apart, test acc %.4f vs %.4f",
+                  names[o], team, loss_rel, param_rel, a.st.test_acc, one.st.test_acc);
+            printf("%s, team of %d: repeats and a resume bit-identical; vs a team of 1: "
+                   "losses within %.2g, params within %.2g\n",
+                   names[o], team, loss_rel, param_rel);
+            run_free(&a);
+        }
+        run_free(&one);
+    }
+    openblas_set_num_threads(saved);
+    data_free(&d);
+}
+
 /* ---- small pieces: model layout, backend choice --------------------------- */
 
 static void test_model(void)
@@ -665,6 +745,7 @@ int main(int argc, char **argv)
     RUN("early_stopping", test_early_stopping());
     RUN("schedule_every", test_schedule_every());
     RUN("model", test_model());
+    RUN("threads", test_threads());
     if (!ran) {
         fprintf(stderr, "test_engine: unknown test %s\n", test);
         return 2;
