@@ -60,7 +60,7 @@ typedef struct {
 typedef struct {
     float *acc[SUM_LEVELS]; /* (cols) each; acc[0] is the destination */
     int cols, power;
-    long step, mask;
+    long mask;              /* rows per block - 1 */
     long rows;              /* rows added so far */
 } column_sum;
 
@@ -118,24 +118,7 @@ static int ceil_log2(long x) /* as c10's CeilLog2: 1 for x <= 2 */
     return r;
 }
 
-/* Starts sums over `rows` rows of `cols` columns into dst; level l > 0 lives at
- * levels + (l - 1) * stride, with room for cols floats. */
-static void column_sum_start(column_sum *s, float *dst, float *levels, int stride, int cols,
-                             long rows)
-{
-    s->cols = cols;
-    s->power = ceil_log2(rows) / SUM_LEVELS > 4 ? ceil_log2(rows) / SUM_LEVELS : 4;
-    s->step = 1L << s->power;
-    s->mask = s->step - 1;
-    s->rows = 0;
-    s->acc[0] = dst;
-    for (int l = 1; l < SUM_LEVELS; l++)
-        s->acc[l] = levels + (size_t)(l - 1) * (size_t)stride;
-    for (int l = 0; l < SUM_LEVELS; l++)
-        memset(s->acc[l], 0, sizeof(float) * (size_t)cols);
-}
-
-/* Carries the block of rows just completed in acc[0] upwards (see column_sum_rows). */
+/* Carries the block of rows just completed in acc[0] upwards (see column_sums). */
 CPU_VECTOR static void column_sum_carry(column_sum *s)
 {
     for (int l = 1; l < SUM_LEVELS; l++) {
@@ -149,25 +132,33 @@ CPU_VECTOR static void column_sum_carry(column_sum *s)
     }
 }
 
-/* Adds m rows of x (row stride ld, s->cols columns used) into the sums, carrying each
- * completed block of `step` rows upwards as torch's loop does (while i + step <= size, add
- * `step` rows, then carry; the last size % step rows stay in level 0); then totals the
- * levels into acc[0]. */
-CPU_VECTOR static void column_sum_rows(column_sum *s, const float *restrict x, int ld, long m)
+/* dst = the column sums of m rows of x (row stride ld, cols columns used), in torch's
+ * order: rows go into level 0, each completed block of `step` rows is carried upwards
+ * (while i + step <= size, add `step` rows, then carry; the last size % step rows stay in
+ * level 0), then the levels are totalled into level 0.  Level l > 0 lives at
+ * levels + (l - 1) * stride, with room for cols floats. */
+CPU_VECTOR static void column_sums(float *dst, float *levels, int stride, const float *restrict x,
+                                   int ld, int cols, long m)
 {
-    float *acc = s->acc[0]; /* not restrict: column_sum_carry zeroes it through s */
-    const long full = m - (m & s->mask);
+    column_sum s = {.cols = cols, .acc = {dst}};
+    s.power = ceil_log2(m) / SUM_LEVELS > 4 ? ceil_log2(m) / SUM_LEVELS : 4;
+    s.mask = (1L << s.power) - 1;
+    for (int l = 1; l < SUM_LEVELS; l++)
+        s.acc[l] = levels + (size_t)(l - 1) * (size_t)stride;
+    for (int l = 0; l < SUM_LEVELS; l++)
+        memset(s.acc[l], 0, sizeof(float) * (size_t)cols);
+    const long full = m - (m & s.mask);
     for (long r = 0; r < m; r++) {
         const float *restrict xr = x + (size_t)r * (size_t)ld;
-        for (int c = 0; c < s->cols; c++)
-            acc[c] += xr[c];
-        s->rows++;
-        if ((s->rows & s->mask) == 0 && s->rows <= full)
-            column_sum_carry(s);
+        for (int c = 0; c < cols; c++)
+            dst[c] += xr[c];
+        s.rows++;
+        if ((s.rows & s.mask) == 0 && s.rows <= full)
+            column_sum_carry(&s);
     }
     for (int l = 1; l < SUM_LEVELS; l++)
-        for (int c = 0; c < s->cols; c++)
-            acc[c] += s->acc[l][c];
+        for (int c = 0; c < cols; c++)
+            dst[c] += s.acc[l][c];
 }
 
 /* act[0] rows = the pixels of data rows rows[r] (or first + r when rows is NULL), as
@@ -355,6 +346,20 @@ static void forward_rows(cpu_ctx *c, long r0, long r1)
     }
 }
 
+/* Rows [r0, r1) of the batch of m rows at `first` in split sp, in the order `rows` (training:
+ * the epoch's permutation from `first` on) or in place (rows NULL): gather, forward, the
+ * labels' log-probabilities into logp, and dz (training) or hit (evaluation). */
+static void forward_loss_rows(cpu_ctx *c, const cpu_split *sp, const int32_t *rows, long first,
+                              long m, long r0, long r1, float *dz, uint8_t *hit)
+{
+    const model_shape *sh = &c->shape;
+    gather_batch(c->act[0] + (size_t)r0 * MODEL_INPUT_DIM, sp->pixels, rows ? rows + r0 : NULL,
+                 first + r0, r1 - r0, c->normalize, c->mean, c->std);
+    forward_rows(c, r0, r1);
+    log_softmax_rows(c->act[sh->n_layers], rows, rows ? sp->labels : sp->labels + first, r0, r1,
+                     m, sh->sizes[sh->n_layers], c->logp, dz, hit);
+}
+
 /* Deltas of rows [r0, r1), from the top: delta[k-1] = (delta[k] W_k) * act'(act[k]).  The
  * top delta (the loss's) is already in delta[L-1]. */
 static void backward_rows(cpu_ctx *c, long r0, long r1)
@@ -374,7 +379,7 @@ static void backward_rows(cpu_ctx *c, long r0, long r1)
 
 /* Phase B of member t of n for a batch of m rows: for rows [o0, o1) of every layer,
  *   dW_k rows = delta[k]^T act[k]      (a (o1 - o0, in) slice of the (out, in) gradient)
- *   db_k      = column sums of delta[k] (torch's cascade order, see column_sum)
+ *   db_k      = column sums of delta[k] (torch's cascade order, see column_sums)
  * and then the optimizer step (optim.h's rule through optim_update_range) on just those
  * weights and biases, while their gradients are in cache. */
 static void gradients_and_update(cpu_ctx *c, long m, const optim_step *st, int t, int n)
@@ -391,10 +396,8 @@ static void gradients_and_update(cpu_ctx *c, long m, const optim_step *st, int t
         const size_t b0 = sh->bias_offset[k] + (size_t)o0, b1 = sh->bias_offset[k] + (size_t)o1;
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(o1 - o0), in, (int)m, 1.0f,
                     c->delta[k] + o0, out, c->act[k], in, 0.0f, c->grads + w0, in);
-        column_sum s;
-        column_sum_start(&s, c->grads + b0, c->levels + (size_t)t * LEVELS_PER_MEMBER(c),
-                         c->widest, (int)(o1 - o0), m);
-        column_sum_rows(&s, c->delta[k] + o0, out, m);
+        column_sums(c->grads + b0, c->levels + (size_t)t * LEVELS_PER_MEMBER(c), c->widest,
+                    c->delta[k] + o0, out, (int)(o1 - o0), m);
         optim_update_range(st, w0, w1, sh->n_params, c->params, c->grads, c->state);
         optim_update_range(st, b0, b1, sh->n_params, c->params, c->grads, c->state);
     }
@@ -407,20 +410,14 @@ static void train_epoch_member(void *arg, int t, int n)
     team_job *job = arg;
     cpu_ctx *c = job->c;
     const cpu_split *sp = &c->split[SPLIT_TRAIN];
-    const model_shape *sh = &c->shape;
-    const int classes = sh->sizes[sh->n_layers];
     long step = job->step0;
     for (long first = 0; first < sp->n; first += c->batch) {
         const long m = sp->n - first < c->batch ? sp->n - first : c->batch;
-        const int32_t *rows = c->perm + first;
         long r0, r1;
         cpu_team_share(m, t, n, &r0, &r1);
         if (r1 > r0) {
-            gather_batch(c->act[0] + (size_t)r0 * MODEL_INPUT_DIM, sp->pixels, rows + r0, 0,
-                         r1 - r0, c->normalize, c->mean, c->std);
-            forward_rows(c, r0, r1);
-            log_softmax_rows(c->act[sh->n_layers], rows, sp->labels, r0, r1, m, classes,
-                             c->logp, c->delta[sh->n_layers - 1], NULL);
+            forward_loss_rows(c, sp, c->perm + first, first, m, r0, r1,
+                              c->delta[c->shape.n_layers - 1], NULL);
             backward_rows(c, r0, r1);
         }
         cpu_team_barrier(c->team);
@@ -442,18 +439,12 @@ static void evaluate_member(void *arg, int t, int n)
     team_job *job = arg;
     cpu_ctx *c = job->c;
     const cpu_split *sp = &c->split[job->split];
-    const int classes = c->shape.sizes[c->shape.n_layers];
     for (long first = 0; first < sp->n; first += c->batch) {
         const long m = sp->n - first < c->batch ? sp->n - first : c->batch;
         long r0, r1;
         cpu_team_share(m, t, n, &r0, &r1);
-        if (r1 > r0) {
-            gather_batch(c->act[0] + (size_t)r0 * MODEL_INPUT_DIM, sp->pixels, NULL, first + r0,
-                         r1 - r0, c->normalize, c->mean, c->std);
-            forward_rows(c, r0, r1);
-            log_softmax_rows(c->act[c->shape.n_layers], NULL, sp->labels + first, r0, r1, m,
-                             classes, c->logp, NULL, c->hit);
-        }
+        if (r1 > r0)
+            forward_loss_rows(c, sp, NULL, first, m, r0, r1, NULL, c->hit);
         cpu_team_barrier(c->team);
         if (t == 0) {
             job->loss_sum += (double)nll_mean(c->logp, m);

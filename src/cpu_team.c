@@ -45,15 +45,14 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* Spins until *word differs from seen, yielding the core once the wait grows long. */
-static void spin_while_equal(atomic_uint *word, unsigned seen)
+/* One turn of a busy wait: pause, or, once the wait (i turns so far) grows long, yield the
+ * core to whoever we are waiting for. */
+static void wait_turn(long i)
 {
-    for (long i = 0; atomic_load_explicit(word, memory_order_acquire) == seen; i++) {
-        if (i < SPIN_BEFORE_YIELD)
-            cpu_relax();
-        else
-            sched_yield();
-    }
+    if (i < SPIN_BEFORE_YIELD)
+        cpu_relax();
+    else
+        sched_yield();
 }
 
 /* Waits for a run after generation `seen`; returns the new generation. */
@@ -96,7 +95,7 @@ cpu_team *cpu_team_create(int n)
         return team;
     pthread_mutex_init(&team->mu, NULL);
     pthread_cond_init(&team->wake, NULL);
-    team->threads = xcalloc((size_t)n, sizeof(pthread_t));
+    team->threads = xcalloc((size_t)n - 1, sizeof(pthread_t));
     /* members start with every signal blocked (they inherit the mask) */
     sigset_t all, old;
     sigfillset(&all);
@@ -135,12 +134,8 @@ void cpu_team_run(cpu_team *team, cpu_team_fn fn, void *arg)
     atomic_store_explicit(&team->busy, team->n - 1, memory_order_relaxed);
     publish(team);
     fn(arg, 0, team->n);
-    for (long i = 0; atomic_load_explicit(&team->busy, memory_order_acquire) != 0; i++) {
-        if (i < SPIN_BEFORE_YIELD)
-            cpu_relax();
-        else
-            sched_yield();
-    }
+    for (long i = 0; atomic_load_explicit(&team->busy, memory_order_acquire) != 0; i++)
+        wait_turn(i);
 }
 
 void cpu_team_barrier(cpu_team *team)
@@ -152,7 +147,8 @@ void cpu_team_barrier(cpu_team *team)
         atomic_store_explicit(&team->arrived, 0, memory_order_relaxed);
         atomic_fetch_add_explicit(&team->phase, 1, memory_order_acq_rel);
     } else {
-        spin_while_equal(&team->phase, phase);
+        for (long i = 0; atomic_load_explicit(&team->phase, memory_order_acquire) == phase; i++)
+            wait_turn(i);
     }
 }
 
