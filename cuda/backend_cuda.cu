@@ -19,7 +19,6 @@
 #include "backend.h"
 #include "cuda_check.cuh"
 #include "ops.cuh"
-#include "optim_host.h"
 #include "philox.h"
 
 extern "C" {

@@ -23,6 +23,7 @@ typedef struct {
     int epochs;            /* train.epochs per the checkpoint's settings; 0 unknown */
     store_lock_info lock;
     int lock_ok;
+    int live;              /* its lock is held (another host's lock counts as live) */
 } run_files;
 
 typedef struct {
@@ -183,8 +184,8 @@ int cmd_status(int argc, char **argv)
                            sizeof err) == 0)
                 r->lock_ok = store_lock_inspect(lock_path, &r->lock, err, sizeof err) == 0;
         }
-        int live = r->lock_ok && r->lock.alive != 0; /* another host's lock counts as live */
-        if (live) {
+        r->live = r->lock_ok && r->lock.alive != 0;
+        if (r->live) {
             n_running++;
             if (r->lock.alive < 0) n_foreign++;
         } else if (r->has_final && strcmp(r->status, "completed") == 0) n_completed++;
@@ -216,7 +217,7 @@ int cmd_status(int argc, char **argv)
     int header = 0;
     for (int i = 0; i < t.n; i++) {
         run_files *r = &t.v[i];
-        int live = r->lock_ok && r->lock.alive != 0;
+        const int live = r->live;
         int done = r->has_final && !live && strcmp(r->status, "failed") != 0
                    && strcmp(r->status, "corrupt") != 0;
         if (done || (!r->has_final && !r->has_ckpt && !r->has_lock && !r->has_part

@@ -333,9 +333,10 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         size_t diverged = 0, failed = 0; /* diverged: here, diverged or failed */
         for (size_t i = 0; i < g[k].n; i++) {
             const report_run *r = &s->runs[g[k].members[i]];
-            v[i] = report_status_rank(r) == 0 ? r->test_acc : NAN;
-            if (report_status_rank(r) != 0) diverged++;
-            if (report_status_rank(r) == 2) failed++;
+            const int rank = report_status_rank(r);
+            v[i] = rank == 0 ? r->test_acc : NAN;
+            if (rank != 0) diverged++;
+            if (rank == 2) failed++;
         }
         size_t nf = report_mean_std(v, g[k].n, &mean, &sd);
         free(v);

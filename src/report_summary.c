@@ -52,6 +52,18 @@ static const char *setting(const report_run *r, const char *key)
     return report_run_display(r, key, "—");
 }
 
+/* The settings columns both tables share: optimizer, lr, momentum, weight decay, batch size,
+ * schedule. */
+static void put_setting_cells(FILE *f, const report_run *r)
+{
+    put_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
+    put_cell(f, setting(r, REPORT_KEY_LR));
+    put_cell(f, setting(r, REPORT_KEY_MOMENTUM));
+    put_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
+    put_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
+    put_cell(f, setting(r, REPORT_KEY_SCHEDULE));
+}
+
 static void status_text(const report_run *r, char *buf, size_t n)
 {
     if (report_status_rank(r) == 0 && strcmp(r->status, "stopped_early") != 0)
@@ -146,12 +158,7 @@ static void write_runs_table(FILE *f, const report_sweep *s)
         snprintf(id, sizeof id, "`%s`", r->id);
         put_cell(f, id);
         put_cell(f, r->case_name[0] ? r->case_name : "—");
-        put_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
-        put_cell(f, setting(r, REPORT_KEY_LR));
-        put_cell(f, setting(r, REPORT_KEY_MOMENTUM));
-        put_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
-        put_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
-        put_cell(f, setting(r, REPORT_KEY_SCHEDULE));
+        put_setting_cells(f, r);
         epochs_text(r, buf, sizeof buf);
         put_cell(f, buf);
         double loss = last_train_loss(r);
@@ -260,9 +267,10 @@ static void write_groups_table(FILE *f, const report_sweep *s)
         size_t diverged = 0, failed = 0;
         for (size_t i = 0; i < gr->n; i++) {
             const report_run *m = &s->runs[gr->members[i]];
-            int ok = report_status_rank(m) == 0;
-            diverged += report_status_rank(m) == 1;
-            failed += report_status_rank(m) == 2;
+            const int rank = report_status_rank(m);
+            int ok = rank == 0;
+            diverged += rank == 1;
+            failed += rank == 2;
             /* a diverged run's numbers describe the divergence, not the setting's result */
             loss[i] = ok ? last_train_loss(m) : NAN;
             val[i] = ok ? m->best_val_acc : NAN;
@@ -272,12 +280,7 @@ static void write_groups_table(FILE *f, const report_sweep *s)
         }
         char buf[256];
         put_cell(f, r->case_name[0] ? r->case_name : "—");
-        put_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
-        put_cell(f, setting(r, REPORT_KEY_LR));
-        put_cell(f, setting(r, REPORT_KEY_MOMENTUM));
-        put_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
-        put_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
-        put_cell(f, setting(r, REPORT_KEY_SCHEDULE));
+        put_setting_cells(f, r);
         size_t k = (size_t)snprintf(buf, sizeof buf, "%zu", gr->n);
         if (diverged && failed)
             snprintf(buf + k, sizeof buf - k, " (%zu diverged, %zu failed)", diverged, failed);

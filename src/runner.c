@@ -56,7 +56,7 @@ const dataset *runner_data(runner *r, const data_settings *s, char *err, size_t 
 
 /* ---- checks before anything runs (exit 2) ------------------------------------------------ */
 
-static backend_kind run_backend(const runner *r, const plan_run *run)
+backend_kind runner_backend(const runner *r, const plan_run *run)
 {
     return r->o->backend_override >= 0 ? (backend_kind)r->o->backend_override
                                        : run->settings.train.backend;
@@ -90,7 +90,7 @@ static int check_inputs(runner *r)
 
     for (int i = 0; i < p->n_runs; i++) {
         const plan_run *run = &p->runs[i];
-        if (run_backend(r, run) == BACKEND_CUDA && !backend_cuda_available()) {
+        if (runner_backend(r, run) == BACKEND_CUDA && !backend_cuda_available()) {
             snprintf(err, sizeof err, "run %s asks for the cuda backend, but %s", run->id,
 #ifdef OPTSWEEP_HAVE_CUDA
                      "no CUDA device is usable here (use --backend cpu)"
@@ -194,7 +194,7 @@ static void print_table(const runner *r, int n_done)
         any = 1;
     }
     if (any) fputc('\n', f);
-    backend_kind kind = run_backend(r, &p->runs[0]);
+    backend_kind kind = runner_backend(r, &p->runs[0]);
     fprintf(f, "  %-*s  %s%s\n", width, "backend", backend_kind_name(kind),
             kind == BACKEND_AUTO ? (backend_cuda_available() ? " (cuda)" : " (cpu)") : "");
     if (r->o->jobs > 1) fprintf(f, "  %-*s  %d worker processes\n", width, "jobs", r->o->jobs);

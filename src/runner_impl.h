@@ -45,6 +45,9 @@ runner_run_result runner_run_one(runner *r, int i);
 const dataset *runner_data(runner *r, const data_settings *s, char *err, size_t errlen);
 int runner_same_data(const data_settings *a, const data_settings *b);
 
+/* The backend run trains on: --backend when given, else its train.backend. */
+backend_kind runner_backend(const runner *r, const plan_run *run);
+
 /* "optimizer.lr=0.1 optimizer.momentum=0.9": run i's values of the keys that differ between
  * the plan's runs (r->varies), xmalloc'd. */
 char *runner_varying_settings(const runner *r, int i);

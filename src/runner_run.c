@@ -205,9 +205,7 @@ static runner_run_result train_claimed(runner *r, int i, store_lock *lock)
         goto finish;
     }
     backend_config cfg = backend_config_from_settings(s, data);
-    backend_kind kind = r->o->backend_override >= 0 ? (backend_kind)r->o->backend_override
-                                                    : s->train.backend;
-    b = backend_create(kind, &cfg, err, sizeof err);
+    b = backend_create(runner_backend(r, run), &cfg, err, sizeof err);
     if (!b) {
         set_failed(&st, -1, "backend: %s", err);
         goto finish;
@@ -242,12 +240,11 @@ static runner_run_result train_claimed(runner *r, int i, store_lock *lock)
 
 finish:;
     int have_weights = b && st.status != RUN_FAILED;
-    char end_time[STORE_TIME_LEN], host[256];
+    char end_time[STORE_TIME_LEN];
     store_utc_now(end_time);
-    store_hostname(host, sizeof host);
     store_run_record rec = {
         .run = run, .backend = b ? b->ops->name : "none",
-        .device = b ? b->device_name : "none", .host = host, .start_time = start_time,
+        .device = b ? b->device_name : "none", .host = r->host, .start_time = start_time,
         .end_time = end_time, .wall_seconds = wall_seconds(&c), .attempts = c.attempts,
         .st = &st, .shape = &shape, .params = have_weights ? c.params : NULL,
     };
@@ -286,15 +283,15 @@ out:
  * (only the lock holder may touch the final file). */
 static int final_done(runner *r, const plan_run *run, int claimed)
 {
-    char path[STORE_PATH_LEN], err[1024], status[32];
+    char path[STORE_PATH_LEN], err[1024];
     if (store_path(path, sizeof path, r->runs_dir, run->id, STORE_SUFFIX_FINAL, err,
                    sizeof err) < 0 || !store_file_exists(path))
         return 0;
     int done = 0;
-    if (store_check_run(path, &done, status, sizeof status, err, sizeof err) < 0) {
+    if (store_check_run(path, &done, NULL, 0, err, sizeof err) < 0) {
         if (claimed) {
-            char aside[STORE_PATH_LEN + PLAN_ID_LEN + 32];
-            snprintf(aside, sizeof aside, "%s/%s%s", r->runs_dir, run->id, STORE_SUFFIX_CORRUPT);
+            char aside[STORE_PATH_LEN + 16];
+            snprintf(aside, sizeof aside, "%s.corrupt", path); /* STORE_SUFFIX_CORRUPT */
             warn(r, "corrupt run file: %s; moved to %s, training run %s again", err, aside,
                  run->id);
             if (rename(path, aside) < 0)

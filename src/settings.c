@@ -253,27 +253,30 @@ int settings_key_applies(int k, const run_settings *s)
     return 1;
 }
 
+/* "a, b, c": the names whose bit O(i) is set in mask, NULL-terminated names. */
+static void mask_names(unsigned mask, const char *const *names, char *list, size_t n)
+{
+    list[0] = '\0';
+    for (int o = 0; names[o]; o++)
+        if (mask & O(o)) {
+            if (list[0]) strncat(list, ", ", n - strlen(list) - 1);
+            strncat(list, names[o], n - strlen(list) - 1);
+        }
+}
+
 int settings_key_inapplicable_reason(int k, const run_settings *s, char *buf, size_t n)
 {
     const setting_def *d = &table[k];
     if (d->optims && !(d->optims & O(s->optim.kind))) {
-        char list[128] = "";
-        for (int o = 0; optim_names[o]; o++)
-            if (d->optims & O(o)) {
-                if (list[0]) strncat(list, ", ", sizeof list - strlen(list) - 1);
-                strncat(list, optim_names[o], sizeof list - strlen(list) - 1);
-            }
+        char list[128];
+        mask_names(d->optims, optim_names, list, sizeof list);
         errf(buf, n, "%s does not apply to %s (only to: %s)", d->key,
              optim_kind_name(s->optim.kind), list);
         return 1;
     }
     if (d->schedules && !(d->schedules & O(s->schedule.kind))) {
-        char list[128] = "";
-        for (int o = 0; schedule_names[o]; o++)
-            if (d->schedules & O(o)) {
-                if (list[0]) strncat(list, ", ", sizeof list - strlen(list) - 1);
-                strncat(list, schedule_names[o], sizeof list - strlen(list) - 1);
-            }
+        char list[128];
+        mask_names(d->schedules, schedule_names, list, sizeof list);
         errf(buf, n, "%s does not apply to schedule %s (only to: %s)", d->key,
              schedule_kind_name(s->schedule.kind), list);
         return 1;

@@ -200,18 +200,12 @@ static int inspect_or_take(const char *path, const char *mine, int *fd_out,
             close(fd);
             return 2;
         }
-        struct stat a, b;
-        int ours = fstat(fd, &a) == 0 && stat(aside, &b) == 0 && a.st_ino == b.st_ino;
-        if (!ours) {
-            /* someone's fresh lock: put it back if its name is still free */
-            if (link(aside, path) < 0) { /* nothing better to do */ }
-            unlink(aside);
-            close(fd);
-            return 2;
-        }
+        /* not the one we judged: someone's fresh lock, put back if its name is still free;
+         * ours: the name is free now, claim it the normal way */
+        if (!same_file(fd, aside) && link(aside, path) < 0) { /* nothing better to do */ }
         unlink(aside);
         close(fd);
-        return 2; /* the name is free now: claim it the normal way */
+        return 2;
     }
     if (write_all(fd, mine, strlen(mine)) < 0) {
         snprintf(err, errlen, "taking over stale lock %s: %s", path, strerror(errno));

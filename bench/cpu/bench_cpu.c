@@ -12,26 +12,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend.h"
 #include "check.h"
 #include "data.h"
 #include "model.h"
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
+#include "progress.h"
 
 /* The GEMMs of one epoch of n rows in batches of `batch`, on buffers of arbitrary values
  * (timings do not depend on them).  Mirrors backend_cpu.c's forward() and backward(). */
 static double gemm_epoch(const model_shape *sh, int n, int batch, float **act, float **delta,
                          float *params, float *grads)
 {
-    double t0 = now_seconds();
+    double t0 = progress_now();
     for (int first = 0; first < n; first += batch) {
         const int m = n - first < batch ? n - first : batch;
         for (int k = 0; k < sh->n_layers; k++) {
@@ -51,7 +44,7 @@ static double gemm_epoch(const model_shape *sh, int n, int batch, float **act, f
             cur = 1 - cur;
         }
     }
-    return now_seconds() - t0;
+    return progress_now() - t0;
 }
 
 static float *filled(size_t n)
@@ -114,9 +107,9 @@ static void measure(const backend_config *cfg, int epochs, double *ours, double 
     gemm_epoch(sh, n, cfg->batch_size, f.act, f.delta, f.params, f.grads);
     *ours = *floor = 1e300;
     for (int e = 1; e <= epochs; e++) {
-        double t0 = now_seconds();
+        double t0 = progress_now();
         b->ops->train_epoch(b, 0, e, cfg->optim.lr, &step, &loss);
-        double t = now_seconds() - t0;
+        double t = progress_now() - t0;
         *ours = t < *ours ? t : *ours;
         t = gemm_epoch(sh, n, cfg->batch_size, f.act, f.delta, f.params, f.grads);
         *floor = t < *floor ? t : *floor;

@@ -7,21 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend.h"
 #include "check.h"
 #include "data.h"
 #include "model.h"
+#include "progress.h"
 #include "settings.h"
 #include "train.h"
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 /* The notebook's model and optimizer (cell 14: SGD lr 1e-4, momentum 0.9), its split of the
  * test set into validation and test halves, validation every 5 epochs. */
@@ -63,21 +56,21 @@ static int bench_batch(const run_settings *base, const dataset *d, int batch, in
 {
     run_settings s = *base;
     s.train.batch_size = batch;
-    const double t_create = now_seconds();
+    const double t_create = progress_now();
     backend *b = make_backend(&s, d);
     if (!b)
         return -1;
-    const double create_s = now_seconds() - t_create;
+    const double create_s = progress_now() - t_create;
     long step = 0;
     double loss = 0.0;
     for (int e = 0; e < 2; e++) /* warm-up: first permutation, caches, clocks */
         if (b->ops->train_epoch(b, s.train.seed, e, s.optim.lr, &step, &loss) != 0)
             goto fail;
-    const double t0 = now_seconds();
+    const double t0 = progress_now();
     for (int e = 2; e < 2 + epochs; e++)
         if (b->ops->train_epoch(b, s.train.seed, e, s.optim.lr, &step, &loss) != 0)
             goto fail;
-    const double secs = now_seconds() - t0;
+    const double secs = progress_now() - t0;
     printf("optsweep batch=%d epochs=%d seconds=%.4f epochs_per_s=%.2f ms_per_epoch=%.3f "
            "create_s=%.3f loss=%.6f\n", batch, epochs, secs, epochs / secs, 1e3 * secs / epochs,
            create_s, loss);
@@ -94,16 +87,16 @@ static int bench_notebook(const run_settings *base, const dataset *d, int epochs
 {
     run_settings s = *base;
     s.train.epochs = epochs;
-    const double t_create = now_seconds();
+    const double t_create = progress_now();
     backend *b = make_backend(&s, d);
     if (!b)
         return -1;
-    const double create_s = now_seconds() - t_create;
+    const double create_s = progress_now() - t_create;
     train_state st;
     train_state_init(&st, s.train.epochs);
-    const double t0 = now_seconds();
+    const double t0 = progress_now();
     run_status rs = train_run(&s, b, &st, NULL);
-    const double secs = now_seconds() - t0;
+    const double secs = progress_now() - t0;
     int rc = 0;
     if (rs != RUN_COMPLETED) {
         fprintf(stderr, "bench_gpu: notebook run ended %s: %s\n", run_status_name(rs), st.message);

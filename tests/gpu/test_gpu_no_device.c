@@ -6,20 +6,13 @@
  * usage: test_gpu_no_device DATA_DIR */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend.h"
 #include "check.h"
 #include "data.h"
 #include "model.h"
+#include "progress.h"
 #include "settings.h"
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 int main(int argc, char **argv)
 {
@@ -37,14 +30,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "data: %s\n", err);
         return 1;
     }
-    model_shape sh;
-    model_shape_init(&sh, &s.model);
-    backend_config cfg = {
-        .shape = sh, .batch_size = 32, .optim = s.optim, .precision = PRECISION_FP32,
-        .normalize = 0, .mean = 0.0f, .std = 1.0f, .data = &d,
-    };
+    s.train.batch_size = 32;
+    backend_config cfg = backend_config_from_settings(&s, &d);
     int bad = 0;
-    const double t0 = now_seconds();
+    const double t0 = progress_now();
 
     if (backend_cuda_available()) {
         fprintf(stderr, "FAIL backend_cuda_available() = 1 with CUDA_VISIBLE_DEVICES=-1\n");
@@ -71,7 +60,7 @@ int main(int argc, char **argv)
         printf("train.backend auto -> %s\n", b->device_name);
     }
     backend_free(b);
-    const double secs = now_seconds() - t0;
+    const double secs = progress_now() - t0;
     if (secs > 20.0) { /* the probe must answer, not hang */
         fprintf(stderr, "FAIL the device probe took %.1f s\n", secs);
         bad++;

@@ -22,7 +22,6 @@
 #include "data.h"
 #include "model.h"
 #include "optim.h"
-#include "optim_host.h" /* after optim.h: a signature drift is a compile error here */
 #include "philox.h"
 #include "settings.h"
 #include "train.h"
@@ -316,7 +315,6 @@ static int run_on(const run_settings *s, const dataset *d, backend_kind kind, ru
 {
     char err[512];
     backend_config cfg = backend_config_from_settings(s, d);
-    const model_shape sh = cfg.shape;
     memset(out, 0, sizeof *out);
     backend *b = backend_create(kind, &cfg, err, sizeof err);
     if (!b) {
@@ -324,9 +322,9 @@ static int run_on(const run_settings *s, const dataset *d, backend_kind kind, ru
         return -1;
     }
     snprintf(out->device, sizeof out->device, "%s", b->device_name);
-    out->n_params = sh.n_params;
-    out->init = xmalloc(sizeof(float) * sh.n_params);
-    out->final = xmalloc(sizeof(float) * sh.n_params);
+    out->n_params = cfg.shape.n_params;
+    out->init = xmalloc(sizeof(float) * out->n_params);
+    out->final = xmalloc(sizeof(float) * out->n_params);
     train_state_init(&out->st, s->train.epochs);
     int rc = 0;
     if (b->ops->init_params(b, s->train.seed) != 0 || b->ops->read_params(b, out->init) != 0) {
@@ -455,11 +453,10 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
         f->train = d > f->train ? d : f->train;
         if (e < tight_epochs) {
             f->tight = d > f->tight ? d : f->tight;
-            const double tol_e = tol;
-            if (!(d <= tol_e)) {
+            if (!(d <= tol)) {
                 fprintf(stderr, "  FAIL %s: epoch %d train loss %.9g (cpu) vs %.9g (cuda): "
                         "relative %.2e > %.2e\n", pc->name, e, cpu->st.train_loss[e],
-                        gpu->st.train_loss[e], d, tol_e);
+                        gpu->st.train_loss[e], d, tol);
                 bad++;
             }
         }
@@ -469,20 +466,18 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
         f->val = d > f->val ? d : f->val;
         if (cpu->st.val_epoch[v] < tight_epochs) {
             f->tight = d > f->tight ? d : f->tight;
-            const double tol_v = tol;
-            if (!(d <= tol_v)) {
+            if (!(d <= tol)) {
                 fprintf(stderr, "  FAIL %s: validation at epoch %d loss %.9g vs %.9g: "
                         "relative %.2e > %.2e\n", pc->name, cpu->st.val_epoch[v],
-                        cpu->st.val_loss[v], gpu->st.val_loss[v], d, tol_v);
+                        cpu->st.val_loss[v], gpu->st.val_loss[v], d, tol);
                 bad++;
             }
         }
     }
     f->test_loss = rel_diff(cpu->st.test_loss, gpu->st.test_loss);
-    const double tol_test = TOL_TIGHT;
-    if (!full_mnist && pc->cls == CLASS_TIGHT && !(f->test_loss <= tol_test)) {
+    if (!full_mnist && pc->cls == CLASS_TIGHT && !(f->test_loss <= TOL_TIGHT)) {
         fprintf(stderr, "  FAIL %s: test loss %.9g vs %.9g: relative %.2e > %.2e\n", pc->name,
-                cpu->st.test_loss, gpu->st.test_loss, f->test_loss, tol_test);
+                cpu->st.test_loss, gpu->st.test_loss, f->test_loss, TOL_TIGHT);
         bad++;
     }
     f->acc_points = 100.0 * fabs(cpu->st.test_acc - gpu->st.test_acc);
@@ -510,11 +505,13 @@ static int first_steps_differ(const parity_case *pc, const dataset *d, double *m
     pc->setup(&s);
     s.train.batch_size = d->train.n;
     s.train.epochs = ADAPTIVE_FIRST_STEPS;
-    run_result cpu, gpu;
+    run_result cpu = {0}, gpu = {0};
     int bad = 0;
     *max_d = 0.0;
     if (run_on(&s, d, BACKEND_CPU, &cpu) != 0 || run_on(&s, d, other_backend, &gpu) != 0) {
         fprintf(stderr, "  FAIL %s: a first-steps run failed\n", pc->name);
+        run_result_free(&cpu);
+        run_result_free(&gpu);
         return 1;
     }
     for (int e = 0; e < cpu.st.n_epochs && e < gpu.st.n_epochs; e++) {
