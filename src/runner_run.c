@@ -174,6 +174,15 @@ static void set_failed(train_state *st, int epoch, const char *fmt, ...)
 }
 
 /* The claimed run: everything from the backend to the final file. */
+/* Removes run's checkpoint, if any, once its final file is written (lock held). */
+static void remove_checkpoint(runner *r, const plan_run *run)
+{
+    char ckpt[STORE_PATH_LEN], err[256];
+    if (store_path(ckpt, sizeof ckpt, r->runs_dir, run->id, STORE_SUFFIX_CKPT, err,
+                   sizeof err) == 0 && remove(ckpt) < 0 && errno != ENOENT)
+        warn(r, "cannot remove %s: %s", ckpt, strerror(errno));
+}
+
 static runner_run_result train_claimed(runner *r, int i, store_lock *lock)
 {
     const plan_run *run = &r->p->runs[i];
@@ -261,10 +270,7 @@ finish:;
         result = RUNNER_RUN_FAILED;
         r->n_failed++;
     } else {
-        char ckpt[STORE_PATH_LEN];
-        if (store_path(ckpt, sizeof ckpt, r->runs_dir, run->id, STORE_SUFFIX_CKPT, err,
-                       sizeof err) == 0 && remove(ckpt) < 0 && errno != ENOENT)
-            warn(r, "cannot remove %s: %s", ckpt, strerror(errno));
+        remove_checkpoint(r, run);
         r->n_trained++;
         if (st.status == RUN_DIVERGED) r->n_diverged++;
     }
@@ -310,6 +316,21 @@ static int final_done(runner *r, const plan_run *run, int claimed)
     return 1;
 }
 
+/* A done run whose lock is still there: its process was killed between renaming the final
+ * file and cleaning up (removing the checkpoint, then the lock).  Take the lock over (a dead
+ * holder's lock is stale) and finish that clean-up; a live holder is still at it. */
+static void finish_cleanup(runner *r, const plan_run *run, const char *lock_path)
+{
+    store_lock lock;
+    store_lock_info holder;
+    char err[1024];
+    if (!store_file_exists(lock_path) ||
+        store_lock_acquire(&lock, lock_path, &holder, err, sizeof err) != 0)
+        return;
+    remove_checkpoint(r, run);
+    store_lock_release(&lock);
+}
+
 runner_run_result runner_run_one(runner *r, int i)
 {
     const plan_run *run = &r->p->runs[i];
@@ -318,15 +339,16 @@ runner_run_result runner_run_one(runner *r, int i)
         r->stop_signal = signals_pending();
         return RUNNER_RUN_STOPPED;
     }
-    if (final_done(r, run, 0)) {
-        r->n_done_before++;
-        progress_skip(&r->prog, run);
-        return RUNNER_RUN_DONE;
-    }
     if (store_path(lock_path, sizeof lock_path, r->runs_dir, run->id, STORE_SUFFIX_LOCK, err,
                    sizeof err) < 0) {
         warn(r, "%s", err);
         return RUNNER_RUN_IO_ERROR;
+    }
+    if (final_done(r, run, 0)) {
+        finish_cleanup(r, run, lock_path);
+        r->n_done_before++;
+        progress_skip(&r->prog, run);
+        return RUNNER_RUN_DONE;
     }
     store_lock lock;
     store_lock_info holder;

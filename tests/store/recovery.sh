@@ -58,6 +58,21 @@ grep -Eq "done +3" "$tmp/status2" || fail "status after redo: $(cat "$tmp/status
 "$driver" "$tmp/res" "$data" "${args[@]}" --force >"$tmp/3.log" 2>&1 || fail "--force exit $?"
 grep -q "3 trained" "$tmp/3.log" || fail "--force did not retrain: $(tail -1 "$tmp/3.log")"
 
+# ---- a done run whose process died before its clean-up (SIGKILL between renaming the final
+# file and removing the checkpoint and the lock): the next sweep finishes the clean-up; a done
+# run locked from another host is left alone -------------------------------------------------
+sleep 0 & dead=$!
+wait $dead
+printf 'host=%s\npid=%d\nstart=2025-01-01T00:00:00Z\n' "$(hostname)" "$dead" >"$runs/$id0.lock"
+cp "$runs/$id0.h5" "$runs/$id0.ckpt.h5"
+printf 'host=node-17.cluster\npid=4242\nstart=2025-01-01T00:00:00Z\n' >"$runs/$id1.lock"
+"$driver" "$tmp/res" "$data" "${args[@]}" >"$tmp/3b.log" 2>&1 || fail "sweep after a late kill: exit $?"
+grep -q "0 trained" "$tmp/3b.log" || fail "a done run was retrained: $(tail -1 "$tmp/3b.log")"
+[ -e "$runs/$id0.lock" ] && fail "the dead process's lock on a done run is still there"
+[ -e "$runs/$id0.ckpt.h5" ] && fail "the checkpoint of a done run is still there"
+[ -e "$runs/$id1.lock" ] || fail "another host's lock on a done run was removed"
+rm -f "$runs/$id1.lock"
+
 # ---- input error: exit 2, nothing written --------------------------------------------------
 "$driver" "$tmp/nodata" /nonexistent/mnist "${args[@]}" >"$tmp/4.log" 2>&1
 rc=$?
