@@ -436,6 +436,7 @@ static int setup_device(backend *b, const backend_config *cfg)
     cudaDeviceProp prop;
     CUDA_TRY(cudaGetDeviceProperties(&prop, dev));
     snprintf(b->device_name, sizeof b->device_name, "%.127s", prop.name);
+    snprintf(b->numerics, sizeof b->numerics, "%.127s", prop.name);
     CUDA_TRY(cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking));
     CUDA_TRY(cudaStreamCreateWithFlags(&c->side, cudaStreamNonBlocking));
     for (int k = 0; k < MODEL_MAX_LAYERS; k++)

@@ -64,7 +64,11 @@ struct backend {
     const backend_ops *ops;
     void *ctx;
     backend_config config;
-    char device_name[128]; /* "cpu (OpenBLAS, 2 threads)", "NVIDIA H100 80GB HBM3" */
+    /* what fixes a run's bits besides its settings: the kernel and team size on the CPU,
+     * "OpenBLAS 0.3.21 SkylakeX, 2 threads"; the device on the GPU.  Kept in checkpoints: a
+     * resume under other numerics says its result is not bit-identical. */
+    char numerics[128];
+    char device_name[256]; /* "cpu (OpenBLAS 0.3.21, 2 threads, kernel ...)", "NVIDIA H100 80GB HBM3" */
     char error[512];
 };
 

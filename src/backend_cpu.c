@@ -20,6 +20,7 @@
 #endif
 
 #include "check.h"
+#include "cpu_kernel.h"
 #include "cpu_team.h"
 #include "optim.h"
 #include "philox.h"
@@ -600,14 +601,15 @@ static const backend_ops cpu_ops = {
     .evaluate = cpu_evaluate,
 };
 
-/* "cpu (OpenBLAS 0.3.21, 2 threads)": the first two words of openblas_get_config(). */
+/* "cpu (OpenBLAS 0.3.21, 2 threads, kernel SkylakeX, chosen by optsweep: OpenBLAS detected
+ * Prescott)": the library, the team and the kernel with why it was chosen (cpu_kernel.h). */
 static void describe_device(char *buf, size_t n, int threads)
 {
-    const char *cfg = openblas_get_config();
-    int words = 0, len = 0;
-    while (cfg[len] && !(cfg[len] == ' ' && ++words == 2))
-        len++;
-    snprintf(buf, n, "cpu (%.*s, %d thread%s)", len, cfg, threads, threads == 1 ? "" : "s");
+    char lib[64], kernel[192];
+    cpu_kernel_library(lib, sizeof lib);
+    cpu_kernel_describe(kernel, sizeof kernel);
+    snprintf(buf, n, "cpu (%s, %d thread%s, kernel %s)", lib, threads, threads == 1 ? "" : "s",
+             kernel);
 }
 
 backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
@@ -630,6 +632,10 @@ backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
      * cores for --jobs, or every core */
     c->team = cpu_team_create(openblas_get_num_threads());
     describe_device(b->device_name, sizeof b->device_name, cpu_team_size(c->team));
+    char lib[64];
+    cpu_kernel_library(lib, sizeof lib);
+    snprintf(b->numerics, sizeof b->numerics, "%s %s, %d thread%s", lib, cpu_kernel_active(),
+             cpu_team_size(c->team), cpu_team_size(c->team) == 1 ? "" : "s");
 
     c->shape = *sh;
     c->optim = cfg->optim;

@@ -9,6 +9,7 @@
 #include "check.h"
 #include "cmd_sweep.h"
 #include "commands.h"
+#include "cpu_kernel.h"
 #include "runner.h"
 #include "settings_value.h"
 
@@ -40,6 +41,36 @@ static void usage(FILE *f)
             "Exit status: 0 every run ended (completed, diverged or stopped early), 1 a run\n"
             "failed or results could not be written, 2 a usage, sweep-file or data error,\n"
             "128+N stopped by signal N (checkpoints written; run it again to resume).\n");
+}
+
+/* The OpenBLAS kernel of this process (cpu_kernel.h): train.cpu_kernel of the runs that may
+ * train on the CPU, which must agree (OpenBLAS takes one kernel per process).  May restart
+ * the command on another kernel.  Returns 0, or EXIT_USAGE after a message. */
+static int choose_cpu_kernel(const plan *p, int backend_override)
+{
+    const plan_run *first = NULL;
+    for (int i = 0; i < p->n_runs; i++) {
+        const plan_run *r = &p->runs[i];
+        int kind = backend_override >= 0 ? backend_override : (int)r->settings.train.backend;
+        if (kind == BACKEND_CUDA) continue;
+        if (!first) {
+            first = r;
+        } else if (r->settings.train.cpu_kernel != first->settings.train.cpu_kernel) {
+            fprintf(stderr, "optsweep run: train.cpu_kernel is %s for run %s but %s for run %s: "
+                    "OpenBLAS takes one kernel per process, so it must be the same for every "
+                    "run a process trains (use one sweep file, or one --set, per kernel)\n",
+                    cpu_kernel_kind_name(first->settings.train.cpu_kernel), first->id,
+                    cpu_kernel_kind_name(r->settings.train.cpu_kernel), r->id);
+            return EXIT_USAGE;
+        }
+    }
+    if (!first) return 0;
+    char err[512];
+    if (cpu_kernel_apply(first->settings.train.cpu_kernel, err, sizeof err) != 0) {
+        fprintf(stderr, "optsweep run: %s; nothing was run or written\n", err);
+        return EXIT_USAGE;
+    }
+    return 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -118,7 +149,12 @@ int cmd_run(int argc, char **argv)
         goto out;
     }
     plan full, shard;
-    rc = cmd_sweep_plan(&a, "run", !o.quiet, &full, &shard);
+    /* a command restarted on another kernel has printed the plan's notes already */
+    rc = cmd_sweep_plan(&a, "run", !o.quiet && !cpu_kernel_restarted(), &full, &shard);
+    if (rc == EXIT_OK && (rc = choose_cpu_kernel(&shard, o.backend_override)) != EXIT_OK) {
+        plan_free(&shard);
+        plan_free(&full);
+    }
     if (rc == EXIT_OK) {
         o.full = shard.shard_count > 1 ? &full : NULL;
         rc = runner_run_plan(&shard, &o);

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "commands.h"
+#include "cpu_kernel.h"
 #include "settings_value.h"
 
 #ifndef OPTSWEEP_VERSION
@@ -51,6 +52,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    cpu_kernel_remember_argv(argv); /* `run` may restart itself on a better OpenBLAS kernel */
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -61,7 +63,13 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        char lib[64], kernel[256], have[128];
+        cpu_kernel_library(lib, sizeof lib);
+        cpu_kernel_describe_auto(kernel, sizeof kernel);
+        cpu_kernel_features(have, sizeof have);
         printf("optsweep %s (git %s)\n", OPTSWEEP_VERSION, OPTSWEEP_GIT_REV);
+        printf("CPU backend: %s, kernel %s\n", lib, kernel);
+        printf("CPU: %s\n", have);
         return EXIT_OK;
     }
     /* `optsweep help plan` is `optsweep plan --help` */

@@ -67,6 +67,7 @@ static int write_checkpoint(run_ctx *c, const train_state *st, backend *b)
     }
     store_checkpoint ck = {
         .run = c->run, .settings_yaml = c->yaml, .backend = b->ops->name,
+        .numerics = b->numerics,
         .start_time = c->start_time, .wall_seconds = wall_seconds(c),
         .attempts = c->attempts, .st = st, .params = c->params, .n_params = c->n_params,
         .optim_state = c->state, .n_state = c->n_state,
@@ -155,6 +156,10 @@ static int resume(run_ctx *c, backend *b, train_state *st, char *start_time)
     if (strcmp(info.backend, b->ops->name) != 0)
         warn(r, "run %s: resuming a %s checkpoint on the %s backend: the result will not be "
              "bit-identical to an uninterrupted run", c->run->id, info.backend, b->ops->name);
+    else if (info.numerics[0] && strcmp(info.numerics, b->numerics) != 0)
+        warn(r, "run %s: its checkpoint was written under %s and resumes under %s: after its "
+             "first %ld epochs, its bits differ from those of an uninterrupted run", c->run->id,
+             info.numerics, b->numerics, (long)st->next_epoch);
     c->wall_before = info.wall_seconds;
     c->attempts = info.attempts + 1;
     check_copy_string(start_time, STORE_TIME_LEN, info.start_time);

@@ -20,6 +20,8 @@ static const char *const dataset_names[] = {"mnist", "fashion_mnist", NULL};
 static const char *const activation_names[] = {"leaky_relu", "relu", "tanh", NULL};
 static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
 static const char *const precision_names[] = {"fp32", "tf32", NULL};
+static const char *const cpu_kernel_names[] = {"auto", "openblas", "prescott", "haswell",
+                                               "skylakex", "cooperlake", NULL};
 static const char *const optim_names[] = {"sgd", "adagrad", "rmsprop", "adam", "adamw", NULL};
 static const char *const schedule_names[] = {"none", "step", "multistep", "exponential",
                                              "cosine", "linear", NULL};
@@ -122,6 +124,7 @@ static const setting_def table[] = {
     {"train.early_stopping.delta",    DBL_(train.delta),                  AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             0, "train.early_stopping",    0},
     {"train.backend",                 ENUM_(train.backend),               ANY,                  0, 0,  backend_names,    "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.precision",               ENUM_(train.precision),             ANY,                  0, 0,  precision_names,  "fp32",          ALL,             0, NULL,                      0},
+    {"train.cpu_kernel",              ENUM_(train.cpu_kernel),            ANY,                  0, 0,  cpu_kernel_names, "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.checkpoint_every",        INT_(train.checkpoint_every),       CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"optimizer.name",                ENUM_(optim.kind),                  ANY,                  0, 0,  optim_names,      "sgd",           ALL,             0, NULL,                      0},
     {"optimizer.lr",                  DBL_(optim.lr),                     ABOVE(0),             0, 0,  NULL,             "0.001",         ALL,             0, NULL,                      0},
@@ -201,6 +204,7 @@ const char *dataset_kind_name(dataset_kind k) { return name_of(dataset_names, 2,
 const char *activation_kind_name(activation_kind k) { return name_of(activation_names, 3, (int)k); }
 const char *backend_kind_name(backend_kind k) { return name_of(backend_names, 3, (int)k); }
 const char *precision_kind_name(precision_kind k) { return name_of(precision_names, 2, (int)k); }
+const char *cpu_kernel_kind_name(cpu_kernel_kind k) { return name_of(cpu_kernel_names, 6, (int)k); }
 
 /* ---- key lookup ----------------------------------------------------------------------------- */
 int settings_n_keys(void) { return N_KEYS; }

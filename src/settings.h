@@ -22,6 +22,12 @@ typedef enum { DATASET_MNIST, DATASET_FASHION_MNIST } dataset_kind;
 typedef enum { ACTIVATION_LEAKY_RELU, ACTIVATION_RELU, ACTIVATION_TANH } activation_kind;
 typedef enum { BACKEND_AUTO, BACKEND_CPU, BACKEND_CUDA } backend_kind;
 typedef enum { PRECISION_FP32, PRECISION_TF32 } precision_kind;
+/* OpenBLAS's kernel for the CPU backend (cpu_kernel.h): auto, OpenBLAS's own pick, or one of
+ * the tested kernels, worst to best */
+typedef enum {
+    CPU_KERNEL_AUTO, CPU_KERNEL_OPENBLAS, CPU_KERNEL_PRESCOTT, CPU_KERNEL_HASWELL,
+    CPU_KERNEL_SKYLAKEX, CPU_KERNEL_COOPERLAKE
+} cpu_kernel_kind;
 
 typedef enum {
     OPTIM_SGD,
@@ -70,6 +76,7 @@ typedef struct {
     double delta;
     backend_kind backend;
     precision_kind precision;
+    cpu_kernel_kind cpu_kernel; /* one per process: the runs a process trains must agree */
     int checkpoint_every;       /* epochs between checkpoints; 0 = every 60 s of training */
 } train_settings;
 
@@ -166,6 +173,7 @@ const char *dataset_kind_name(dataset_kind k);    /* "mnist" | "fashion_mnist" *
 const char *activation_kind_name(activation_kind k);
 const char *backend_kind_name(backend_kind k);    /* "auto" | "cpu" | "cuda" */
 const char *precision_kind_name(precision_kind k);/* "fp32" | "tf32" */
+const char *cpu_kernel_kind_name(cpu_kernel_kind k);/* "auto" | "openblas" | "skylakex" ... */
 
 #ifdef __cplusplus
 }

@@ -141,6 +141,7 @@ typedef struct {
     const plan_run *run;
     const char *settings_yaml;     /* the run's resolved YAML: must match when resuming */
     const char *backend;
+    const char *numerics;          /* backend.h: kernel and threads, or the GPU */
     const char *start_time;
     double wall_seconds;           /* over all attempts, up to now */
     int attempts;
@@ -158,6 +159,7 @@ int store_write_checkpoint(const char *runs_dir, const store_checkpoint *c, char
 typedef struct {
     char start_time[STORE_TIME_LEN];
     char backend[32];
+    char numerics[128];            /* "" in checkpoints written before it was kept */
     double wall_seconds;
     int attempts;
 } store_checkpoint_info;

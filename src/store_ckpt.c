@@ -22,6 +22,7 @@ static int write_contents(hid_t f, const store_checkpoint *c, char *err, size_t 
     TRY(store_h5_attr_string(f, "run_id", c->run->id, err, n));
     TRY(store_h5_attr_string(f, "settings_yaml", c->settings_yaml, err, n));
     TRY(store_h5_attr_string(f, "backend", c->backend, err, n));
+    TRY(store_h5_attr_string(f, "numerics", c->numerics, err, n));
     TRY(store_h5_attr_string(f, "start_time", c->start_time, err, n));
     TRY(store_h5_attr_double(f, "wall_seconds", c->wall_seconds, err, n));
     TRY(store_h5_attr_int32(f, "attempts", c->attempts, err, n));
@@ -102,6 +103,9 @@ static int read_contents(hid_t f, const char *path, const char *run_id,
     free(s);
     s = NULL;
     TRY(read_string_into(f, "backend", info->backend, sizeof info->backend, path, err, n));
+    info->numerics[0] = '\0';
+    if (H5Aexists(f, "numerics") > 0)
+        TRY(read_string_into(f, "numerics", info->numerics, sizeof info->numerics, path, err, n));
     TRY(read_string_into(f, "start_time", info->start_time, sizeof info->start_time, path, err,
                          n));
     TRY(store_h5_read_attr_double(f, "wall_seconds", &info->wall_seconds, path, err, n));

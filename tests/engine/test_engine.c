@@ -13,6 +13,7 @@
 
 #include "backend.h"
 #include "check.h"
+#include "cpu_kernel.h"
 #include "data.h"
 #include "model.h"
 #include "optim.h"
@@ -651,8 +652,8 @@ static void test_threads(void)
         for (int team = 2; team <= 3; team++) {
             openblas_set_num_threads(team);
             backend *b = make_backend(&s, &d);
-            char want[32];
-            snprintf(want, sizeof want, ", %d threads)", team);
+            char want[64];
+            snprintf(want, sizeof want, ", %d threads, kernel %s", team, cpu_kernel_active());
             CHECK(strstr(b->device_name, want) != NULL, "device name %s", b->device_name);
             backend_free(b);
             run_result a = run_training(&s, &d, 0);
