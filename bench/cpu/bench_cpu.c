@@ -6,8 +6,14 @@
  * arithmetic in OpenBLAS.  A throughput figure, never a pass/fail.  bench_cpu.sh runs it
  * beside PyTorch and prints one table.
  *
- * usage: bench_cpu [--data DIR] [--epochs N] [--optimizer sgd|adam] [BATCH ...]
- * Prints one line per batch size: "batch <B> optsweep <s/epoch> floor <s/epoch>". */
+ * It trains on the OpenBLAS kernel `train.cpu_kernel: auto` picks (cpu_kernel.h), or on
+ * --kernel's; --sgemm N instead times one large N x N x N cblas_sgemm on OpenBLAS's threads,
+ * the rate the machine's best GEMMs reach, to set the model's FLOPs against.
+ *
+ * usage: bench_cpu [--data DIR] [--epochs N] [--optimizer sgd|adam] [--kernel K] [BATCH ...]
+ *        bench_cpu --sgemm N [--kernel K]
+ * Prints one line per batch size: "batch <B> optsweep <s/epoch> floor <s/epoch>", or
+ * "sgemm <N> gflops <rate> kernel <name>". */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +21,7 @@
 
 #include "backend.h"
 #include "check.h"
+#include "cpu_kernel.h"
 #include "data.h"
 #include "model.h"
 #include "progress.h"
@@ -118,14 +125,63 @@ static void measure(const backend_config *cfg, int epochs, double *ours, double 
     backend_free(b);
 }
 
+/* Floating-point operations of one training sample: 2 per multiply-add of the forward
+ * GEMMs, as many for the weight gradients, and the input gradients of every layer but the
+ * first (nothing needs the gradient of the images).  36.3 GFLOP per epoch of full MNIST
+ * for 784-128-128-128-10.  The elementwise work is left out, as it is from GEMM rates. */
+static double model_flops(const model_shape *sh)
+{
+    double f = 0;
+    for (int k = 0; k < sh->n_layers; k++) {
+        const double macs = (double)sh->sizes[k] * sh->sizes[k + 1];
+        f += 2 * macs * (k == 0 ? 2 : 3);
+    }
+    return f;
+}
+
+/* GFLOP/s of one n x n x n sgemm on OpenBLAS's own threads: the best of 5 after a warm-up. */
+static double sgemm_rate(int n)
+{
+    const size_t nn = (size_t)n * (size_t)n;
+    float *a = filled(nn), *b = filled(nn), *c = filled(nn);
+    double best = 1e300;
+    for (int r = 0; r < 6; r++) {
+        double t0 = progress_now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
+                    c, n);
+        double t = progress_now() - t0;
+        if (r > 0 && t < best) best = t;
+    }
+    free(a);
+    free(b);
+    free(c);
+    return 2.0 * (double)n * (double)nn / best * 1e-9;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = "data/mnist";
     const char *opt = "sgd";
-    int epochs = 3, batches[16], n_batches = 0;
+    int epochs = 3, batches[16], n_batches = 0, sgemm = 0;
+    cpu_kernel_kind kernel = CPU_KERNEL_AUTO;
+    cpu_kernel_remember_argv(argv);
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--data") && i + 1 < argc)
             dir = argv[++i];
+        else if (!strcmp(argv[i], "--sgemm") && i + 1 < argc)
+            sgemm = (int)strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
+            const char *k = argv[++i];
+            int idx = cpu_kernel_find(k);
+            if (!strcmp(k, "auto")) kernel = CPU_KERNEL_AUTO;
+            else if (!strcmp(k, "openblas")) kernel = CPU_KERNEL_OPENBLAS;
+            else if (idx >= 0) kernel = (cpu_kernel_kind)(CPU_KERNEL_PRESCOTT + idx);
+            else {
+                fprintf(stderr, "bench_cpu: --kernel: auto, openblas or a tested kernel "
+                                "(Prescott, Haswell, SkylakeX, Cooperlake), found '%s'\n", k);
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--epochs") && i + 1 < argc)
             epochs = (int)strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--optimizer") && i + 1 < argc)
@@ -134,9 +190,19 @@ int main(int argc, char **argv)
             batches[n_batches++] = (int)strtol(argv[i], NULL, 10);
         else {
             fprintf(stderr, "usage: bench_cpu [--data DIR] [--epochs N] [--optimizer sgd|adam] "
-                            "[BATCH ...]\n");
+                            "[--kernel K] [BATCH ...] | --sgemm N [--kernel K]\n");
             return 2;
         }
+    }
+    char err[512];
+    if (cpu_kernel_apply(kernel, err, sizeof err) != 0) { /* may restart this program */
+        fprintf(stderr, "bench_cpu: %s\n", err);
+        return 2;
+    }
+    if (sgemm > 0) {
+        printf("sgemm %d gflops %.1f kernel %s best %s\n", sgemm, sgemm_rate(sgemm),
+               cpu_kernel_active(), cpu_kernel_name(cpu_kernel_best()));
+        return 0;
     }
     if (n_batches == 0) {
         batches[0] = 128, batches[1] = 1024, batches[2] = 4096;
@@ -145,7 +211,6 @@ int main(int argc, char **argv)
 
     dataset d = {0};
     data_settings ds = {0};
-    char err[512];
     snprintf(ds.dir, sizeof ds.dir, "%s", dir);
     if (data_load(&d, &ds, err, sizeof err) != 0) {
         fprintf(stderr, "bench_cpu: %s\n", err);
@@ -164,12 +229,13 @@ int main(int argc, char **argv)
     else
         cfg.optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.01, .momentum = 0.9};
 
-    char device[128] = "";
+    char device[256] = "";
     for (int i = 0; i < n_batches; i++) {
         cfg.batch_size = batches[i];
         double ours, floor;
         measure(&cfg, epochs, &ours, &floor, device, sizeof device);
-        printf("batch %d optsweep %.4f floor %.4f\n", batches[i], ours, floor);
+        printf("batch %d optsweep %.4f floor %.4f gflop %.2f\n", batches[i], ours, floor,
+               model_flops(&cfg.shape) * d.train.n * 1e-9);
         fflush(stdout);
     }
     fprintf(stderr, "bench_cpu: device %s\n", device);

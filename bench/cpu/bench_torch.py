@@ -35,6 +35,19 @@ def find(data_dir, base):
     raise SystemExit(f"bench_torch: {data_dir}/{base}(.gz) missing")
 
 
+def blas_kernel():
+    """The OpenBLAS kernel torch's BLAS runs (this torch's BLAS is the system's libblas.so.3),
+    so that the comparison is known to be fair: bench_cpu.sh sets OPENBLAS_CORETYPE to the
+    kernel optsweep trains on."""
+    import ctypes
+    try:
+        lib = ctypes.CDLL("libblas.so.3")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return "unknown (not OpenBLAS)"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("data_dir")
@@ -50,6 +63,7 @@ def main():
     y = torch.from_numpy(labels.astype(np.int64))
     n = x.shape[0]
 
+    print(f"torch kernel {blas_kernel()}", flush=True)
     for batch in args.batches:
         torch.manual_seed(0)
         model = torch.nn.Sequential(
