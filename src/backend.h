@@ -38,6 +38,16 @@ typedef struct {
 
 typedef struct backend backend;
 
+/* One epoch of one backend, for train_epochs: the arguments and results of its train_epoch. */
+typedef struct {
+    backend *b;
+    uint64_t seed;
+    int epoch;
+    double lr;
+    long *step;
+    double *mean_loss;
+} backend_epoch_job;
+
 typedef struct {
     const char *name; /* "cpu", "cuda" */
     void (*free)(backend *b);
@@ -58,6 +68,17 @@ typedef struct {
      * An empty split is not an error: out->n = 0, loss and acc NaN (train.c skips
      * validation that way when there is no validation split). */
     int (*evaluate)(backend *b, split_id split, eval_result *out);
+
+    /* Packs (optional slots; NULL: the generic way in backend.c).  A member is a backend of
+     * the same kind, model shape, batch size, precision and data as `first`, with its own
+     * optimizer, parameters and state, that may share first's data and threads (first must
+     * outlive it).  train_epochs trains one epoch of each job's backend (members of one
+     * first, each at most once) and may share work between them, e.g. one gather per batch
+     * for jobs with the same seed and epoch; each job's results are bit-identical to its
+     * backend's own train_epoch.  On failure, the failing job's backend has the message. */
+    backend *(*create_member)(backend *first, const optim_settings *optim, char *err,
+                              size_t errlen);
+    int (*train_epochs)(const backend_epoch_job *jobs, int n_jobs);
 } backend_ops;
 
 struct backend {
@@ -80,6 +101,15 @@ backend_config backend_config_from_settings(const run_settings *s, const dataset
  * Returns NULL with a message in err on failure (no device for BACKEND_CUDA, out of memory). */
 backend *backend_create(backend_kind kind, const backend_config *cfg, char *err, size_t errlen);
 void backend_free(backend *b);
+
+/* A member of first's pack with its own optimizer (see backend_ops.create_member); data is
+ * the data set first was created over (a backend keeps no pointer to it). */
+backend *backend_create_member(backend *first, const optim_settings *optim, const dataset *data,
+                               char *err, size_t errlen);
+
+/* One epoch of each job (see backend_ops.train_epochs); the jobs' backends are members of
+ * one pack.  Returns 0, or -1 with the failing job's backend's error set (*failed: its index). */
+int backend_train_epochs(const backend_epoch_job *jobs, int n_jobs, int *failed);
 
 /* Per-backend constructors used by backend_create. */
 backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen);

@@ -65,16 +65,38 @@ typedef struct {
     long rows;              /* rows added so far */
 } column_sum;
 
-/* One epoch's or one evaluation's work for the team (cpu_team_run's argument). */
+/* One run's part of an epoch or an evaluation (see team_job). */
 typedef struct cpu_ctx cpu_ctx;
 typedef struct {
     cpu_ctx *c;
     double lr;
     long step0;             /* optimizer steps taken before this epoch */
-    double loss_sum;        /* sum of the batch losses (member 0 adds them, in order) */
+    double loss_sum;        /* sum of the batch losses (team member 0 adds them, in order) */
     long batches, correct;
+} run_job;
+
+/* The work of cpu_team_run: an evaluation of one run, or an epoch of a cohort of pack
+ * members that share the batch order (same seed and epoch), batch by batch: one gather per
+ * batch serves them all; each run's own operations are the same, in the same order, as when
+ * it trains alone (a cohort of one), so its bits do not depend on its packmates. */
+typedef struct {
+    run_job *runs;          /* (n_runs) */
+    int n_runs;
+    const int32_t *perm;    /* training: the cohort's epoch order */
     split_id split;
 } team_job;
+
+/* What the members of a pack share (backend_ops.create_member): the data copy, the team,
+ * the gathered batch and the column-sum scratch.  The first member made it; the last one
+ * freed frees it. */
+typedef struct {
+    int refs;
+    cpu_team *team;
+    cpu_split split[3];     /* indexed by split_id */
+    uint8_t *storage;       /* owns the copied pixels and labels */
+    float *input;           /* (batch, 784) the gathered batch */
+    float *levels;          /* (team size, SUM_LEVELS - 1, widest) */
+} cpu_shared;
 
 struct cpu_ctx {
     model_shape shape;
@@ -83,21 +105,20 @@ struct cpu_ctx {
     int n_slots;            /* optimizer state buffers */
     int normalize;
     float mean, std;
-    cpu_team *team;
-
-    cpu_split split[3];     /* indexed by split_id */
-    uint8_t *storage;       /* owns the copied pixels and labels */
+    cpu_shared *shared;
+    cpu_team *team;         /* shared->team */
+    cpu_split split[3];     /* copies of shared->split */
 
     float *params;          /* (n_params) model.h layout */
     float *grads;           /* (n_params) same layout */
     float *state;           /* (n_slots, n_params) */
-    /* act[0] = the gathered input (batch, 784); act[k] = the activated output of layer k-1
-     * (batch, sizes[k]) for 0 < k < L; act[L] = the logits (batch, 10). */
+    /* act[0] = the gathered input (batch, 784), shared->input; act[k] = the activated output
+     * of layer k-1 (batch, sizes[k]) for 0 < k < L; act[L] = the logits (batch, 10). */
     float *act[MODEL_MAX_LAYERS + 1];
     /* delta[k] = dL/d(pre-activation output of layer k) (batch, sizes[k+1]) */
     float *delta[MODEL_MAX_LAYERS];
     /* column_sum's upper levels, a block of (SUM_LEVELS - 1, widest) per team member: one
-     * member can be summing layer k while another sums layer k - 1 */
+     * member can be summing layer k while another sums layer k - 1 (shared->levels) */
     float *levels;
     int widest;
     float *logp;            /* (batch) log-probability of each row's label */
@@ -348,14 +369,20 @@ static void forward_rows(cpu_ctx *c, long r0, long r1)
 }
 
 /* Rows [r0, r1) of the batch of m rows at `first` in split sp, in the order `rows` (training:
- * the epoch's permutation from `first` on) or in place (rows NULL): gather, forward, the
- * labels' log-probabilities into logp, and dz (training) or hit (evaluation). */
+ * the epoch's permutation from `first` on) or in place (rows NULL), into the shared input. */
+static void gather_rows(cpu_ctx *c, const cpu_split *sp, const int32_t *rows, long first,
+                        long r0, long r1)
+{
+    gather_batch(c->act[0] + (size_t)r0 * MODEL_INPUT_DIM, sp->pixels, rows ? rows + r0 : NULL,
+                 first + r0, r1 - r0, c->normalize, c->mean, c->std);
+}
+
+/* Rows [r0, r1) of that batch, gathered: forward, the labels' log-probabilities into logp,
+ * and dz (training) or hit (evaluation). */
 static void forward_loss_rows(cpu_ctx *c, const cpu_split *sp, const int32_t *rows, long first,
                               long m, long r0, long r1, float *dz, uint8_t *hit)
 {
     const model_shape *sh = &c->shape;
-    gather_batch(c->act[0] + (size_t)r0 * MODEL_INPUT_DIM, sp->pixels, rows ? rows + r0 : NULL,
-                 first + r0, r1 - r0, c->normalize, c->mean, c->std);
     forward_rows(c, r0, r1);
     log_softmax_rows(c->act[sh->n_layers], rows, rows ? sp->labels : sp->labels + first, r0, r1,
                      m, sh->sizes[sh->n_layers], c->logp, dz, hit);
@@ -404,32 +431,42 @@ static void gradients_and_update(cpu_ctx *c, long m, const optim_step *st, int t
     }
 }
 
-/* One training epoch, as member t of n: every batch in the epoch's order, phase A, barrier,
- * phase B, barrier.  Member 0 also sums the batch losses, in batch order. */
+/* One training epoch of a cohort, as team member t of n: every batch in the epoch's order;
+ * phase A (the gather once, then every run's forward and backward for rows [r0, r1)),
+ * barrier, phase B for every run, barrier.  Team member 0 also sums each run's batch
+ * losses, in batch order. */
 static void train_epoch_member(void *arg, int t, int n)
 {
     team_job *job = arg;
-    cpu_ctx *c = job->c;
-    const cpu_split *sp = &c->split[SPLIT_TRAIN];
-    long step = job->step0;
-    for (long first = 0; first < sp->n; first += c->batch) {
-        const long m = sp->n - first < c->batch ? sp->n - first : c->batch;
+    cpu_ctx *c0 = job->runs[0].c;
+    const cpu_split *sp = &c0->split[SPLIT_TRAIN];
+    long step = 0; /* batches of this epoch so far */
+    for (long first = 0; first < sp->n; first += c0->batch) {
+        const long m = sp->n - first < c0->batch ? sp->n - first : c0->batch;
         long r0, r1;
         cpu_team_share(m, t, n, &r0, &r1);
+        step++;
         if (r1 > r0) {
-            forward_loss_rows(c, sp, c->perm + first, first, m, r0, r1,
-                              c->delta[c->shape.n_layers - 1], NULL);
-            backward_rows(c, r0, r1);
+            gather_rows(c0, sp, job->perm + first, first, r0, r1);
+            for (int j = 0; j < job->n_runs; j++) {
+                cpu_ctx *c = job->runs[j].c;
+                forward_loss_rows(c, sp, job->perm + first, first, m, r0, r1,
+                                  c->delta[c->shape.n_layers - 1], NULL);
+                backward_rows(c, r0, r1);
+            }
         }
-        cpu_team_barrier(c->team);
-        optim_step st;
-        optim_prepare_step(&c->optim, job->lr, ++step, &st);
-        if (t == 0) {
-            job->loss_sum += (double)nll_mean(c->logp, m);
-            job->batches++;
+        cpu_team_barrier(c0->team);
+        for (int j = 0; j < job->n_runs; j++) {
+            run_job *rj = &job->runs[j];
+            optim_step st;
+            optim_prepare_step(&rj->c->optim, rj->lr, rj->step0 + step, &st);
+            if (t == 0) {
+                rj->loss_sum += (double)nll_mean(rj->c->logp, m);
+                rj->batches++;
+            }
+            gradients_and_update(rj->c, m, &st, t, n);
         }
-        gradients_and_update(c, m, &st, t, n);
-        cpu_team_barrier(c->team);
+        cpu_team_barrier(c0->team);
     }
 }
 
@@ -438,20 +475,23 @@ static void train_epoch_member(void *arg, int t, int n)
 static void evaluate_member(void *arg, int t, int n)
 {
     team_job *job = arg;
-    cpu_ctx *c = job->c;
+    run_job *rj = &job->runs[0];
+    cpu_ctx *c = rj->c;
     const cpu_split *sp = &c->split[job->split];
     for (long first = 0; first < sp->n; first += c->batch) {
         const long m = sp->n - first < c->batch ? sp->n - first : c->batch;
         long r0, r1;
         cpu_team_share(m, t, n, &r0, &r1);
-        if (r1 > r0)
+        if (r1 > r0) {
+            gather_rows(c, sp, NULL, first, r0, r1);
             forward_loss_rows(c, sp, NULL, first, m, r0, r1, NULL, c->hit);
+        }
         cpu_team_barrier(c->team);
         if (t == 0) {
-            job->loss_sum += (double)nll_mean(c->logp, m);
-            job->batches++;
+            rj->loss_sum += (double)nll_mean(c->logp, m);
+            rj->batches++;
             for (long r = 0; r < m; r++)
-                job->correct += c->hit[r];
+                rj->correct += c->hit[r];
         }
         cpu_team_barrier(c->team);
     }
@@ -490,23 +530,31 @@ static uint8_t *alloc_storage(size_t bytes)
 
 static cpu_ctx *ctx_of(backend *b) { return (cpu_ctx *)b->ctx; }
 
+static void shared_release(cpu_shared *sh)
+{
+    if (!sh || --sh->refs > 0) return;
+    free(sh->storage);
+    free(sh->input);
+    free(sh->levels);
+    cpu_team_free(sh->team);
+    free(sh);
+}
+
 static void cpu_free(backend *b)
 {
     cpu_ctx *c = ctx_of(b);
     if (c) {
-        free(c->storage);
         free(c->params);
         free(c->grads);
         free(c->state);
-        for (int k = 0; k <= MODEL_MAX_LAYERS; k++)
+        for (int k = 1; k <= MODEL_MAX_LAYERS; k++) /* act[0] is shared->input */
             free(c->act[k]);
         for (int k = 0; k < MODEL_MAX_LAYERS; k++)
             free(c->delta[k]);
-        free(c->levels);
         free(c->logp);
         free(c->hit);
         free(c->perm);
-        cpu_team_free(c->team);
+        shared_release(c->shared);
         free(c);
     }
     free(b);
@@ -555,39 +603,79 @@ static int cpu_read_state(backend *b, float *host)
     return 0;
 }
 
+/* One epoch of each job, jobs grouped into cohorts of the same (seed, epoch): each cohort
+ * shares its permutation (drawn once, into its first run's buffer) and every batch's gather
+ * (train_epoch_member).  A job alone is a cohort of one: the one code path keeps a run's
+ * bits the same in a pack and alone. */
+static int cpu_train_epochs(const backend_epoch_job *jobs, int n_jobs)
+{
+    run_job *runs = xcalloc((size_t)n_jobs, sizeof *runs);
+    unsigned char *done = xcalloc((size_t)n_jobs, 1);
+    int rc = 0;
+    for (int j = 0; j < n_jobs && rc == 0; j++) {
+        if (done[j]) continue;
+        backend *b = jobs[j].b;
+        cpu_ctx *c = ctx_of(b);
+        const int n = c->split[SPLIT_TRAIN].n;
+        if (n <= 0) {
+            snprintf(b->error, sizeof b->error, "cpu backend: the training split is empty");
+            rc = -1;
+            break;
+        }
+        if (philox_permutation(jobs[j].seed, PHILOX_STREAM_EPOCH0 + (uint64_t)jobs[j].epoch, n,
+                               c->perm) != 0) {
+            snprintf(b->error, sizeof b->error, "cpu backend: out of memory (epoch permutation)");
+            rc = -1;
+            break;
+        }
+        int n_runs = 0;
+        int *which = xmalloc(sizeof(int) * (size_t)n_jobs);
+        for (int i = j; i < n_jobs; i++) {
+            if (done[i] || jobs[i].seed != jobs[j].seed || jobs[i].epoch != jobs[j].epoch)
+                continue;
+            done[i] = 1;
+            which[n_runs] = i;
+            runs[n_runs++] = (run_job){.c = ctx_of(jobs[i].b), .lr = jobs[i].lr,
+                                       .step0 = *jobs[i].step};
+        }
+        team_job job = {.runs = runs, .n_runs = n_runs, .perm = c->perm, .split = SPLIT_TRAIN};
+        run_on_team(c, train_epoch_member, &job);
+        /* the notebook's running_loss += loss.item(): a double sum of the batch losses */
+        for (int r = 0; r < n_runs; r++) {
+            const backend_epoch_job *jb = &jobs[which[r]];
+            *jb->step += runs[r].batches;
+            *jb->mean_loss = runs[r].loss_sum / (double)runs[r].batches;
+        }
+        free(which);
+    }
+    free(done);
+    free(runs);
+    return rc;
+}
+
 static int cpu_train_epoch(backend *b, uint64_t seed, int epoch, double lr, long *step,
                            double *mean_loss)
 {
-    cpu_ctx *c = ctx_of(b);
-    const int n = c->split[SPLIT_TRAIN].n;
-    if (n <= 0) {
-        snprintf(b->error, sizeof b->error, "cpu backend: the training split is empty");
-        return -1;
-    }
-    if (philox_permutation(seed, PHILOX_STREAM_EPOCH0 + (uint64_t)epoch, n, c->perm) != 0) {
-        snprintf(b->error, sizeof b->error, "cpu backend: out of memory (epoch permutation)");
-        return -1;
-    }
-    /* the notebook's running_loss += loss.item(): a double sum of the batch losses */
-    team_job job = {.c = c, .lr = lr, .step0 = *step, .split = SPLIT_TRAIN};
-    run_on_team(c, train_epoch_member, &job);
-    *step += job.batches;
-    *mean_loss = job.loss_sum / (double)job.batches;
-    return 0;
+    backend_epoch_job job = {b, seed, epoch, lr, step, mean_loss};
+    return cpu_train_epochs(&job, 1);
 }
 
 static int cpu_evaluate(backend *b, split_id split, eval_result *out)
 {
     cpu_ctx *c = ctx_of(b);
     const cpu_split *sp = &c->split[split];
-    team_job job = {.c = c, .split = split};
+    run_job run = {.c = c};
+    team_job job = {.runs = &run, .n_runs = 1, .split = split};
     run_on_team(c, evaluate_member, &job);
     out->n = sp->n;
-    out->correct = job.correct;
-    out->loss = job.batches ? job.loss_sum / (double)job.batches : NAN;
-    out->acc = sp->n ? (double)job.correct / (double)sp->n : NAN;
+    out->correct = run.correct;
+    out->loss = run.batches ? run.loss_sum / (double)run.batches : NAN;
+    out->acc = sp->n ? (double)run.correct / (double)sp->n : NAN;
     return 0;
 }
+
+static backend *cpu_create_member(backend *first, const optim_settings *optim, char *err,
+                                  size_t errlen);
 
 static const backend_ops cpu_ops = {
     .name = "cpu",
@@ -598,6 +686,8 @@ static const backend_ops cpu_ops = {
     .load_state = cpu_load_state,
     .read_state = cpu_read_state,
     .train_epoch = cpu_train_epoch,
+    .create_member = cpu_create_member,
+    .train_epochs = cpu_train_epochs,
     .evaluate = cpu_evaluate,
 };
 
@@ -612,30 +702,26 @@ static void describe_device(char *buf, size_t n, int threads)
              kernel);
 }
 
-backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
+/* A run's own buffers over a shared block (the first member's, or a new one). */
+static backend *create_on(const backend_config *cfg, cpu_shared *shared)
 {
     const model_shape *sh = &cfg->shape;
-    const dataset *d = cfg->data;
-    if (cfg->batch_size <= 0 || sh->n_layers < 1 || sh->sizes[0] != MODEL_INPUT_DIM || !d ||
-        (d->train.n > 0 && d->train.dim != MODEL_INPUT_DIM)) {
-        snprintf(err, errlen, "cpu backend: bad configuration (batch_size %d, %d layers, "
-                 "input dim %d)", cfg->batch_size, sh->n_layers, d ? d->train.dim : -1);
-        return NULL;
-    }
     backend *b = xcalloc(1, sizeof *b);
     cpu_ctx *c = xcalloc(1, sizeof *c);
     b->ops = &cpu_ops;
     b->ctx = c;
     b->config = *cfg;
     b->config.data = NULL; /* not referenced after create */
-    /* as many threads as OpenBLAS would use: OPENBLAS_NUM_THREADS, the runner's share of the
-     * cores for --jobs, or every core */
-    c->team = cpu_team_create(openblas_get_num_threads());
-    describe_device(b->device_name, sizeof b->device_name, cpu_team_size(c->team));
+    c->shared = shared;
+    shared->refs++;
+    c->team = shared->team;
+    memcpy(c->split, shared->split, sizeof c->split);
+    const int threads = cpu_team_size(c->team);
+    describe_device(b->device_name, sizeof b->device_name, threads);
     char lib[64];
     cpu_kernel_library(lib, sizeof lib);
     snprintf(b->numerics, sizeof b->numerics, "%s %s, %d thread%s", lib, cpu_kernel_active(),
-             cpu_team_size(c->team), cpu_team_size(c->team) == 1 ? "" : "s");
+             threads, threads == 1 ? "" : "s");
 
     c->shape = *sh;
     c->optim = cfg->optim;
@@ -643,24 +729,6 @@ backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
     c->normalize = cfg->normalize;
     c->mean = cfg->mean;
     c->std = cfg->std;
-
-    /* a private copy of the three splits, in one block */
-    const data_split *src[3] = {&d->train, &d->val, &d->test};
-    size_t bytes = 0;
-    for (int s = 0; s < 3; s++)
-        bytes += (size_t)src[s]->n * (MODEL_INPUT_DIM + 1);
-    c->storage = alloc_storage(bytes);
-    uint8_t *p = c->storage;
-    for (int s = 0; s < 3; s++) {
-        const size_t n = (size_t)src[s]->n;
-        c->split[s].n = src[s]->n;
-        c->split[s].pixels = p;
-        memcpy(p, src[s]->pixels, n * MODEL_INPUT_DIM);
-        p += n * MODEL_INPUT_DIM;
-        c->split[s].labels = p;
-        memcpy(p, src[s]->labels, n);
-        p += n;
-    }
 
     const size_t np = sh->n_params, batch = (size_t)cfg->batch_size;
     int widest = 0;
@@ -671,14 +739,69 @@ backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
     c->grads = xcalloc(np, sizeof(float));
     c->state = xcalloc((size_t)c->n_slots * np + 1, sizeof(float));
     optim_state_init(&cfg->optim, c->state, np);
-    for (int k = 0; k <= sh->n_layers; k++)
+    c->act[0] = shared->input;
+    for (int k = 1; k <= sh->n_layers; k++)
         c->act[k] = xmalloc(sizeof(float) * batch * (size_t)sh->sizes[k]);
     for (int k = 0; k < sh->n_layers; k++)
         c->delta[k] = xmalloc(sizeof(float) * batch * (size_t)sh->sizes[k + 1]);
     c->widest = widest;
-    c->levels = xmalloc(sizeof(float) * LEVELS_PER_MEMBER(c) * (size_t)cpu_team_size(c->team));
+    c->levels = shared->levels;
     c->logp = xmalloc(sizeof(float) * batch);
     c->hit = xmalloc(batch);
     c->perm = xmalloc(sizeof(int32_t) * (size_t)(c->split[SPLIT_TRAIN].n + 1));
     return b;
+}
+
+backend *backend_cpu_create(const backend_config *cfg, char *err, size_t errlen)
+{
+    const model_shape *sh = &cfg->shape;
+    const dataset *d = cfg->data;
+    if (cfg->batch_size <= 0 || sh->n_layers < 1 || sh->sizes[0] != MODEL_INPUT_DIM || !d ||
+        (d->train.n > 0 && d->train.dim != MODEL_INPUT_DIM)) {
+        snprintf(err, errlen, "cpu backend: bad configuration (batch_size %d, %d layers, "
+                 "input dim %d)", cfg->batch_size, sh->n_layers, d ? d->train.dim : -1);
+        return NULL;
+    }
+    cpu_shared *shared = xcalloc(1, sizeof *shared);
+    shared->refs = 1; /* this function's, until the backend holds it */
+    /* as many threads as OpenBLAS would use: OPENBLAS_NUM_THREADS, the runner's share of the
+     * cores for --jobs, or every core */
+    shared->team = cpu_team_create(openblas_get_num_threads());
+
+    /* a private copy of the three splits, in one block */
+    const data_split *src[3] = {&d->train, &d->val, &d->test};
+    size_t bytes = 0;
+    for (int s = 0; s < 3; s++)
+        bytes += (size_t)src[s]->n * (MODEL_INPUT_DIM + 1);
+    shared->storage = alloc_storage(bytes);
+    uint8_t *p = shared->storage;
+    for (int s = 0; s < 3; s++) {
+        const size_t n = (size_t)src[s]->n;
+        shared->split[s].n = src[s]->n;
+        shared->split[s].pixels = p;
+        memcpy(p, src[s]->pixels, n * MODEL_INPUT_DIM);
+        p += n * MODEL_INPUT_DIM;
+        shared->split[s].labels = p;
+        memcpy(p, src[s]->labels, n);
+        p += n;
+    }
+    int widest = 0;
+    for (int k = 1; k <= sh->n_layers; k++)
+        widest = sh->sizes[k] > widest ? sh->sizes[k] : widest;
+    shared->input = xmalloc(sizeof(float) * (size_t)cfg->batch_size * MODEL_INPUT_DIM);
+    shared->levels = xmalloc(sizeof(float) * (SUM_LEVELS - 1) * (size_t)widest *
+                             (size_t)cpu_team_size(shared->team));
+    backend *b = create_on(cfg, shared);
+    shared_release(shared); /* the backend holds it now */
+    return b;
+}
+
+static backend *cpu_create_member(backend *first, const optim_settings *optim, char *err,
+                                  size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    backend_config cfg = first->config;
+    cfg.optim = *optim;
+    return create_on(&cfg, ctx_of(first)->shared);
 }

@@ -253,3 +253,10 @@ void data_free(dataset *d)
     free(d->storage);
     memset(d, 0, sizeof *d);
 }
+
+int data_same_load(const data_settings *a, const data_settings *b)
+{
+    return a->dataset == b->dataset && strcmp(a->dir, b->dir) == 0
+           && a->train_limit == b->train_limit && a->val_from_test == b->val_from_test
+           && a->val_from_train == b->val_from_train && a->split_seed == b->split_seed;
+}

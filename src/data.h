@@ -48,6 +48,10 @@ typedef struct {
  * val_from_train and val_from_test together are an error, as is a split that leaves train or
  * test empty, or an f > 0 that rounds to no validation image. */
 int data_load(dataset *d, const data_settings *s, char *err, size_t errlen);
+
+/* 1 when a and b give the same data_load result (normalize/mean/std are applied by the
+ * backend, not data_load). */
+int data_same_load(const data_settings *a, const data_settings *b);
 void data_free(dataset *d);
 
 /* "data/mnist" or "data/fashion-mnist": where `optsweep fetch` puts each data set. */

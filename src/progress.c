@@ -91,68 +91,84 @@ static void error_note(progress *p, const char *fmt, ...)
     va_end(ap);
 }
 
-void progress_run_start(progress *p, int run_i, const plan_run *r, const char *what,
-                        int resumed_at)
+void progress_pack_start(progress *p, int first, int last, int n)
 {
-    p->run_i = run_i;
-    p->run_id = r->id;
-    p->epochs = r->settings.train.epochs;
-    p->run_cost_per_epoch = p->epochs > 0 ? (double)r->cost / p->epochs : 0;
-    p->last_n_val = 0;
-    if (resumed_at > 0) p->total_cost -= resumed_at * p->run_cost_per_epoch; /* done before */
+    p->pack_first = first;
+    p->pack_last = last;
+    p->pack_size = n;
+    if (!p->quiet && n > 1)
+        progress_note(p, "pack of %d runs (%d-%d of %d): trained together", n, first, last,
+                      p->run_n);
+}
+
+void progress_run_start(progress *p, progress_run *pr, int run_i, const plan_run *r,
+                        const char *what, int resumed_at)
+{
+    pr->run_i = run_i;
+    pr->run_id = r->id;
+    pr->epochs = r->settings.train.epochs;
+    pr->cost_per_epoch = pr->epochs > 0 ? (double)r->cost / pr->epochs : 0;
+    pr->last_n_val = 0;
+    if (resumed_at > 0) p->total_cost -= resumed_at * pr->cost_per_epoch; /* done before */
     if (p->quiet) return;
     if (resumed_at > 0)
         progress_note(p, "run %d/%d %s: resuming at epoch %d/%d%s%s", run_i, p->run_n, r->id,
-                      resumed_at, p->epochs, what && *what ? "  " : "", what ? what : "");
+                      resumed_at, pr->epochs, what && *what ? "  " : "", what ? what : "");
     else
         progress_note(p, "run %d/%d %s%s%s", run_i, p->run_n, r->id,
                       what && *what ? "  " : "", what ? what : "");
 }
 
-void progress_epoch(progress *p, const train_state *st)
+void progress_epoch(progress *p, progress_run *pr, const train_state *st)
 {
-    p->done_cost += p->run_cost_per_epoch;
+    p->done_cost += pr->cost_per_epoch;
     if (p->quiet || st->n_epochs == 0) return;
     char e[32];
     eta(p, e, sizeof e);
     int last = st->n_epochs - 1;
-    int new_val = st->n_val > p->last_n_val;
-    p->last_n_val = st->n_val;
+    int new_val = st->n_val > pr->last_n_val;
+    pr->last_n_val = st->n_val;
     if (p->live) {
         clear_line(p);
-        fprintf(p->out, "%srun %d/%d  epoch %d/%d  loss %.4f", p->prefix, p->run_i, p->run_n,
-                st->epoch[last] + 1, p->epochs, st->train_loss[last]);
-        if (st->n_val > 0)
+        if (p->pack_size > 1) /* one line for the pack: its runs move together */
+            fprintf(p->out, "%sruns %d-%d/%d (pack of %d)  epoch %d/%d", p->prefix,
+                    p->pack_first, p->pack_last, p->run_n, p->pack_size, st->epoch[last] + 1,
+                    pr->epochs);
+        else
+            fprintf(p->out, "%srun %d/%d  epoch %d/%d  loss %.4f", p->prefix, pr->run_i,
+                    p->run_n, st->epoch[last] + 1, pr->epochs, st->train_loss[last]);
+        if (st->n_val > 0 && p->pack_size <= 1)
             fprintf(p->out, "  val_acc %.2f%%", 100 * st->val_acc[st->n_val - 1]);
         fprintf(p->out, "  ETA %s", e);
         fflush(p->out);
         p->line_open = 1;
     } else if (new_val) {
         progress_note(p, "run %d/%d %s epoch %d/%d train_loss %.6f val_loss %.6f "
-                      "val_acc %.4f (sweep ETA %s)", p->run_i, p->run_n, p->run_id,
-                      st->epoch[last] + 1, p->epochs, st->train_loss[last],
+                      "val_acc %.4f (sweep ETA %s)", pr->run_i, p->run_n, pr->run_id,
+                      st->epoch[last] + 1, pr->epochs, st->train_loss[last],
                       st->val_loss[st->n_val - 1], st->val_acc[st->n_val - 1], e);
     }
 }
 
-void progress_run_end(progress *p, const plan_run *r, const train_state *st, double seconds)
+void progress_run_end(progress *p, const progress_run *pr, const plan_run *r,
+                      const train_state *st, double seconds)
 {
     /* epochs not trained (early stop, divergence) leave the ETA's work too */
     int left = r->settings.train.epochs - st->n_epochs;
-    if (left > 0 && st->status != RUN_RUNNING) p->done_cost += left * p->run_cost_per_epoch;
+    if (left > 0 && st->status != RUN_RUNNING) p->done_cost += left * pr->cost_per_epoch;
     if (p->quiet && st->status != RUN_FAILED) return;
     char d[32];
     format_duration(d, sizeof d, seconds);
     char e[32];
     eta(p, e, sizeof e);
     if (st->status == RUN_FAILED)
-        error_note(p, "run %d/%d %s: failed: %s", p->run_i, p->run_n, r->id, st->message);
+        error_note(p, "run %d/%d %s: failed: %s", pr->run_i, p->run_n, r->id, st->message);
     else if (st->status == RUN_DIVERGED)
-        progress_note(p, "run %d/%d %s: diverged at epoch %d (%s) in %s", p->run_i, p->run_n,
+        progress_note(p, "run %d/%d %s: diverged at epoch %d (%s) in %s", pr->run_i, p->run_n,
                       r->id, st->status_epoch + 1, st->message, d);
     else
         progress_note(p, "run %d/%d %s: %s, %d epochs, train_loss %.6f, test_acc %.4f, %s "
-                      "(sweep ETA %s)", p->run_i, p->run_n, r->id, run_status_name(st->status),
+                      "(sweep ETA %s)", pr->run_i, p->run_n, r->id, run_status_name(st->status),
                       st->n_epochs, st->n_epochs ? st->train_loss[st->n_epochs - 1] : NAN,
                       st->test_acc, d, e);
 }

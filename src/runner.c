@@ -19,6 +19,7 @@
 #include <cblas.h>
 
 #include "backend.h"
+#include "pack.h"
 #include "check.h"
 #include "model.h"
 #include "runner_impl.h"
@@ -35,17 +36,9 @@ static void say_error(const char *msg)
 
 /* ---- data cache --------------------------------------------------------------------------- */
 
-/* Same data_load result?  (normalize/mean/std are applied by the backend, not data_load.) */
-int runner_same_data(const data_settings *a, const data_settings *b)
-{
-    return a->dataset == b->dataset && strcmp(a->dir, b->dir) == 0
-           && a->train_limit == b->train_limit && a->val_from_test == b->val_from_test
-           && a->val_from_train == b->val_from_train && a->split_seed == b->split_seed;
-}
-
 const dataset *runner_data(runner *r, const data_settings *s, char *err, size_t errlen)
 {
-    if (r->have_data && runner_same_data(&r->data_key, s)) return &r->data;
+    if (r->have_data && data_same_load(&r->data_key, s)) return &r->data;
     if (r->have_data) data_free(&r->data);
     r->have_data = 0;
     if (data_load(&r->data, s, err, errlen) < 0) return NULL;
@@ -73,7 +66,7 @@ static int check_inputs(runner *r)
     for (int i = 0; i < p->n_runs; i++) {
         int seen = 0;
         for (int j = 0; j < n_distinct && !seen; j++)
-            seen = runner_same_data(&p->runs[first[j]].settings.data, &p->runs[i].settings.data);
+            seen = data_same_load(&p->runs[first[j]].settings.data, &p->runs[i].settings.data);
         if (!seen) first[n_distinct++] = i;
     }
     for (int j = n_distinct - 1; j >= 0; j--) {
@@ -167,6 +160,18 @@ char *runner_varying_settings(const runner *r, int i)
     return out;
 }
 
+static int largest_pack(const runner *r)
+{
+    int best = 0;
+    for (int k = 0; k < r->n_packs; k++) {
+        int n = 0;
+        for (int i = 0; i < r->p->n_runs; i++)
+            n += r->pack_of[i] == k;
+        best = n > best ? n : best;
+    }
+    return best;
+}
+
 static void print_table(const runner *r, int n_done)
 {
     const plan *p = r->p;
@@ -198,17 +203,24 @@ static void print_table(const runner *r, int n_done)
     fprintf(f, "  %-*s  %s%s\n", width, "backend", backend_kind_name(kind),
             kind == BACKEND_AUTO ? (backend_cuda_available() ? " (cuda)" : " (cpu)") : "");
     if (r->o->jobs > 1) fprintf(f, "  %-*s  %d worker processes\n", width, "jobs", r->o->jobs);
+    if (r->n_packs < p->n_runs)
+        fprintf(f, "  %-*s  %d pack%s of up to %d runs trained together (train.pack)\n", width,
+                "packs", r->n_packs, r->n_packs == 1 ? "" : "s", largest_pack(r));
     fflush(f);
 }
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
-/* Trains the plan's runs in order (claiming each); returns the exit status. */
+/* Trains the plan's packs in order (claiming their runs); returns the exit status. */
 static int sweep_loop(runner *r)
 {
     int rc = 0, io_error = 0;
-    for (int i = 0; i < r->p->n_runs; i++) {
-        runner_run_result res = runner_run_one(r, i);
+    int *runs = xmalloc(sizeof(int) * (size_t)r->p->n_runs);
+    for (int k = 0; k < r->n_packs; k++) {
+        int n = 0;
+        for (int i = 0; i < r->p->n_runs; i++)
+            if (r->pack_of[i] == k) runs[n++] = i;
+        runner_run_result res = runner_run_pack(r, runs, n);
         if (res == RUNNER_RUN_STOPPED) {
             rc = 128 + r->stop_signal;
             break;
@@ -220,6 +232,7 @@ static int sweep_loop(runner *r)
         }
         if (res == RUNNER_RUN_FAILED) rc = EXIT_FAILURE_RUN;
     }
+    free(runs);
     progress_end(&r->prog);
     if (!r->o->quiet || rc != 0)
         progress_note(&r->prog, "sweep %s: %d trained (%d diverged), %d failed, %d already "
@@ -365,6 +378,14 @@ int runner_run_plan(const plan *p, const runner_options *o)
         else total_cost += (double)p->runs[i].cost;
     }
     find_varying(&r);
+    unsigned char *on_gpu = xcalloc((size_t)p->n_runs, 1);
+    for (int i = 0; i < p->n_runs; i++) {
+        backend_kind kind = runner_backend(&r, &p->runs[i]);
+        on_gpu[i] = kind == BACKEND_CUDA || (kind == BACKEND_AUTO && backend_cuda_available());
+    }
+    r.pack_of = xmalloc(sizeof(int) * (size_t)p->n_runs);
+    r.n_packs = pack_partition(p, on_gpu, opts.jobs, r.pack_of);
+    free(on_gpu);
     if (!opts.quiet) print_table(&r, n_done);
 
     int rc;
@@ -378,6 +399,7 @@ int runner_run_plan(const plan *p, const runner_options *o)
     }
     if (r.have_data) data_free(&r.data);
     free(r.varies);
+    free(r.pack_of);
     free(r.force_dev);
     free(r.force_ino);
     return rc;

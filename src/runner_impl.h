@@ -33,17 +33,19 @@ typedef struct {
     int have_data;
     progress prog;
     int device_printed;
+    int *pack_of;              /* (n_runs) each run's pack (pack_partition) */
+    int n_packs;
     int *varies;               /* (settings_n_keys()) 1 when the key differs between runs */
     int stop_signal;           /* the signal that stopped the sweep, or 0 */
     int n_trained, n_done_before, n_busy, n_failed, n_diverged;
 } runner;
 
-/* Trains (or skips) run i of the plan. */
-runner_run_result runner_run_one(runner *r, int i);
+/* Trains (or skips) the pack of runs[0..n) of the plan (pack.h): the runs this process can
+ * claim train together; the result is the worst of theirs (stopped, I/O error, failed). */
+runner_run_result runner_run_pack(runner *r, const int *runs, int n);
 
 /* The data for settings s (cached across consecutive runs with the same data settings). */
 const dataset *runner_data(runner *r, const data_settings *s, char *err, size_t errlen);
-int runner_same_data(const data_settings *a, const data_settings *b);
 
 /* The backend run trains on: --backend when given, else its train.backend. */
 backend_kind runner_backend(const runner *r, const plan_run *run);

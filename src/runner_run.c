@@ -1,8 +1,10 @@
-/* runner_run.c — one run of a sweep, start to end: skip it when its final file is done, claim
- * it with its lock, create the backend, start from nn.Linear's init, a model.init file or
- * its checkpoint, train with an epoch hook that writes checkpoints (every
- * train.checkpoint_every epochs, or 60 s, and when a signal asks to stop), then write the
- * final file (.part, renamed) and remove the checkpoint and the lock. */
+/* runner_run.c — a pack of runs of a sweep (pack.h; one run is a pack of one), start to end:
+ * skip the runs whose final file is done, claim the others with their locks, create the
+ * pack's backends (the first run's, then members that share its data and threads), start
+ * each run from nn.Linear's init, a model.init file or its checkpoint, train them in lockstep
+ * (train_pack) with an epoch hook that writes checkpoints (every train.checkpoint_every
+ * epochs, or 60 s, and when a signal asks to stop), and as each run ends write its final
+ * file (.part, renamed) and remove its checkpoint and lock. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -24,13 +26,20 @@
 
 typedef struct {
     runner *r;
+    int i;                  /* the run's index in the plan */
     const plan_run *run;
-    store_lock *lock;
+    store_lock lock;
+    backend *b;
+    train_state st;
+    model_shape shape;
+    progress_run prog;
+    char *what;             /* its varying settings, for the progress lines */
+    char start_time[STORE_TIME_LEN];
+    runner_run_result result;
     float *params;          /* (n_params) */
     float *state;           /* (n_state) */
     size_t n_params, n_state;
-    const char *yaml;
-    const char *start_time;
+    char *yaml;
     double wall_before;     /* seconds spent in earlier attempts */
     double t_attempt;       /* monotonic start of this attempt */
     double last_checkpoint; /* monotonic */
@@ -84,8 +93,8 @@ static int after_epoch(void *user, const train_state *st, backend *b)
 {
     run_ctx *c = user;
     const train_settings *t = &c->run->settings.train;
-    progress_epoch(&c->r->prog, st);
-    store_lock_touch(c->lock);
+    progress_epoch(&c->r->prog, &c->prog, st);
+    store_lock_touch(&c->lock);
     int sig = signals_pending();
     int due = sig != 0;
     if (st->next_epoch < t->epochs) {
@@ -178,7 +187,6 @@ static void set_failed(train_state *st, int epoch, const char *fmt, ...)
     st->status_epoch = epoch;
 }
 
-/* The claimed run: everything from the backend to the final file. */
 /* Removes run's checkpoint, if any, once its final file is written (lock held). */
 static void remove_checkpoint(runner *r, const plan_run *run)
 {
@@ -188,105 +196,167 @@ static void remove_checkpoint(runner *r, const plan_run *run)
         warn(r, "cannot remove %s: %s", ckpt, strerror(errno));
 }
 
-static runner_run_result train_claimed(runner *r, int i, store_lock *lock)
+/* A claimed run's context, before anything is trained. */
+static void ctx_init(run_ctx *c, runner *r, int i, const store_lock *lock)
 {
     const plan_run *run = &r->p->runs[i];
     const run_settings *s = &run->settings;
-    char err[STORE_PATH_LEN + 2048], start_time[STORE_TIME_LEN];
-    store_utc_now(start_time);
-    model_shape shape;
-    model_shape_init(&shape, &s->model);
-    train_state st;
-    train_state_init(&st, s->train.epochs);
-    int slots = optim_state_slots(&s->optim);
-    char *yaml = store_settings_yaml(s);
-    run_ctx c = {
-        .r = r, .run = run, .lock = lock, .n_params = shape.n_params,
-        .n_state = (size_t)slots * shape.n_params, .yaml = yaml, .start_time = start_time,
-        .t_attempt = progress_now(), .attempts = 1,
-    };
-    c.last_checkpoint = c.t_attempt;
-    c.params = xcalloc(c.n_params ? c.n_params : 1, sizeof(float));
-    c.state = xcalloc(c.n_state ? c.n_state : 1, sizeof(float));
-    backend *b = NULL;
-    int resumed_at = 0, announced = 0;
-    runner_run_result result = RUNNER_RUN_DONE;
-    char *what = runner_varying_settings(r, i);
+    memset(c, 0, sizeof *c);
+    c->r = r;
+    c->i = i;
+    c->run = run;
+    c->lock = *lock;
+    store_utc_now(c->start_time);
+    model_shape_init(&c->shape, &s->model);
+    train_state_init(&c->st, s->train.epochs);
+    c->n_params = c->shape.n_params;
+    c->n_state = (size_t)optim_state_slots(&s->optim) * c->shape.n_params;
+    c->yaml = store_settings_yaml(s);
+    c->t_attempt = progress_now();
+    c->last_checkpoint = c->t_attempt;
+    c->attempts = 1;
+    c->params = xcalloc(c->n_params ? c->n_params : 1, sizeof(float));
+    c->state = xcalloc(c->n_state ? c->n_state : 1, sizeof(float));
+    c->what = runner_varying_settings(r, i);
+    c->result = RUNNER_RUN_DONE;
+}
 
-    const dataset *data = runner_data(r, &s->data, err, sizeof err);
-    if (!data) {
-        set_failed(&st, -1, "data: %s", err);
-        goto finish;
-    }
-    backend_config cfg = backend_config_from_settings(s, data);
-    b = backend_create(runner_backend(r, run), &cfg, err, sizeof err);
-    if (!b) {
-        set_failed(&st, -1, "backend: %s", err);
-        goto finish;
-    }
-    if (!r->device_printed && !r->o->quiet) {
-        progress_note(&r->prog, "device: %s", b->device_name);
-        r->device_printed = 1;
-    }
-    resumed_at = resume(&c, b, &st, start_time);
-    if (resumed_at == 0 && init_weights(&c, b, &shape, err, sizeof err) < 0) {
-        set_failed(&st, -1, "%s", err);
-        goto finish;
-    }
-    progress_run_start(&r->prog, i + 1, run, what, resumed_at);
-    announced = 1;
+static void ctx_free(run_ctx *c)
+{
+    train_state_free(&c->st);
+    free(c->params);
+    free(c->state);
+    free(c->yaml);
+    free(c->what);
+}
 
-    train_hooks hooks = { after_epoch, &c };
-    train_run(s, b, &st, &hooks);
-    if (st.status == RUN_RUNNING) {
-        /* stopped by a signal after its checkpoint: the lock goes, the checkpoint stays */
-        r->stop_signal = c.stopped_by ? c.stopped_by : signals_pending();
-        result = RUNNER_RUN_STOPPED;
-        progress_note(&r->prog, "run %d/%d %s: stopped at epoch %d/%d (%s)", i + 1,
-                      r->p->n_runs, run->id, st.next_epoch, s->train.epochs,
-                      c.checkpoint_ok ? "checkpoint saved"
-                                      : "the checkpoint could NOT be written: it will resume "
-                                        "from an earlier checkpoint, if any");
-        goto out;
+/* The run's backend and its starting point: its checkpoint, else nn.Linear's init or its
+ * model.init file.  A failure leaves the run failed (st), announced or not. */
+static void start_run(run_ctx *c, int *announced)
+{
+    runner *r = c->r;
+    char err[STORE_PATH_LEN + 2048];
+    int resumed_at = resume(c, c->b, &c->st, c->start_time);
+    if (resumed_at == 0 && init_weights(c, c->b, &c->shape, err, sizeof err) < 0) {
+        set_failed(&c->st, -1, "%s", err);
+        return;
     }
-    if (st.status != RUN_FAILED && b->ops->read_params(b, c.params) < 0)
-        set_failed(&st, st.next_epoch, "reading the final weights: %s", b->error);
+    progress_run_start(&r->prog, &c->prog, c->i + 1, c->run, c->what, resumed_at);
+    *announced = 1;
+}
 
-finish:;
-    int have_weights = b && st.status != RUN_FAILED;
+/* A run has ended (completed, stopped early, diverged or failed): its final file, then the
+ * clean-up; c->result says how it went for the sweep. */
+static void finish_run(run_ctx *c, int announced)
+{
+    runner *r = c->r;
+    train_state *st = &c->st;
+    char err[STORE_PATH_LEN + 2048];
+    if (st->status != RUN_FAILED && c->b && c->b->ops->read_params(c->b, c->params) < 0)
+        set_failed(st, st->next_epoch, "reading the final weights: %s", c->b->error);
+    int have_weights = c->b && st->status != RUN_FAILED;
     char end_time[STORE_TIME_LEN];
     store_utc_now(end_time);
     store_run_record rec = {
-        .run = run, .backend = b ? b->ops->name : "none",
-        .device = b ? b->device_name : "none", .host = r->host, .start_time = start_time,
-        .end_time = end_time, .wall_seconds = wall_seconds(&c), .attempts = c.attempts,
-        .st = &st, .shape = &shape, .params = have_weights ? c.params : NULL,
+        .run = c->run, .backend = c->b ? c->b->ops->name : "none",
+        .device = c->b ? c->b->device_name : "none", .host = r->host,
+        .start_time = c->start_time, .end_time = end_time, .wall_seconds = wall_seconds(c),
+        .attempts = c->attempts, .st = st, .shape = &c->shape,
+        .params = have_weights ? c->params : NULL,
     };
     if (!announced)
-        progress_run_start(&r->prog, i + 1, run, what, 0);
+        progress_run_start(&r->prog, &c->prog, c->i + 1, c->run, c->what, 0);
     if (store_finish_run(r->runs_dir, &rec, err, sizeof err) < 0) {
-        warn(r, "cannot write the results of run %s: %s", run->id, err);
-        result = RUNNER_RUN_IO_ERROR;
-        goto out;
-    }
-    progress_run_end(&r->prog, run, &st, wall_seconds(&c) - c.wall_before);
-    if (st.status == RUN_FAILED) {
-        /* the checkpoint (if any) stays: a re-run of the sweep retries from it */
-        result = RUNNER_RUN_FAILED;
-        r->n_failed++;
+        warn(r, "cannot write the results of run %s: %s", c->run->id, err);
+        c->result = RUNNER_RUN_IO_ERROR;
     } else {
-        remove_checkpoint(r, run);
-        r->n_trained++;
-        if (st.status == RUN_DIVERGED) r->n_diverged++;
+        progress_run_end(&r->prog, &c->prog, c->run, st, wall_seconds(c) - c->wall_before);
+        if (st->status == RUN_FAILED) {
+            /* the checkpoint (if any) stays: a re-run of the sweep retries from it */
+            c->result = RUNNER_RUN_FAILED;
+            r->n_failed++;
+        } else {
+            remove_checkpoint(r, c->run);
+            r->n_trained++;
+            if (st->status == RUN_DIVERGED) r->n_diverged++;
+        }
     }
-out:
-    if (b) backend_free(b);
-    train_state_free(&st);
-    free(c.params);
-    free(c.state);
-    free(yaml);
-    free(what);
-    return result;
+    store_lock_release(&c->lock);
+}
+
+/* train_pack's hook: a run of the pack has ended. */
+static void run_finished(void *user, const train_state *st, backend *b)
+{
+    (void)st;
+    (void)b;
+    finish_run(user, 1);
+}
+
+/* The claimed runs c[0..n): one set of backends, lockstep training, each run's files. */
+static void train_claimed(runner *r, run_ctx *c, int n)
+{
+    char err[STORE_PATH_LEN + 2048];
+    const run_settings *s0 = &c[0].run->settings;
+    int *announced = xcalloc((size_t)n, sizeof(int));
+    const dataset *data = runner_data(r, &s0->data, err, sizeof err);
+    if (!data) {
+        for (int j = 0; j < n; j++)
+            set_failed(&c[j].st, -1, "data: %s", err);
+    } else {
+        backend_config cfg = backend_config_from_settings(s0, data);
+        c[0].b = backend_create(runner_backend(r, c[0].run), &cfg, err, sizeof err);
+        for (int j = 0; j < n; j++) {
+            if (!c[0].b) {
+                set_failed(&c[j].st, -1, "backend: %s", err);
+                continue;
+            }
+            if (j > 0 && !(c[j].b = backend_create_member(c[0].b, &c[j].run->settings.optim,
+                                                          data, err, sizeof err))) {
+                set_failed(&c[j].st, -1, "backend: %s", err);
+                continue;
+            }
+            if (j == 0 && !r->device_printed && !r->o->quiet) {
+                progress_note(&r->prog, "device: %s", c[0].b->device_name);
+                r->device_printed = 1;
+            }
+            start_run(&c[j], &announced[j]);
+        }
+    }
+    /* runs that failed before training end now; the others train together */
+    train_member *members = xcalloc((size_t)n, sizeof *members);
+    train_hooks *hooks = xcalloc((size_t)n, sizeof *hooks);
+    int m = 0;
+    for (int j = 0; j < n; j++) {
+        if (c[j].st.status == RUN_FAILED) {
+            finish_run(&c[j], announced[j]);
+            continue;
+        }
+        hooks[m] = (train_hooks){.after_epoch = after_epoch, .user = &c[j],
+                                 .finished = run_finished};
+        members[m] = (train_member){&c[j].run->settings, c[j].b, &c[j].st, &hooks[m]};
+        m++;
+    }
+    train_pack(members, m);
+    for (int j = 0; j < m; j++) {
+        run_ctx *cj = hooks[j].user;
+        if (cj->st.status != RUN_RUNNING) continue;
+        /* stopped by a signal after its checkpoint: the lock goes, the checkpoint stays */
+        r->stop_signal = cj->stopped_by ? cj->stopped_by : signals_pending();
+        cj->result = RUNNER_RUN_STOPPED;
+        progress_note(&r->prog, "run %d/%d %s: stopped at epoch %d/%d (%s)", cj->i + 1,
+                      r->p->n_runs, cj->run->id, cj->st.next_epoch,
+                      cj->run->settings.train.epochs,
+                      cj->checkpoint_ok ? "checkpoint saved"
+                                        : "the checkpoint could NOT be written: it will resume "
+                                          "from an earlier checkpoint, if any");
+        store_lock_release(&cj->lock);
+    }
+    /* members before the first, which holds what they share */
+    for (int j = n - 1; j >= 0; j--)
+        if (c[j].b) backend_free(c[j].b);
+    free(members);
+    free(hooks);
+    free(announced);
 }
 
 /* 1 when run's final file is there, valid and done (with --force: and written during this
@@ -336,31 +406,28 @@ static void finish_cleanup(runner *r, const plan_run *run, const char *lock_path
     store_lock_release(&lock);
 }
 
-runner_run_result runner_run_one(runner *r, int i)
+/* Claims run i for this process: 1 claimed (lock in *lock), 0 not to train here (done, or
+ * held by another process), -1 the results folder failed (message given). */
+static int claim(runner *r, int i, store_lock *lock)
 {
     const plan_run *run = &r->p->runs[i];
     char lock_path[STORE_PATH_LEN], err[1024];
-    if (signals_pending()) {
-        r->stop_signal = signals_pending();
-        return RUNNER_RUN_STOPPED;
-    }
     if (store_path(lock_path, sizeof lock_path, r->runs_dir, run->id, STORE_SUFFIX_LOCK, err,
                    sizeof err) < 0) {
         warn(r, "%s", err);
-        return RUNNER_RUN_IO_ERROR;
+        return -1;
     }
     if (final_done(r, run, 0)) {
         finish_cleanup(r, run, lock_path);
         r->n_done_before++;
         progress_skip(&r->prog, run);
-        return RUNNER_RUN_DONE;
+        return 0;
     }
-    store_lock lock;
     store_lock_info holder;
-    int rc = store_lock_acquire(&lock, lock_path, &holder, err, sizeof err);
+    int rc = store_lock_acquire(lock, lock_path, &holder, err, sizeof err);
     if (rc < 0) {
         warn(r, "%s", err);
-        return RUNNER_RUN_IO_ERROR;
+        return -1;
     }
     if (rc == 1) {
         if (!r->o->quiet)
@@ -369,16 +436,57 @@ runner_run_result runner_run_one(runner *r, int i)
                           holder.start);
         r->n_busy++;
         progress_skip(&r->prog, run);
-        return RUNNER_RUN_SKIPPED;
+        return 0;
     }
     /* another process may have finished it between our look and our claim */
     if (final_done(r, run, 1)) {
-        store_lock_release(&lock);
+        store_lock_release(lock);
         r->n_done_before++;
         progress_skip(&r->prog, run);
-        return RUNNER_RUN_DONE;
+        return 0;
     }
-    runner_run_result res = train_claimed(r, i, &lock);
-    store_lock_release(&lock);
-    return res;
+    return 1;
+}
+
+runner_run_result runner_run_pack(runner *r, const int *runs, int n)
+{
+    if (signals_pending()) {
+        r->stop_signal = signals_pending();
+        return RUNNER_RUN_STOPPED;
+    }
+    run_ctx *c = xcalloc((size_t)n, sizeof *c);
+    int claimed = 0;
+    runner_run_result result = RUNNER_RUN_DONE;
+    for (int j = 0; j < n; j++) {
+        store_lock lock;
+        int rc = claim(r, runs[j], &lock);
+        if (rc < 0) {
+            result = RUNNER_RUN_IO_ERROR;
+            break;
+        }
+        if (rc == 1) ctx_init(&c[claimed++], r, runs[j], &lock);
+    }
+    if (result == RUNNER_RUN_IO_ERROR) {
+        for (int j = 0; j < claimed; j++) {
+            store_lock_release(&c[j].lock);
+            ctx_free(&c[j]);
+        }
+        free(c);
+        return result;
+    }
+    if (claimed > 0) {
+        progress_pack_start(&r->prog, c[0].i + 1, c[claimed - 1].i + 1, claimed);
+        train_claimed(r, c, claimed);
+    }
+    /* the sweep's view of the pack: a stop or an I/O error ends it, a failure is noted */
+    for (int j = 0; j < claimed; j++) {
+        runner_run_result res = c[j].result;
+        if (res == RUNNER_RUN_STOPPED || (res == RUNNER_RUN_IO_ERROR &&
+                                          result != RUNNER_RUN_STOPPED)
+            || (res == RUNNER_RUN_FAILED && result == RUNNER_RUN_DONE))
+            result = res;
+        ctx_free(&c[j]);
+    }
+    free(c);
+    return result;
 }

@@ -26,6 +26,8 @@ static const char *const optim_names[] = {"sgd", "adagrad", "rmsprop", "adam", "
 static const char *const schedule_names[] = {"none", "step", "multistep", "exponential",
                                              "cosine", "linear", NULL};
 static const char *const every_names[] = {"epoch", "validation", NULL};
+/* an integer key with names for its first values: train.pack auto (0), off (1, alone), N */
+static const char *const pack_words[] = {"auto", "off", NULL};
 
 /* enums are stored through an int pointer */
 _Static_assert(sizeof(optim_kind) == sizeof(int), "enum fields are read as int");
@@ -125,6 +127,7 @@ static const setting_def table[] = {
     {"train.backend",                 ENUM_(train.backend),               ANY,                  0, 0,  backend_names,    "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.precision",               ENUM_(train.precision),             ANY,                  0, 0,  precision_names,  "fp32",          ALL,             0, NULL,                      0},
     {"train.cpu_kernel",              ENUM_(train.cpu_kernel),            ANY,                  0, 0,  cpu_kernel_names, "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
+    {"train.pack",                    INT_(train.pack),                   CLOSED(0, SETTINGS_MAX_PACK), 0, 0, pack_words, "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.checkpoint_every",        INT_(train.checkpoint_every),       CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"optimizer.name",                ENUM_(optim.kind),                  ANY,                  0, 0,  optim_names,      "sgd",           ALL,             0, NULL,                      0},
     {"optimizer.lr",                  DBL_(optim.lr),                     ABOVE(0),             0, 0,  NULL,             "0.001",         ALL,             0, NULL,                      0},
@@ -394,6 +397,8 @@ static const char *type_word(const setting_def *d)
     return "a value";
 }
 
+static void join_names(const char *const *names, char *buf, size_t n);
+
 /* One number (scalar or list element) with its bound check. */
 static int parse_number(const setting_def *d, const char *text, long long *iv, double *dv,
                         char *err, size_t n)
@@ -402,7 +407,19 @@ static int parse_number(const setting_def *d, const char *text, long long *iv, d
     if (d->type == SETTING_INT || d->type == SETTING_INT_LIST) {
         long long x;
         double dx;
+        for (int i = 0; d->names && d->names[i]; i++)
+            if (strcmp(text, d->names[i]) == 0) { /* train.pack: auto, off */
+                *iv = i;
+                *dv = i;
+                return 0;
+            }
         if (settings_parse_integer(text, &x) != 0) {
+            if (d->names) {
+                char list[128];
+                join_names(d->names, list, sizeof list);
+                errf(err, n, "%s: expected %s or an integer, found '%s'", d->key, list, text);
+                return -1;
+            }
             if (settings_parse_double(text, &dx) == 0 && dx == nearbyint(dx))
                 errf(err, n, "%s: expected an integer written without exponent or decimal "
                      "point, found '%s'", d->key, text);
@@ -718,7 +735,10 @@ void settings_format(const run_settings *s, int k, char *buf, size_t n)
     case STORE_INT: {
         int x;
         memcpy(&x, p, sizeof x);
-        snprintf(buf, n, "%d", x);
+        if (d->names && x >= 0 && x < 2 && d->names[x]) /* train.pack's words */
+            snprintf(buf, n, "%s", d->names[x]);
+        else
+            snprintf(buf, n, "%d", x);
         break;
     }
     case STORE_LONG: {

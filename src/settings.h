@@ -77,6 +77,7 @@ typedef struct {
     backend_kind backend;
     precision_kind precision;
     cpu_kernel_kind cpu_kernel; /* one per process: the runs a process trains must agree */
+    int pack;                   /* 0 auto, 1 off (alone), N: at most N runs trained together */
     int checkpoint_every;       /* epochs between checkpoints; 0 = every 60 s of training */
 } train_settings;
 
@@ -137,6 +138,7 @@ typedef enum {
     SETTING_DOUBLE_LIST, /* optimizer.betas */
 } setting_type;
 
+#define SETTINGS_MAX_PACK 4096 /* train.pack */
 #define SETTINGS_MAX_LIST 32 /* >= SETTINGS_MAX_HIDDEN, SETTINGS_MAX_MILESTONES */
 
 /* Fills every field with its default: sgd (lr 0.001, PyTorch >= 2.2's default; a sweep file

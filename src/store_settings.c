@@ -49,6 +49,9 @@ static int write_one(hid_t obj, const run_settings *s, int k, char *err, size_t 
             unsigned long long u = strtoull(text, &end, 10);
             if (errno == 0 && *end == '\0') return store_h5_attr_uint64(obj, name, u, err, n);
         }
+        if ((end == text || *end != '\0') && settings_key_enum_names(k))
+            /* an integer written as a word (train.pack: auto is 0) */
+            return store_h5_attr_int64(obj, name, (long long)settings_get_number(s, k), err, n);
         if (end == text || *end != '\0') {
             snprintf(err, n, "setting %s: \"%s\" is not an integer", name, text);
             return -1;

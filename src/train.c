@@ -110,56 +110,53 @@ static int validate(const run_settings *s, backend *b, train_state *st, int epoc
     return st->epochs_since_best >= s->train.patience;
 }
 
-run_status train_run(const run_settings *s, backend *b, train_state *st,
-                     const train_hooks *hooks)
+/* What one epoch leaves to do: record it, then divergence, validation, the scheduler step
+ * and early stopping.  Returns 1 when the run has ended here (diverged, failed: status set;
+ * stopped early: *stopped_early, the test is still to come), 0 to go on. */
+static int after_training(const run_settings *s, backend *b, train_state *st, int epoch,
+                          double lr, double loss, double secs, int *stopped_early)
 {
-    if (st->status != RUN_RUNNING)
-        return st->status; /* already finished: nothing to do */
-    const int freq = s->train.validation_freq;
-    int stopped_early = 0;
+    st->epoch[st->n_epochs] = epoch;
+    st->train_loss[st->n_epochs] = loss;
+    st->lr[st->n_epochs] = lr;
+    st->epoch_seconds[st->n_epochs] = secs;
+    st->n_epochs++;
+    st->elapsed_seconds += secs;
+    st->next_epoch = epoch + 1;
 
-    for (int epoch = st->next_epoch; epoch < s->train.epochs; epoch++) {
-        const double lr = schedule_lr(&s->schedule, s->optim.lr, st->schedule_steps);
-        double loss = 0.0;
-        const double t0 = now_seconds();
-        if (b->ops->train_epoch(b, s->train.seed, epoch, lr, &st->step, &loss) != 0)
-            return fail(st, epoch, "training", b);
-        const double secs = now_seconds() - t0;
-
-        st->epoch[st->n_epochs] = epoch;
-        st->train_loss[st->n_epochs] = loss;
-        st->lr[st->n_epochs] = lr;
-        st->epoch_seconds[st->n_epochs] = secs;
-        st->n_epochs++;
-        st->elapsed_seconds += secs;
-        st->next_epoch = epoch + 1;
-
-        if (!isfinite(loss)) {
-            st->status = RUN_DIVERGED;
-            st->status_epoch = epoch;
-            snprintf(st->message, sizeof st->message, "train loss became %s at epoch %d",
-                     isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", epoch);
-            return st->status;
-        }
-        if (freq > 0 && epoch % freq == 0) {
-            int failed = 0;
-            stopped_early = validate(s, b, st, epoch, &failed);
-            if (failed)
-                return fail(st, epoch, "validation", b);
-        }
-        if (s->schedule.every == SCHEDULE_EVERY_EPOCH)
-            st->schedule_steps++;
-        if (stopped_early) {
-            st->status_epoch = epoch;
-            break; /* no hook: a resume must not train past the stop */
-        }
-        if (hooks && hooks->after_epoch && hooks->after_epoch(hooks->user, st, b) != 0)
-            return RUN_RUNNING; /* st->next_epoch says where to resume */
+    if (!isfinite(loss)) {
+        st->status = RUN_DIVERGED;
+        st->status_epoch = epoch;
+        snprintf(st->message, sizeof st->message, "train loss became %s at epoch %d",
+                 isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", epoch);
+        return 1;
     }
+    const int freq = s->train.validation_freq;
+    if (freq > 0 && epoch % freq == 0) {
+        int failed = 0;
+        *stopped_early = validate(s, b, st, epoch, &failed);
+        if (failed) {
+            fail(st, epoch, "validation", b);
+            return 1;
+        }
+    }
+    if (s->schedule.every == SCHEDULE_EVERY_EPOCH)
+        st->schedule_steps++;
+    if (*stopped_early) {
+        st->status_epoch = epoch;
+        return 1; /* no hook: a resume must not train past the stop */
+    }
+    return 0;
+}
 
+/* The end of a run that completed or stopped early: the test. */
+static void finish_run(backend *b, train_state *st, int stopped_early)
+{
     eval_result r;
-    if (b->ops->evaluate(b, SPLIT_TEST, &r) != 0)
-        return fail(st, st->next_epoch - 1, "test", b);
+    if (b->ops->evaluate(b, SPLIT_TEST, &r) != 0) {
+        fail(st, st->next_epoch - 1, "test", b);
+        return;
+    }
     st->test_loss = r.loss;
     st->test_acc = r.acc;
     st->status = stopped_early ? RUN_STOPPED_EARLY : RUN_COMPLETED;
@@ -167,5 +164,84 @@ run_status train_run(const run_settings *s, backend *b, train_state *st,
         snprintf(st->message, sizeof st->message,
                  "early stopping at epoch %d: %d validations without improvement",
                  st->status_epoch, st->epochs_since_best);
+}
+
+run_status train_run(const run_settings *s, backend *b, train_state *st,
+                     const train_hooks *hooks)
+{
+    train_member m = {s, b, st, hooks};
+    train_pack(&m, 1);
     return st->status;
+}
+
+void train_pack(const train_member *members, int n)
+{
+    /* 1: still training; 0: ended or stopped */
+    unsigned char *going = xcalloc((size_t)(n > 0 ? n : 1), 1);
+    int *stopped_early = xcalloc((size_t)(n > 0 ? n : 1), sizeof(int));
+    backend_epoch_job *jobs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *jobs);
+    int *which = xcalloc((size_t)(n > 0 ? n : 1), sizeof(int));
+    double *loss = xcalloc((size_t)(n > 0 ? n : 1), sizeof(double));
+    for (int i = 0; i < n; i++)
+        going[i] = members[i].st->status == RUN_RUNNING; /* finished ones: nothing to do */
+
+    for (;;) {
+        int n_jobs = 0;
+        for (int i = 0; i < n; i++) {
+            const train_member *m = &members[i];
+            if (!going[i]) continue;
+            if (m->st->next_epoch >= m->s->train.epochs) { /* its epochs are done */
+                going[i] = 0;
+                finish_run(m->b, m->st, stopped_early[i]);
+                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+                continue;
+            }
+            which[n_jobs] = i;
+            jobs[n_jobs++] = (backend_epoch_job){
+                .b = m->b, .seed = m->s->train.seed, .epoch = m->st->next_epoch,
+                .lr = schedule_lr(&m->s->schedule, m->s->optim.lr, m->st->schedule_steps),
+                .step = &m->st->step, .mean_loss = &loss[i],
+            };
+        }
+        if (n_jobs == 0) break;
+
+        const double t0 = now_seconds();
+        int failed = -1;
+        int rc = backend_train_epochs(jobs, n_jobs, &failed);
+        /* each run's share of the round's time */
+        const double secs = (now_seconds() - t0) / (double)n_jobs;
+        if (rc != 0) {
+            /* a backend error: the round's epochs may be half done, so every run of the
+             * round fails (with the failing backend's message where it has none of its own);
+             * a later sweep retries them from their checkpoints */
+            const backend *bad = jobs[failed].b;
+            for (int j = 0; j < n_jobs; j++) {
+                const train_member *m = &members[which[j]];
+                fail(m->st, m->st->next_epoch, "training", m->b->error[0] ? m->b : bad);
+                going[which[j]] = 0;
+                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+            }
+            continue;
+        }
+        int stop = 0;
+        for (int j = 0; j < n_jobs; j++) {
+            const int i = which[j];
+            const train_member *m = &members[i];
+            if (after_training(m->s, m->b, m->st, jobs[j].epoch, jobs[j].lr, loss[i], secs,
+                               &stopped_early[i])) {
+                going[i] = 0;
+                if (stopped_early[i]) finish_run(m->b, m->st, 1);
+                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+                continue;
+            }
+            if (m->hooks && m->hooks->after_epoch && m->hooks->after_epoch(m->hooks->user, m->st, m->b) != 0)
+                stop = 1;
+        }
+        if (stop) break; /* st->next_epoch says where each resumes */
+    }
+    free(going);
+    free(stopped_early);
+    free(jobs);
+    free(which);
+    free(loss);
 }

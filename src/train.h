@@ -53,6 +53,9 @@ typedef struct {
      * stop: train_run then returns with status RUN_RUNNING and a resumable state. */
     int (*after_epoch)(void *user, const train_state *st, backend *b);
     void *user;
+    /* May be NULL: called once when the run has ended (completed, stopped early, diverged or
+     * failed; tested), in train_pack while its packmates train on. */
+    void (*finished)(void *user, const train_state *st, backend *b);
 } train_hooks;
 
 /* Trains from st to the end.  The caller has put the starting parameters in the backend
@@ -60,5 +63,22 @@ typedef struct {
  * too (load_state); a new backend starts with optim_state_init's state.  Returns st->status. */
 run_status train_run(const run_settings *s, backend *b, train_state *st,
                      const train_hooks *hooks);
+
+/* One run of a pack, for train_pack. */
+typedef struct {
+    const run_settings *s;
+    backend *b;                 /* members of one pack (backend_create_member) */
+    train_state *st;
+    const train_hooks *hooks;   /* may be NULL */
+} train_member;
+
+/* Trains a pack's runs in lockstep, each as train_run would: every round trains one epoch of
+ * each run still going, together (backend_train_epochs), then does each run's validation,
+ * schedule, early stopping and hook.  Runs may differ in everything but the backend's
+ * shape, batch size and data: optimizer, schedule, seed, epochs, where they resume.  A run
+ * that ends leaves the pack (hooks->finished); the others go on.  When a hook asks to stop,
+ * the pack stops after that round: every run not ended keeps status RUN_RUNNING and a
+ * resumable state (each run's hook has seen that round). */
+void train_pack(const train_member *members, int n);
 
 #endif

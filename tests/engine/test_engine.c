@@ -323,7 +323,7 @@ static run_result run_training(const run_settings *s, const dataset *d, int stop
     b->ops->init_params(b, 5);
     if (stop_at > 0) {
         stop_hook h = {stop_at};
-        train_hooks hooks = {stop_after_epoch, &h};
+        train_hooks hooks = {.after_epoch = stop_after_epoch, .user = &h};
         run_status st = train_run(s, b, &r.st, &hooks);
         CHECK(st == RUN_RUNNING && r.st.next_epoch == stop_at,
               "stopped run: status %s, next_epoch %d", run_status_name(st), r.st.next_epoch);
