@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "check.h"
 #include "cmd_sweep.h"
 #include "commands.h"
+#include "pack.h"
 
 static void usage(FILE *f)
 {
@@ -17,8 +19,9 @@ static void usage(FILE *f)
             "\n"
             "Prints every run the sweep FILE expands to, in the order `optsweep run` trains\n"
             "them (cases outer, grid inner, the last grid axis fastest): its run id, its case,\n"
-            "the value of each key that differs between runs, and its cost (epochs x batches\n"
-            "per epoch), with the total.  Nothing is trained or written.  Several files\n"
+            "the value of each key that differs between runs, its pack (runs with the same\n"
+            "model shape, batch size and data train together, in one pass: train.pack) and\n"
+            "its cost (epochs x batches per epoch), with the total.  Nothing is trained or written.  Several files\n"
             "(optsweep plan configs/*.yaml) print one plan after the other (table and ids).\n"
             "\n"
             "  --set KEY=VALUE   override a setting for every run (-s for short), e.g.\n"
@@ -92,7 +95,20 @@ int cmd_plan(int argc, char **argv)
         }
         if (f > 0 && fmt == PLAN_FORMAT_TABLE && !name_only) putchar('\n');
         if (name_only) printf("%s\n", full.name);
-        else plan_print(&shard, fmt, stdout);
+        else {
+            /* the packs `optsweep run` trains this plan in (one process, no --backend) */
+            int *pack_of = xmalloc(sizeof(int) * (size_t)(shard.n_runs ? shard.n_runs : 1));
+            unsigned char *on_gpu = xcalloc((size_t)(shard.n_runs ? shard.n_runs : 1), 1);
+            const int gpu_here = backend_cuda_available();
+            for (int i = 0; i < shard.n_runs; i++) {
+                backend_kind kind = shard.runs[i].settings.train.backend;
+                on_gpu[i] = kind == BACKEND_CUDA || (kind == BACKEND_AUTO && gpu_here);
+            }
+            pack_partition(&shard, on_gpu, 1, pack_of);
+            plan_print(&shard, pack_of, fmt, stdout);
+            free(on_gpu);
+            free(pack_of);
+        }
         plan_free(&shard);
         plan_free(&full);
     }

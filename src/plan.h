@@ -70,6 +70,7 @@ typedef enum {
     PLAN_FORMAT_IDS,   /* one run id per line */
 } plan_format;
 int plan_parse_format(const char *text, plan_format *f);
-void plan_print(const plan *p, plan_format fmt, FILE *f);
+/* pack_of (n_runs, or NULL): each run's pack (pack.h), shown as a column from 1. */
+void plan_print(const plan *p, const int *pack_of, plan_format fmt, FILE *f);
 
 #endif

@@ -1,6 +1,6 @@
 /* plan_print.c — `optsweep plan` output: an aligned table for people (run id, case, the value
- * of every swept key, cost, and the total), TSV for scripts (header, then the run id first on
- * each line), JSON with every resolved setting, or bare run ids. */
+ * of every swept key, the pack it trains in, cost, and the total), TSV for scripts (header,
+ * then the run id first on each line), JSON with every resolved setting, or bare run ids. */
 #include "plan.h"
 
 #include <stdlib.h>
@@ -43,9 +43,22 @@ static const char *title(const plan *p, int c)
     return leaf;
 }
 
-static void print_table(const plan *p, FILE *f)
+/* 1 when some pack holds more than one run (the table then shows the pack column). */
+static int any_pack(const plan *p, const int *pack_of)
+{
+    for (int i = 0; pack_of && i < p->n_runs; i++)
+        for (int j = i + 1; j < p->n_runs; j++)
+            if (pack_of[i] == pack_of[j]) return 1;
+    return 0;
+}
+
+static void print_table(const plan *p, const int *pack_of, FILE *f)
 {
     int nc = p->n_swept;
+    const int packs = any_pack(p, pack_of);
+    int n_packs = 0;
+    for (int i = 0; packs && i < p->n_runs; i++)
+        n_packs = pack_of[i] + 1 > n_packs ? pack_of[i] + 1 : n_packs;
     int w_index = 1, w_id = 6, w_case = 4, w_cost = 4;
     int *w = xcalloc((size_t)(nc ? nc : 1), sizeof *w);
     char buf[SETTINGS_PATH_LEN + 64];
@@ -74,6 +87,7 @@ static void print_table(const plan *p, FILE *f)
     fprintf(f, "%*s  %-*s", w_index, "#", w_id, "run id");
     if (p->has_cases) fprintf(f, "  %-*s", w_case, "case");
     for (int c = 0; c < nc; c++) fprintf(f, "  %-*s", w[c], title(p, c));
+    if (packs) fprintf(f, "  %4s", "pack");
     fprintf(f, "  %*s\n", w_cost, "cost");
     for (int i = 0; i < p->n_runs; i++) {
         const plan_run *r = &p->runs[i];
@@ -83,19 +97,23 @@ static void print_table(const plan *p, FILE *f)
             cell(r, p->swept[c], buf, sizeof buf);
             fprintf(f, "  %-*s", w[c], buf);
         }
+        if (packs) fprintf(f, "  %4d", pack_of[i] + 1);
         fprintf(f, "  %*ld\n", w_cost, r->cost);
     }
     fprintf(f, "\ntotal: %d run%s, %ld steps (cost = epochs x batches per epoch)\n", p->n_runs,
             p->n_runs == 1 ? "" : "s", total);
+    if (packs)
+        fprintf(f, "packs: %d (the runs of a pack train together, in one pass; train.pack)\n",
+                n_packs);
     free(w);
 }
 
-static void print_tsv(const plan *p, FILE *f)
+static void print_tsv(const plan *p, const int *pack_of, FILE *f)
 {
     char buf[SETTINGS_PATH_LEN + 64];
     fputs("id\tindex\tcase", f);
     for (int c = 0; c < p->n_swept; c++) fprintf(f, "\t%s", settings_key_name(p->swept[c]));
-    fputs("\tcost\n", f);
+    fputs(pack_of ? "\tpack\tcost\n" : "\tcost\n", f);
     for (int i = 0; i < p->n_runs; i++) {
         const plan_run *r = &p->runs[i];
         fprintf(f, "%s\t%d\t%s", r->id, r->index, r->settings.case_name);
@@ -106,11 +124,12 @@ static void print_tsv(const plan *p, FILE *f)
                 if (*q == '\t' || *q == '\n') *q = ' ';
             fprintf(f, "\t%s", buf);
         }
+        if (pack_of) fprintf(f, "\t%d", pack_of[i] + 1);
         fprintf(f, "\t%ld\n", r->cost);
     }
 }
 
-static void print_json(const plan *p, FILE *f)
+static void print_json(const plan *p, const int *pack_of, FILE *f)
 {
     char buf[SETTINGS_PATH_LEN + 64];
     fputs("[", f);
@@ -123,6 +142,7 @@ static void print_json(const plan *p, FILE *f)
         quote_json(f, p->name);
         fputs(", \"case\": ", f);
         quote_json(f, r->settings.case_name);
+        if (pack_of) fprintf(f, ", \"pack\": %d", pack_of[i] + 1);
         fprintf(f, ", \"cost\": %ld,\n   \"settings\": {", r->cost);
         int first = 1;
         for (int k = 0; k < settings_n_keys(); k++) {
@@ -133,7 +153,10 @@ static void print_json(const plan *p, FILE *f)
             fputs(": ", f);
             settings_format(&r->settings, k, buf, sizeof buf);
             setting_type t = settings_key_type(k);
-            if (t == SETTING_STRING || t == SETTING_ENUM) quote_json(f, buf);
+            /* an integer may be written as a word (train.pack: auto) */
+            if (t == SETTING_STRING || t == SETTING_ENUM
+                || (t == SETTING_INT && !(buf[0] == '-' || (buf[0] >= '0' && buf[0] <= '9'))))
+                quote_json(f, buf);
             else fputs(buf, f); /* numbers, true/false and [a, b] are JSON as they are */
         }
         fputs("}}", f);
@@ -141,12 +164,12 @@ static void print_json(const plan *p, FILE *f)
     fputs(p->n_runs ? "\n]\n" : "]\n", f);
 }
 
-void plan_print(const plan *p, plan_format fmt, FILE *f)
+void plan_print(const plan *p, const int *pack_of, plan_format fmt, FILE *f)
 {
     switch (fmt) {
-    case PLAN_FORMAT_TABLE: print_table(p, f); break;
-    case PLAN_FORMAT_TSV: print_tsv(p, f); break;
-    case PLAN_FORMAT_JSON: print_json(p, f); break;
+    case PLAN_FORMAT_TABLE: print_table(p, pack_of, f); break;
+    case PLAN_FORMAT_TSV: print_tsv(p, pack_of, f); break;
+    case PLAN_FORMAT_JSON: print_json(p, pack_of, f); break;
     case PLAN_FORMAT_IDS:
         for (int i = 0; i < p->n_runs; i++) fprintf(f, "%s\n", p->runs[i].id);
         break;

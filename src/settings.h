@@ -167,6 +167,11 @@ const char *const *settings_key_enum_names(int k);
 /* The run's resolved YAML (applicable keys only, sections in table order): valid input to
  * config_load, and the same run when loaded. */
 void settings_write_yaml(const run_settings *s, FILE *f);
+/* 1 when two texts of settings_write_yaml describe runs with the same results: equal but for
+ * the lines of incidental keys (data.dir, train.backend, train.pack, ...), which say how a
+ * run was trained, not what it gives.  A checkpoint written under train.pack: off resumes
+ * under auto. */
+int settings_yaml_same_results(const char *a, const char *b);
 
 const char *optim_kind_name(optim_kind k);        /* "sgd", "adagrad", ... */
 const char *schedule_kind_name(schedule_kind k);  /* "none", "step", ... */

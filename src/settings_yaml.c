@@ -54,3 +54,44 @@ void settings_write_yaml(const run_settings *s, FILE *f)
         fputc('\n', f);
     }
 }
+
+/* The next line of a settings_write_yaml text that is not an incidental key's, or NULL at the
+ * end; *section tracks the last "section:" line ("train"), *len the line's length. */
+static const char *next_essential(const char *p, char *section, size_t cap, size_t *len)
+{
+    while (*p) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *next = end ? end + 1 : p + n;
+        if (n > 2 && p[0] == ' ' && p[1] == ' ') { /* "  key: value" in a section */
+            const char *colon = memchr(p, ':', n);
+            char key[128];
+            if (colon && snprintf(key, sizeof key, "%s.%.*s", section, (int)(colon - p - 2),
+                                  p + 2) < (int)sizeof key
+                && settings_key_is_incidental(settings_find_key(key))) {
+                p = next;
+                continue;
+            }
+        } else if (n > 1 && p[n - 1] == ':' && n < cap) { /* "section:" */
+            memcpy(section, p, n - 1);
+            section[n - 1] = '\0';
+        }
+        *len = n;
+        return p;
+    }
+    return NULL;
+}
+
+int settings_yaml_same_results(const char *a, const char *b)
+{
+    char sa[64] = "", sb[64] = "";
+    for (;;) {
+        size_t na = 0, nb = 0;
+        const char *la = next_essential(a, sa, sizeof sa, &na);
+        const char *lb = next_essential(b, sb, sizeof sb, &nb);
+        if (!la || !lb) return !la && !lb;
+        if (na != nb || memcmp(la, lb, na) != 0) return 0;
+        a = la + na + (la[na] == '\n');
+        b = lb + nb + (lb[nb] == '\n');
+    }
+}

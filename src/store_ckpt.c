@@ -95,7 +95,7 @@ static int read_contents(hid_t f, const char *path, const char *run_id,
     free(s);
     s = NULL;
     TRY(store_h5_read_attr_string(f, "settings_yaml", &s, path, err, n));
-    if (strcmp(s, settings_yaml) != 0) {
+    if (!settings_yaml_same_results(s, settings_yaml)) {
         snprintf(err, n, "%s: was written for other settings (a different optsweep "
                  "version?)", path);
         goto fail;

@@ -416,7 +416,7 @@ static void test_print(void)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    plan_print(&p, PLAN_FORMAT_TSV, f);
+    plan_print(&p, NULL, PLAN_FORMAT_TSV, f);
     fclose(f);
     CHECK(strncmp(buf, "id\tindex\tcase\toptimizer.lr\toptimizer.momentum\toptimizer.nesterov\tcost\n"
                        "sgd-lr1e-04-5e94cd2a\t0\tplain\t0.0001\t0\tfalse\t3000\n", 119) == 0);
@@ -425,12 +425,12 @@ static void test_print(void)
     CHECK(lines == 16);
     free(buf);
     f = open_memstream(&buf, &len);
-    plan_print(&p, PLAN_FORMAT_IDS, f);
+    plan_print(&p, NULL, PLAN_FORMAT_IDS, f);
     fclose(f);
     CHECK(strncmp(buf, "sgd-lr1e-04-5e94cd2a\nsgd-lr1e-04-m0.9-", 38) == 0);
     free(buf);
     f = open_memstream(&buf, &len);
-    plan_print(&p, PLAN_FORMAT_JSON, f);
+    plan_print(&p, NULL, PLAN_FORMAT_JSON, f);
     fclose(f);
     CHECK(strstr(buf, "\"optimizer.lr\": 0.0001") != NULL);
     CHECK(strstr(buf, "\"model.hidden\": [128, 128, 128]") != NULL);

@@ -1,9 +1,11 @@
 #!/bin/bash
 # concurrent.sh — several processes on one sweep split the work and never train a run twice:
-# (1) two runner processes started together on the same results directory; (2) one process
-# with --jobs 3 workers.  Each run's "completed" line must appear exactly once over all the
-# logs, every run file must exist with attempts = 1, and both processes of (1) must have
-# trained something.  Then the results must equal a plain sequential sweep's, bit for bit.
+# (1) two runner processes started together on the same results directory, in packs of 2
+# (a process claims a whole pack: with one pack of 6 the first would take everything); (2)
+# one process with --jobs 3 workers.  Each run's "completed" line must appear exactly once
+# over all the logs, every run file must exist with attempts = 1, and both processes of (1)
+# must have trained something.  Then the results must equal a plain sequential sweep's (one
+# pack of all the runs), bit for bit: a run's bits do not depend on its packmates.
 # Usage: concurrent.sh DRIVER DATA_DIR TEST_STORE (its --compare A B mode compares results)
 set -u
 driver=$1 data=$2 compare=$3
@@ -37,9 +39,9 @@ check_once() { # label results_dir logs...
 # busy machine, and then B has nothing left to train.
 args1=(--runs 6 --epochs 24)
 "$driver" "$tmp/seq1" "$data" "${args1[@]}" --quiet || { echo "FAIL: sequential sweep"; exit 1; }
-"$driver" "$tmp/two" "$data" "${args1[@]}" >"$tmp/a.log" 2>&1 &
+"$driver" "$tmp/two" "$data" "${args1[@]}" --pack 2 >"$tmp/a.log" 2>&1 &
 pa=$!
-"$driver" "$tmp/two" "$data" "${args1[@]}" >"$tmp/b.log" 2>&1 &
+"$driver" "$tmp/two" "$data" "${args1[@]}" --pack 2 >"$tmp/b.log" 2>&1 &
 pb=$!
 wait $pa || fail "process A exited $?: $(tail -3 "$tmp/a.log")"
 wait $pb || fail "process B exited $?: $(tail -3 "$tmp/b.log")"

@@ -121,13 +121,14 @@ grep -q "0 trained" "$tmp/9.log" || fail "a diverged run was redone: $(tail -1 "
 pid=$!
 for i in $(seq 1 1000); do grep -q "epoch 4/300" "$tmp/10.log" && break; sleep 0.01; done
 "$driver" status "$tmp/int/drv" >"$tmp/status4"
-grep -Eq "running +1" "$tmp/status4" || fail "status while running: $(cat "$tmp/status4")"
+# the 3 runs are one pack: all running at once, all checkpointed by the SIGTERM
+grep -Eq "running +3" "$tmp/status4" || fail "status while running: $(cat "$tmp/status4")"
 grep -Eq "$id0 +running +epoch [0-9]+/300 .*pid $pid" "$tmp/status4" \
     || fail "status: the running run's line: $(cat "$tmp/status4")"
 kill -TERM $pid
 wait $pid
 "$driver" status "$tmp/int/drv" >"$tmp/status5"
-grep -Eq "pending +3 +\(interrupted 1, not started 2\)" "$tmp/status5" \
+grep -Eq "pending +3 +\(interrupted 3, not started 0\)" "$tmp/status5" \
     || fail "status after SIGTERM: $(cat "$tmp/status5")"
 grep -Eq "$id0 +interrupted +epoch [0-9]+/300" "$tmp/status5" || fail "status: interrupted line: $(cat "$tmp/status5")"
 "$driver" status "$tmp/none" >/dev/null 2>&1

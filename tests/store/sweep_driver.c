@@ -5,7 +5,8 @@
  * batch 64, seed 7 + k, on the first 2000 MNIST training images (tests/data/mnist-slice),
  * validation = 20% of the test slice.
  * Usage: sweep_driver RESULTS DATA_DIR [--runs K] [--epochs E] [--jobs N] [--force]
- *        [--ckpt-every C] [--name NAME] [--quiet] [--init FILE] [--diverge K] */
+ *        [--ckpt-every C] [--name NAME] [--quiet] [--init FILE] [--diverge K] [--pack P]
+ * (--pack: train.pack, 0 auto (the default: one pack of all the runs), 1 off, N) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: sweep_driver RESULTS DATA_DIR [options]\n");
         return 2;
     }
-    int n_runs = 4, epochs = 6, jobs = 1, force = 0, ckpt_every = 1, quiet = 0, diverge = -1;
+    int n_runs = 4, epochs = 6, jobs = 1, force = 0, ckpt_every = 1, quiet = 0, diverge = -1,
+        pack = 0;
     const char *name = "drv", *init = "default";
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--jobs") == 0) jobs = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--ckpt-every") == 0) ckpt_every = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--diverge") == 0) diverge = (int)arg_long(v, a), i++;
+        else if (strcmp(a, "--pack") == 0) pack = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--name") == 0) name = v, i++;
         else if (strcmp(a, "--init") == 0) init = v, i++;
         else if (strcmp(a, "--force") == 0) force = 1;
@@ -80,6 +83,7 @@ int main(int argc, char **argv)
         s->train.seed = 7 + (uint64_t)k;
         s->train.backend = BACKEND_CPU;
         s->train.checkpoint_every = ckpt_every;
+        s->train.pack = pack;
         s->optim.kind = OPTIM_SGD;
         s->optim.lr = k == diverge ? 1e6 : 0.02 * (k + 1);
         s->optim.momentum = k % 2 ? 0.9 : 0;

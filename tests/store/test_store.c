@@ -676,7 +676,7 @@ static int compare_runs(const char *a, const char *b)
     SAME(memcmp(&la.test_acc, &lb.test_acc, sizeof(double)) == 0, "test_acc");
     SAME(memcmp(&la.best_val_acc, &lb.best_val_acc, sizeof(double)) == 0, "best_val_acc");
     SAME(memcmp(&la.mean_weight, &lb.mean_weight, sizeof(double)) == 0, "mean_weight");
-    SAME(strcmp(la.settings_yaml, lb.settings_yaml) == 0, "settings");
+    SAME(settings_yaml_same_results(la.settings_yaml, lb.settings_yaml), "settings");
     /* weights: the shape from the run's own settings would need the YAML parser; the file's
      * /model sizes give it (store_check_run validated them) */
     hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT);
