@@ -1,7 +1,8 @@
 /* test_engine.c — the CPU training core through its real interfaces (backend_cpu_create,
  * the backend slots, train_run): gradients against a float64 finite-difference reference,
  * a hand-checked SGD step, bit-identical repeats and resumes, divergence, early stopping,
- * scheduler stepping, and a short real training on the committed MNIST slice.
+ * scheduler stepping, packs (runs trained together give the bits they give alone), and a
+ * short real training on the committed MNIST slice.
  * PyTorch parity itself is tests/reference (fixtures recorded from torch).
  * Usage: test_engine TEST [MNIST_SLICE_DIR]; TEST is one of the names in main() or "all".
  * Exits non-zero on any mismatch. */
@@ -728,6 +729,134 @@ static void test_model(void)
     data_free(&d);
 }
 
+/* ---- packs: a run's bits do not depend on its packmates ----------------------------------- */
+
+enum { PACK_RUNS = 8, PACK_RESUMED = 7, PACK_RESUME_AT = 2 };
+
+/* Eight runs as different as a pack allows: every optimizer, schedules, two seeds (two
+ * cohorts sharing batches), other epoch counts, early stopping, a diverging one, and one that
+ * joins the pack resumed from epoch PACK_RESUME_AT. */
+static void pack_settings(run_settings *s)
+{
+    for (int m = 0; m < PACK_RUNS; m++)
+        s[m] = base_settings();
+    s[0].optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.05};
+    s[1].optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.05, .momentum = 0.9, .nesterov = 1};
+    s[1].schedule = (schedule_settings){.kind = SCHEDULE_STEP, .step_size = 2, .gamma = 0.5};
+    s[2].optim = (optim_settings){.kind = OPTIM_ADAGRAD, .lr = 0.01, .eps = 1e-10};
+    s[2].train.epochs = 4;
+    s[3].optim = (optim_settings){.kind = OPTIM_RMSPROP, .lr = 1e-3, .alpha = 0.99, .eps = 1e-8,
+                                  .momentum = 0.5, .centered = 1};
+    s[3].train.seed = 11;
+    s[4].optim = (optim_settings){.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                                  .eps = 1e-8, .amsgrad = 1, .weight_decay = 0.01};
+    s[4].schedule = (schedule_settings){.kind = SCHEDULE_COSINE, .T_max = 5};
+    s[4].train.seed = 11;
+    s[4].train.epochs = 8;
+    /* never improves by 10 after the first validation: stops at the second */
+    s[5].optim = (optim_settings){.kind = OPTIM_ADAMW, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                                  .eps = 1e-8, .weight_decay = 0.01};
+    s[5].train.early_stopping = 1;
+    s[5].train.patience = 1;
+    s[5].train.delta = 10.0;
+    s[6].optim = (optim_settings){.kind = OPTIM_SGD, .lr = 1e6}; /* diverges */
+    s[7].optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.02, .momentum = 0.9};
+}
+
+/* The runs of s trained as one pack, in the order `order`; run PACK_RESUMED first trains
+ * PACK_RESUME_AT epochs alone and joins from its checkpointed state. */
+static void train_as_pack(const run_settings *s, const dataset *d, const int *order,
+                          run_result *out)
+{
+    backend *b[PACK_RUNS];
+    train_member members[PACK_RUNS];
+    for (int j = 0; j < PACK_RUNS; j++) {
+        const int m = order[j];
+        run_result *r = &out[m];
+        memset(r, 0, sizeof *r);
+        train_state_init(&r->st, s[m].train.epochs);
+        char err[256];
+        b[j] = j == 0 ? make_backend(&s[m], d)
+                      : backend_create_member(b[0], &s[m].optim, d, err, sizeof err);
+        CHECK(b[j] != NULL, "backend_create_member: %s", err);
+        r->n_params = b[j]->config.shape.n_params;
+        r->n_state = (size_t)optim_state_slots(&s[m].optim) * r->n_params;
+        r->params = xmalloc(sizeof(float) * r->n_params);
+        r->state = xmalloc(sizeof(float) * (r->n_state + 1));
+        if (m == PACK_RESUMED) { /* its first epochs alone, then in the pack from there */
+            backend *alone = make_backend(&s[m], d);
+            alone->ops->init_params(alone, 5);
+            stop_hook h = {PACK_RESUME_AT};
+            train_hooks hooks = {.after_epoch = stop_after_epoch, .user = &h};
+            train_run(&s[m], alone, &r->st, &hooks);
+            alone->ops->read_params(alone, r->params);
+            alone->ops->read_state(alone, r->state);
+            backend_free(alone);
+            b[j]->ops->load_params(b[j], r->params);
+            b[j]->ops->load_state(b[j], r->state);
+        } else {
+            b[j]->ops->init_params(b[j], 5);
+        }
+        members[j] = (train_member){&s[m], b[j], &r->st, NULL};
+    }
+    train_pack(members, PACK_RUNS);
+    for (int j = PACK_RUNS - 1; j >= 0; j--) { /* members before the first */
+        const int m = order[j];
+        b[j]->ops->read_params(b[j], out[m].params);
+        b[j]->ops->read_state(b[j], out[m].state);
+        backend_free(b[j]);
+    }
+}
+
+static void test_pack(void)
+{
+    const int saved = openblas_get_num_threads();
+    dataset d = make_dataset(257, 60, 61, 3); /* 4 batches of 64 and one of 1 row */
+    run_settings s[PACK_RUNS];
+    pack_settings(s);
+    const int forward[PACK_RUNS] = {0, 1, 2, 3, 4, 5, 6, 7};
+    const int shuffled[PACK_RUNS] = {6, 3, 7, 0, 5, 2, 4, 1};
+    for (int team = 1; team <= 3; team++) {
+        openblas_set_num_threads(team);
+        const int failures_before = failures;
+        run_result alone[PACK_RUNS], packed[PACK_RUNS], again[PACK_RUNS];
+        for (int m = 0; m < PACK_RUNS; m++)
+            alone[m] = run_training(&s[m], &d, 0);
+        CHECK(alone[5].st.status == RUN_STOPPED_EARLY && alone[6].st.status == RUN_DIVERGED &&
+                  alone[0].st.status == RUN_COMPLETED && alone[2].st.n_epochs == 4,
+              "the pack's cases: %s, %s, %s, %d epochs", run_status_name(alone[5].st.status),
+              run_status_name(alone[6].st.status), run_status_name(alone[0].st.status),
+              alone[2].st.n_epochs);
+        {   /* the two seeds' cohorts really see different batches */
+            run_settings other = s[3];
+            other.train.seed = s[0].train.seed;
+            run_result o = run_training(&other, &d, 0);
+            CHECK(!same_doubles(o.st.train_loss, alone[3].st.train_loss, o.st.n_epochs),
+                  "seeds %llu and %llu give the same losses",
+                  (unsigned long long)s[0].train.seed, (unsigned long long)s[3].train.seed);
+            run_free(&o);
+        }
+        train_as_pack(s, &d, forward, packed);
+        train_as_pack(s, &d, shuffled, again);
+        for (int m = 0; m < PACK_RUNS; m++) {
+            char what[96];
+            snprintf(what, sizeof what, "team of %d, run %d in a pack of %d", team, m, PACK_RUNS);
+            check_identical(what, &alone[m], &packed[m]);
+            snprintf(what, sizeof what, "team of %d, run %d, other pack order", team, m);
+            check_identical(what, &alone[m], &again[m]);
+            run_free(&alone[m]);
+            run_free(&packed[m]);
+            run_free(&again[m]);
+        }
+        if (failures == failures_before)
+            printf("pack of %d (all optimizers, 2 seeds, early stop, divergence, a resumed "
+                   "run), team of %d: every run bit-identical to its run alone, in two pack "
+                   "orders\n", PACK_RUNS, team);
+    }
+    openblas_set_num_threads(saved);
+    data_free(&d);
+}
+
 int main(int argc, char **argv)
 {
     const char *test = argc > 1 ? argv[1] : "all";
@@ -747,6 +876,7 @@ int main(int argc, char **argv)
     RUN("schedule_every", test_schedule_every());
     RUN("model", test_model());
     RUN("threads", test_threads());
+    RUN("pack", test_pack());
     if (!ran) {
         fprintf(stderr, "test_engine: unknown test %s\n", test);
         return 2;

@@ -6,7 +6,7 @@
 add_executable(test_engine ${CMAKE_SOURCE_DIR}/tests/engine/test_engine.c)
 target_link_libraries(test_engine PRIVATE optsweep_core)
 foreach(t gradcheck sgd_step determinism divergence mnist early_stopping schedule_every model
-          threads)
+          threads pack)
   add_test(NAME engine_${t}
            COMMAND test_engine ${t} ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
   # one OpenBLAS thread: ctest runs tests side by side on 2 shared cores

@@ -24,7 +24,7 @@ foreach(kernel Prescott Haswell SkylakeX Cooperlake)
                    ${CMAKE_SOURCE_DIR}/tests/reference/fixtures/reference.h5 ${KERNEL_SLICE})
   set(kernel_tests kernel_${k}_reference)
   foreach(t gradcheck sgd_step determinism divergence mnist early_stopping schedule_every model
-            threads)
+            threads pack)
     add_test(NAME kernel_${k}_engine_${t}
              COMMAND ${KERNEL_RUN} ${kernel} $<TARGET_FILE:test_engine> ${t} ${KERNEL_SLICE})
     list(APPEND kernel_tests kernel_${k}_engine_${t})
