@@ -431,10 +431,11 @@ static void gradients_and_update(cpu_ctx *c, long m, const optim_step *st, int t
     }
 }
 
-/* One training epoch of a cohort, as team member t of n: every batch in the epoch's order;
- * phase A (the gather once, then every run's forward and backward for rows [r0, r1)),
- * barrier, phase B for every run, barrier.  Team member 0 also sums each run's batch
- * losses, in batch order. */
+/* One training epoch of a cohort, as team member t of n: every batch in the epoch's order,
+ * gathered once; then for each run, phase A (its forward and backward for rows [r0, r1)),
+ * barrier, phase B, barrier, as when it trains alone: each run's weights stay in cache from
+ * its forward to its update, and only the gather is shared.  Team member 0 also sums each
+ * run's batch losses, in batch order. */
 static void train_epoch_member(void *arg, int t, int n)
 {
     team_job *job = arg;
@@ -446,27 +447,26 @@ static void train_epoch_member(void *arg, int t, int n)
         long r0, r1;
         cpu_team_share(m, t, n, &r0, &r1);
         step++;
-        if (r1 > r0) {
+        if (r1 > r0)
             gather_rows(c0, sp, job->perm + first, first, r0, r1);
-            for (int j = 0; j < job->n_runs; j++) {
-                cpu_ctx *c = job->runs[j].c;
+        for (int j = 0; j < job->n_runs; j++) {
+            run_job *rj = &job->runs[j];
+            cpu_ctx *c = rj->c;
+            if (r1 > r0) {
                 forward_loss_rows(c, sp, job->perm + first, first, m, r0, r1,
                                   c->delta[c->shape.n_layers - 1], NULL);
                 backward_rows(c, r0, r1);
             }
-        }
-        cpu_team_barrier(c0->team);
-        for (int j = 0; j < job->n_runs; j++) {
-            run_job *rj = &job->runs[j];
+            cpu_team_barrier(c0->team);
             optim_step st;
-            optim_prepare_step(&rj->c->optim, rj->lr, rj->step0 + step, &st);
+            optim_prepare_step(&c->optim, rj->lr, rj->step0 + step, &st);
             if (t == 0) {
-                rj->loss_sum += (double)nll_mean(rj->c->logp, m);
+                rj->loss_sum += (double)nll_mean(c->logp, m);
                 rj->batches++;
             }
-            gradients_and_update(rj->c, m, &st, t, n);
+            gradients_and_update(c, m, &st, t, n);
+            cpu_team_barrier(c0->team);
         }
-        cpu_team_barrier(c0->team);
     }
 }
 

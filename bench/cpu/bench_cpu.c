@@ -10,10 +10,15 @@
  * --kernel's; --sgemm N instead times one large N x N x N cblas_sgemm on OpenBLAS's threads,
  * the rate the machine's best GEMMs reach, to set the model's FLOPs against.
  *
+ * --pack M times, instead, M runs (the notebook's optimizers in turn, one seed) trained as one
+ * pack against the same M runs trained one after the other, epoch for epoch.
+ *
  * usage: bench_cpu [--data DIR] [--epochs N] [--optimizer sgd|adam] [--kernel K] [BATCH ...]
  *        bench_cpu --sgemm N [--kernel K]
- * Prints one line per batch size: "batch <B> optsweep <s/epoch> floor <s/epoch>", or
- * "sgemm <N> gflops <rate> kernel <name>". */
+ *        bench_cpu --pack M [--data DIR] [--epochs N] [--kernel K] [BATCH ...]
+ * Prints one line per batch size: "batch <B> optsweep <s/epoch> floor <s/epoch> gflop <G>",
+ * "pack <B> runs <M> packed <s> serial <s> gflop <G>" (seconds for one epoch of every run),
+ * or "sgemm <N> gflops <rate> kernel <name> best <name>". */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,11 +163,74 @@ static double sgemm_rate(int n)
     return 2.0 * (double)n * (double)nn / best * 1e-9;
 }
 
+/* M runs of the notebook's optimizers in turn (SGD with momentum, Adam, RMSprop, Adagrad). */
+static optim_settings pack_optim(int m)
+{
+    switch (m % 4) {
+    case 0: return (optim_settings){.kind = OPTIM_SGD, .lr = 0.01, .momentum = 0.9};
+    case 1: return (optim_settings){.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                                    .eps = 1e-8};
+    case 2: return (optim_settings){.kind = OPTIM_RMSPROP, .lr = 1e-3, .alpha = 0.99, .eps = 1e-8};
+    default: return (optim_settings){.kind = OPTIM_ADAGRAD, .lr = 0.01, .eps = 1e-10};
+    }
+}
+
+/* Best seconds for one epoch of each of m runs: as one pack, and one run after the other
+ * (each its own backend, as with train.pack: off).  The two alternate epoch by epoch. */
+static void measure_pack(backend_config *cfg, int m, int epochs, double *packed, double *serial)
+{
+    char err[512];
+    backend **pk = xcalloc((size_t)m, sizeof *pk), **alone = xcalloc((size_t)m, sizeof *alone);
+    backend_epoch_job *jobs = xcalloc((size_t)m, sizeof *jobs);
+    long *step = xcalloc((size_t)m * 2, sizeof *step);
+    double *loss = xcalloc((size_t)m, sizeof *loss);
+    for (int j = 0; j < m; j++) {
+        backend_config c = *cfg;
+        c.optim = pack_optim(j);
+        pk[j] = j == 0 ? backend_cpu_create(&c, err, sizeof err)
+                       : backend_create_member(pk[0], &c.optim, cfg->data, err, sizeof err);
+        alone[j] = backend_cpu_create(&c, err, sizeof err);
+        if (!pk[j] || !alone[j]) {
+            fprintf(stderr, "bench_cpu: %s\n", err);
+            exit(1);
+        }
+        pk[j]->ops->init_params(pk[j], 0);
+        alone[j]->ops->init_params(alone[j], 0);
+    }
+    *packed = *serial = 1e300;
+    for (int e = 0; e <= epochs; e++) { /* epoch 0 warms up */
+        for (int j = 0; j < m; j++)
+            jobs[j] = (backend_epoch_job){pk[j], 0, e, pack_optim(j).lr, &step[j], &loss[j]};
+        int failed;
+        double t0 = progress_now();
+        if (backend_train_epochs(jobs, m, &failed) != 0) {
+            fprintf(stderr, "bench_cpu: %s\n", jobs[failed].b->error);
+            exit(1);
+        }
+        double t = progress_now() - t0;
+        if (e > 0 && t < *packed) *packed = t;
+        t0 = progress_now();
+        for (int j = 0; j < m; j++)
+            alone[j]->ops->train_epoch(alone[j], 0, e, pack_optim(j).lr, &step[m + j], &loss[j]);
+        t = progress_now() - t0;
+        if (e > 0 && t < *serial) *serial = t;
+    }
+    for (int j = m - 1; j >= 0; j--) {
+        backend_free(pk[j]);
+        backend_free(alone[j]);
+    }
+    free(pk);
+    free(alone);
+    free(jobs);
+    free(step);
+    free(loss);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = "data/mnist";
     const char *opt = "sgd";
-    int epochs = 3, batches[16], n_batches = 0, sgemm = 0;
+    int epochs = 3, batches[16], n_batches = 0, sgemm = 0, pack = 0;
     cpu_kernel_kind kernel = CPU_KERNEL_AUTO;
     cpu_kernel_remember_argv(argv);
     for (int i = 1; i < argc; i++) {
@@ -170,6 +238,8 @@ int main(int argc, char **argv)
             dir = argv[++i];
         else if (!strcmp(argv[i], "--sgemm") && i + 1 < argc)
             sgemm = (int)strtol(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--pack") && i + 1 < argc)
+            pack = (int)strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--kernel") && i + 1 < argc) {
             const char *k = argv[++i];
             int idx = cpu_kernel_find(k);
@@ -230,7 +300,15 @@ int main(int argc, char **argv)
         cfg.optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.01, .momentum = 0.9};
 
     char device[256] = "";
-    for (int i = 0; i < n_batches; i++) {
+    for (int i = 0; pack > 0 && i < n_batches; i++) {
+        cfg.batch_size = batches[i];
+        double packed, serial;
+        measure_pack(&cfg, pack, epochs, &packed, &serial);
+        printf("pack %d runs %d packed %.4f serial %.4f gflop %.2f\n", batches[i], pack, packed,
+               serial, model_flops(&cfg.shape) * d.train.n * 1e-9);
+        fflush(stdout);
+    }
+    for (int i = 0; pack == 0 && i < n_batches; i++) {
         cfg.batch_size = batches[i];
         double ours, floor;
         measure(&cfg, epochs, &ours, &floor, device, sizeof device);

@@ -2,8 +2,13 @@
  * LeakyReLU, SGD with momentum): epochs per second of one run at each batch size (after two
  * warm-up epochs), and the wall time of the notebook's run, 200 epochs at batch 4096 with
  * validation every 5 epochs and the final test (train_run, as `optsweep run` trains it).
+ * With --pack M, instead: M runs (SGD with momentum, seeds 0..M-1 in turn over 4 seeds, so
+ * that cohorts share batches) trained as one pack (backend_train_epochs), in model-epochs per
+ * second, and the device memory each run takes.
  * Prints key=value lines that bench_gpu.sh reads; figures only, never a pass/fail.
- * usage: bench_gpu DATA_DIR [--epochs N] [--notebook-epochs N] [--batches B1,B2,...] */
+ * usage: bench_gpu DATA_DIR [--epochs N] [--notebook-epochs N] [--batches B1,B2,...]
+ *                           [--pack M] */
+#include <cuda_runtime_api.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +87,55 @@ fail:
     return -1;
 }
 
+/* Model-epochs per second of a pack of m runs at one batch size. */
+static int bench_pack(const run_settings *base, const dataset *d, int batch, int m, int epochs)
+{
+    run_settings s = *base;
+    s.train.batch_size = batch;
+    size_t free0 = 0, free1 = 0, total = 0;
+    cudaMemGetInfo(&free0, &total);
+    backend **b = xcalloc((size_t)m, sizeof *b);
+    backend_epoch_job *jobs = xcalloc((size_t)m, sizeof *jobs);
+    long *step = xcalloc((size_t)m, sizeof *step);
+    double *loss = xcalloc((size_t)m, sizeof *loss);
+    char err[512];
+    int rc = -1, made = 0, failed = -1;
+    for (; made < m; made++) {
+        backend_config cfg = backend_config_from_settings(&s, d);
+        b[made] = made == 0 ? backend_create(BACKEND_CUDA, &cfg, err, sizeof err)
+                            : backend_create_member(b[0], &s.optim, d, err, sizeof err);
+        if (!b[made] || b[made]->ops->init_params(b[made], (uint64_t)(made % 4)) != 0) {
+            fprintf(stderr, "bench_gpu: pack member %d: %s\n", made, b[made] ? b[made]->error : err);
+            if (b[made]) backend_free(b[made]);
+            goto out;
+        }
+    }
+    cudaMemGetInfo(&free1, &total);
+    double t0 = 0;
+    for (int e = 0; e < 2 + epochs; e++) { /* two warm-up epochs */
+        if (e == 2) t0 = progress_now();
+        for (int j = 0; j < m; j++)
+            jobs[j] = (backend_epoch_job){b[j], (uint64_t)(j % 4), e, s.optim.lr, &step[j], &loss[j]};
+        if (backend_train_epochs(jobs, m, &failed) != 0) {
+            fprintf(stderr, "bench_gpu: pack: %s\n", jobs[failed].b->error);
+            goto out;
+        }
+    }
+    const double secs = progress_now() - t0;
+    printf("optsweep_pack batch=%d runs=%d epochs=%d seconds=%.4f model_epochs_per_s=%.2f "
+           "mem_per_run_mb=%.1f loss=%.6f\n", batch, m, epochs, secs, (double)m * epochs / secs,
+           (double)(free0 > free1 ? free0 - free1 : 0) / m / (1 << 20), loss[0]);
+    rc = 0;
+out:
+    for (int j = made - 1; j >= 0; j--)
+        backend_free(b[j]);
+    free(b);
+    free(jobs);
+    free(step);
+    free(loss);
+    return rc;
+}
+
 /* The notebook's whole run through train_run. */
 static int bench_notebook(const run_settings *base, const dataset *d, int epochs)
 {
@@ -114,13 +168,17 @@ static int bench_notebook(const run_settings *base, const dataset *d, int epochs
 int main(int argc, char **argv)
 {
     const char *dir = NULL;
-    int epochs = 30, notebook_epochs = 200;
+    int epochs = 30, notebook_epochs = 200, pack = 0;
     int batches[8] = {1024, 4096}, n_batches = 2;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
             epochs = (int)strtol(argv[++i], &end, 10);
             if (*end || epochs < 1)
+                goto usage;
+        } else if (strcmp(argv[i], "--pack") == 0 && i + 1 < argc) {
+            pack = (int)strtol(argv[++i], &end, 10);
+            if (*end || pack < 1)
                 goto usage;
         } else if (strcmp(argv[i], "--notebook-epochs") == 0 && i + 1 < argc) {
             notebook_epochs = (int)strtol(argv[++i], &end, 10);
@@ -159,13 +217,14 @@ int main(int argc, char **argv)
     printf("data train=%d val=%d test=%d dir=%s\n", d.train.n, d.val.n, d.test.n, dir);
     int rc = 0;
     for (int i = 0; i < n_batches; i++)
-        rc |= bench_batch(&s, &d, batches[i], epochs) != 0;
-    if (notebook_epochs > 0)
+        rc |= (pack > 0 ? bench_pack(&s, &d, batches[i], pack, epochs)
+                        : bench_batch(&s, &d, batches[i], epochs)) != 0;
+    if (notebook_epochs > 0 && pack == 0)
         rc |= bench_notebook(&s, &d, notebook_epochs) != 0;
     data_free(&d);
     return rc;
 usage:
-    fprintf(stderr, "usage: %s DATA_DIR [--epochs N] [--notebook-epochs N] [--batches B1,B2]\n",
-            argv[0]);
+    fprintf(stderr, "usage: %s DATA_DIR [--epochs N] [--notebook-epochs N] [--batches B1,B2] "
+            "[--pack M]\n", argv[0]);
     return 2;
 }

@@ -2,10 +2,14 @@
 # bench_gpu.sh — epochs per second on full MNIST for one run of optsweep's CUDA backend
 # (bench_gpu) and, on the same GPU in the same call, PyTorch: a well-written loop and the
 # notebook's own loop (torch_loops.py); then the ratios, the card, and the time of the
-# notebook's 200 epochs at batch 4096.  Figures only: goals are printed, never asserted.
+# notebook's 200 epochs at batch 4096; then packs: PACK runs (default 64) trained together at
+# batch 128, 1024 and 4096, in model-epochs per second and device memory per run, beside
+# PyTorch's pack peer (stacked parameters, batched matmuls).  Figures only: goals are
+# printed, never asserted.
 # usage: bench/gpu/bench_gpu.sh [BUILD_DIR] [DATA_DIR]
 #   BUILD_DIR default build; DATA_DIR default data/mnist, else /work/shared/datasets/mnist.
-#   PYTHON (default python3) runs torch_loops.py; EPOCHS (default 30) timed epochs per figure.
+#   PYTHON (default python3) runs torch_loops.py; EPOCHS (default 30) timed epochs per figure;
+#   PACK (default 64; 0: no pack figures) runs per pack, PACK_EPOCHS (default 3) timed epochs.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -68,4 +72,25 @@ if [ -n "$t4" ]; then
          "with the notebook's loop (training only)"
 fi
 echo "optsweep / PyTorch loop at batch 4096: $(ratio "${o4:-0}" "${t4:-0}")x (goal >= 3x)"
-[ "$ours_rc" = 0 ] && [ "$torch_rc" = 0 ]
+pack=${PACK:-64}
+pack_rc=0
+if [ "$pack" -gt 0 ]; then
+    pe=${PACK_EPOCHS:-3}
+    echo
+    echo "== packs of $pack runs: $build/bench_gpu --pack $pack, and PyTorch's pack peer"
+    "$build/bench_gpu" "$data" --pack "$pack" --epochs "$pe" --batches 128,1024,4096 | tee "$out/pack"
+    pack_rc=${PIPESTATUS[0]}
+    PYTHONUNBUFFERED=1 "$python" "$here/torch_loops.py" "$data" --pack "$pack" --epochs "$pe" \
+        --batches 128,1024,4096 --notebook-epochs 0 | tee "$out/torch_pack"
+    printf '%-8s %16s %16s %10s %12s %8s\n' batch optsweep_pack torch_pack vs_torch MB_per_run goal
+    for b in 128 1024 4096; do
+        o=$(field "$out/pack" optsweep_pack "$b" model_epochs_per_s)
+        t=$(field "$out/torch_pack" torch_pack "$b" model_epochs_per_s)
+        mb=$(field "$out/pack" optsweep_pack "$b" mem_per_run_mb)
+        goal=$(case $b in 128) echo 600 ;; 1024) echo 1000 ;; *) echo 1200 ;; esac)
+        printf '%-8s %16s %16s %10s %12s %8s\n' "$b" "${o:-n/a}" "${t:-n/a}" \
+            "$(ratio "${o:-0}" "${t:-0}")x" "${mb:-n/a}" ">= $goal"
+    done
+    echo "(goals: model-epochs/s as shown, and >= 5x the PyTorch pack peer; 256 runs in 80 GB)"
+fi
+[ "$ours_rc" = 0 ] && [ "$torch_rc" = 0 ] && [ "$pack_rc" = 0 ]

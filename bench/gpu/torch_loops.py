@@ -7,11 +7,15 @@ the same GPU, trained two ways:
                  torch.randperm indexing per batch, zero_grad(set_to_none=True), the batch
                  losses summed on the GPU and read once per epoch, FP32 matmuls (no TF32);
   notebook_loop  the notebook's own loop: DataLoader(TensorDataset(...), batch_size=4096,
-                 shuffle=True) on the CPU, .to(device) per batch, loss.item() per batch.
+                 shuffle=True) on the CPU, .to(device) per batch, loss.item() per batch;
+  torch_pack     (--pack M) the pack peer: M models' parameters stacked along a leading
+                 dimension, trained in one loop on the same batches with batched matmuls
+                 (torch.baddbmm), the M mean losses summed for one backward, one SGD step
+                 over the stacked tensors (per element the same as M separate SGDs).
 
 Prints key=value lines (epochs per second after warm-up epochs) that bench_gpu.sh reads.
 usage: torch_loops.py DATA_DIR [--epochs N] [--notebook-epochs N] [--batches 1024,4096]
-                      [--device cuda|cpu]
+                      [--device cuda|cpu] [--pack M]
 """
 import argparse
 import gzip
@@ -82,6 +86,57 @@ def torch_loop(x_gpu, y_gpu, batch, epochs, device):
           f"loss={loss:.6f}", flush=True)
 
 
+def torch_pack(x_gpu, y_gpu, batch, epochs, device, m):
+    """M runs at once: each layer's weights as one (M, out, in) tensor."""
+    torch.manual_seed(0)
+    sizes = [784, 128, 128, 128, 10]
+    params = []
+    for k in range(4):
+        bound = 1.0 / sizes[k] ** 0.5
+        w = torch.empty(m, sizes[k + 1], sizes[k], device=device).uniform_(-bound, bound)
+        b = torch.empty(m, 1, sizes[k + 1], device=device).uniform_(-bound, bound)
+        params += [w.requires_grad_(), b.requires_grad_()]
+    opt = torch.optim.SGD(params, lr=1e-4, momentum=0.9)
+    n = x_gpu.shape[0]
+    n_batches = (n + batch - 1) // batch
+
+    def forward(x):
+        h = x.unsqueeze(0).expand(m, -1, -1)  # one batch for every run: (M, B, 784)
+        for k in range(4):
+            h = torch.baddbmm(params[2 * k + 1], h, params[2 * k].transpose(1, 2))
+            if k < 3:
+                h = F.leaky_relu(h, 0.01)
+        return h  # (M, B, 10)
+
+    def epoch():
+        perm = torch.randperm(n, device=device)
+        total = torch.zeros((), device=device)
+        for i in range(0, n, batch):
+            idx = perm[i:i + batch]
+            opt.zero_grad(set_to_none=True)
+            logits = forward(x_gpu[idx])
+            y = y_gpu[idx].repeat(m)
+            # the sum of the M runs' mean losses: each run's gradient is its own
+            loss = F.cross_entropy(logits.reshape(-1, 10), y, reduction="sum") / idx.shape[0]
+            loss.backward()
+            opt.step()
+            total += loss.detach()
+        return total.item() / n_batches / m
+
+    for _ in range(2):
+        epoch()
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        loss = epoch()
+    sync(device)
+    secs = time.perf_counter() - t0
+    mem = torch.cuda.max_memory_allocated() / m / 2**20 if device.type == "cuda" else 0.0
+    print(f"torch_pack batch={batch} runs={m} epochs={epochs} seconds={secs:.4f} "
+          f"model_epochs_per_s={m * epochs / secs:.2f} mem_per_run_mb={mem:.1f} "
+          f"loss={loss:.6f}", flush=True)
+
+
 def notebook_loop(x_cpu, y_cpu, epochs, device):
     torch.manual_seed(0)
     net = model().to(device)
@@ -121,6 +176,7 @@ def main():
     ap.add_argument("--notebook-epochs", type=int, default=3)
     ap.add_argument("--batches", default="1024,4096")
     ap.add_argument("--device", default="cuda")
+    ap.add_argument("--pack", type=int, default=0)
     a = ap.parse_args()
 
     if a.device == "cuda" and not torch.cuda.is_available():
@@ -140,7 +196,10 @@ def main():
     x_gpu, y_gpu = x_cpu.to(device), y_cpu.to(device)
 
     for b in (int(v) for v in a.batches.split(",")):
-        torch_loop(x_gpu, y_gpu, b, a.epochs, device)
+        if a.pack > 0:
+            torch_pack(x_gpu, y_gpu, b, a.epochs, device, a.pack)
+        else:
+            torch_loop(x_gpu, y_gpu, b, a.epochs, device)
     if a.notebook_epochs > 0:
         notebook_loop(x_cpu, y_cpu, a.notebook_epochs, device)
     return 0

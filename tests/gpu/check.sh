@@ -257,7 +257,7 @@ fi
 # ---- 7. benchmark -----------------------------------------------------------------------------
 if [ "$gpu" = 1 ]; then
     if [ -e "$data/train-images-idx3-ubyte" ] || [ -e "$data/train-images-idx3-ubyte.gz" ]; then
-        step bench 240 "PYTHON=python3 EPOCHS=30 bash '$root/bench/gpu/bench_gpu.sh' '$build' '$data'"
+        step bench 360 "PYTHON=python3 EPOCHS=30 PACK=64 PACK_EPOCHS=3 bash '$root/bench/gpu/bench_gpu.sh' '$build' '$data'"
     elif [ -n "${CHECK_ONLY:-}" ] && [[ " $CHECK_ONLY " != *" bench "* ]]; then
         record bench skip 0 "not in CHECK_ONLY"
     else

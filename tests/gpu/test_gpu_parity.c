@@ -6,7 +6,9 @@
  *     variants, train_run on cpu and on cuda from the same seed on the committed MNIST slice
  *     (1500 train / 500 validation / 1000 test, batch 256: 5 full batches and a partial one),
  *     and compare the logs within the float32 noise band (tolerances below);
- * (c) determinism: the same CUDA run twice gives the same bits.
+ * (c) determinism: the same CUDA run twice gives the same bits;
+ * (d) packs: runs of several cases and two seeds trained as one pack (train_pack) on cuda
+ *     give, bit for bit, what each gives trained alone on cuda (pack.h's promise).
  * Without a CUDA device: prints "skipped: no CUDA device" and returns 77 (ctest: skipped).
  * usage: test_gpu_parity DATA_DIR [--only NAME] [--epochs N] [--list] [--harness]
  *   --harness  runs (b) with the CPU backend on both sides (no device needed): checks this
@@ -580,6 +582,68 @@ static int check_determinism(const dataset *d)
     return bad;
 }
 
+/* (d): a pack of runs as different as a pack allows, each against itself trained alone on
+ * the same backend: the same bits.  With --harness both sides are the CPU's. */
+static int check_pack(const dataset *d)
+{
+    void (*setups[])(run_settings *) = {sgd, nesterov, adagrad_options, rmsprop_options,
+                                        adam_options, adamw_amsgrad, step_lr, cosine};
+    enum { N = sizeof setups / sizeof setups[0] };
+    run_settings s[N];
+    run_result alone[N];
+    backend *b[N] = {0};
+    train_state st[N];
+    train_member members[N];
+    float *params = NULL;
+    char err[512];
+    int bad = 0, made = 0;
+    for (int m = 0; m < N; m++) {
+        base_settings(&s[m]);
+        setups[m](&s[m]);
+        s[m].train.seed = 11 + (uint64_t)(m % 2); /* two cohorts */
+        s[m].train.epochs = n_epochs - m % 3 + 1;  /* leaving the pack at other times */
+        if (run_on(&s[m], d, other_backend, &alone[m]) != 0) bad = 1;
+    }
+    for (int m = 0; m < N && !bad; m++, made++) {
+        backend_config cfg = backend_config_from_settings(&s[m], d);
+        b[m] = m == 0 ? backend_create(other_backend, &cfg, err, sizeof err)
+                      : backend_create_member(b[0], &s[m].optim, d, err, sizeof err);
+        if (!b[m] || b[m]->ops->init_params(b[m], s[m].train.seed) != 0) {
+            fprintf(stderr, "  pack member %d: %s\n", m, b[m] ? b[m]->error : err);
+            bad = 1;
+            break;
+        }
+        train_state_init(&st[m], s[m].train.epochs);
+        members[m] = (train_member){&s[m], b[m], &st[m], NULL};
+    }
+    if (!bad) {
+        train_pack(members, N);
+        params = xmalloc(sizeof(float) * alone[0].n_params);
+        for (int m = 0; m < N; m++) {
+            b[m]->ops->read_params(b[m], params);
+            int same = st[m].n_epochs == alone[m].st.n_epochs
+                       && memcmp(st[m].train_loss, alone[m].st.train_loss,
+                                 sizeof(double) * (size_t)st[m].n_epochs) == 0
+                       && memcmp(&st[m].test_acc, &alone[m].st.test_acc, sizeof(double)) == 0
+                       && memcmp(params, alone[m].final, sizeof(float) * alone[m].n_params) == 0;
+            if (!same) {
+                printf("  pack member %d (%s): differs from the run alone\n", m,
+                       optim_kind_name(s[m].optim.kind));
+                bad = 1;
+            }
+        }
+        free(params);
+    }
+    for (int m = made - 1; m >= 0; m--) {
+        if (b[m]) backend_free(b[m]);
+        train_state_free(&st[m]);
+    }
+    for (int m = 0; m < N; m++)
+        run_result_free(&alone[m]);
+    printf("%-28s %s\n", "pack of 8 vs alone (bits)", bad ? "FAIL" : "ok");
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     const char *only = NULL;
@@ -648,6 +712,10 @@ int main(int argc, char **argv)
         failed += check_draws();
         failed += check_permutations();
         failed += check_determinism(&d);
+    }
+    if (!only || strcmp(only, "pack") == 0) {
+        failed += check_pack(&d);
+        ran++;
     }
     for (int c = 0; c < N_CASES; c++) {
         if (only && strcmp(only, cases[c].name) != 0)
