@@ -64,6 +64,8 @@ static const struct {
 /* The environment optsweep leaves for its restarted self: "NAME|DETECTED|WHY". */
 #define MARKER_ENV "OPTSWEEP_CPU_KERNEL"
 #define RESTARTED_ENV "OPTSWEEP_CPU_KERNEL_RESTARTED"
+/* kernels that failed cpu_kernel_self_check in this command: auto passes them over */
+#define FAILED_ENV "OPTSWEEP_CPU_KERNEL_FAILED"
 
 static char **saved_argv;
 
@@ -187,11 +189,18 @@ void cpu_kernel_describe(char *buf, size_t n)
         snprintf(buf, n, "%s, OpenBLAS's choice", active);
 }
 
+/* 1 when kernel k failed its self-check earlier in this command (FAILED_ENV). */
+static int failed_here(int k)
+{
+    const char *failed = getenv(FAILED_ENV);
+    return failed && strcasecmp(failed, kernels[k].name) == 0;
+}
+
 /* auto: the best supported tested kernel when OpenBLAS's pick is below it, else -1 (keep). */
 static int auto_choice(const char *detected)
 {
     const int best = cpu_kernel_best(), tier = tier_of(detected);
-    return best >= 0 && tier >= 0 && tier < kernels[best].tier ? best : -1;
+    return best >= 0 && tier >= 0 && tier < kernels[best].tier && !failed_here(best) ? best : -1;
 }
 
 void cpu_kernel_describe_auto(char *buf, size_t n)
@@ -300,6 +309,22 @@ static int apply(cpu_kernel_kind wanted, char *err, size_t errlen)
         return 0;
     }
     if (strcasecmp(kernels[k].name, active) == 0) {
+        char why_bad[96];
+        if (ours && cpu_kernel_restarted() && cpu_kernel_self_check(why_bad, sizeof why_bad) != 0) {
+            /* the kernel we restarted on does not compute right here */
+            if (wanted != CPU_KERNEL_AUTO) {
+                snprintf(err, errlen, "train.cpu_kernel: OpenBLAS's %s kernel fails its check on "
+                         "this CPU (%s)", kernels[k].name, why_bad);
+                return -1;
+            }
+            fprintf(stderr, "optsweep: note: OpenBLAS's %s kernel fails its check on this CPU "
+                    "(%s); training on OpenBLAS's own choice, %s\n", kernels[k].name, why_bad,
+                    detected);
+            setenv(FAILED_ENV, kernels[k].name, 1);
+            unsetenv(RESTARTED_ENV); /* a restart of its own, not a loop */
+            restart(NULL, detected, "");
+            return 0;
+        }
         if (!ours || strcmp(m.why, because) != 0) mark_current(detected, because);
         return 0;
     }

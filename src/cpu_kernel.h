@@ -27,6 +27,11 @@ int cpu_kernel_apply(cpu_kernel_kind wanted, char *err, size_t errlen);
  * (which forgets it, so that commands this one starts decide afresh). */
 int cpu_kernel_restarted(void);
 
+/* Checks that the kernel loaded now computes the CPU backend's three GEMM forms exactly on
+ * small-integer inputs (cpu_kernel_check.c); an illegal instruction fails the check rather
+ * than the process.  Returns 0, or -1 with what went wrong in why. */
+int cpu_kernel_self_check(char *why, size_t n);
+
 /* The kernel in use and why: "SkylakeX, chosen by optsweep: OpenBLAS detected Prescott",
  * "Cooperlake, OpenBLAS's choice", "Haswell, set by OPENBLAS_CORETYPE", ... */
 void cpu_kernel_describe(char *buf, size_t n);
