@@ -54,6 +54,18 @@ def sync(device):
         torch.cuda.synchronize()
 
 
+def timed(epoch, epochs, device, warmups=2):
+    """Seconds for `epochs` calls of epoch() after `warmups` untimed ones, and the last loss."""
+    for _ in range(warmups):
+        epoch()
+    sync(device)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        loss = epoch()
+    sync(device)
+    return time.perf_counter() - t0, loss
+
+
 def torch_loop(x_gpu, y_gpu, batch, epochs, device):
     torch.manual_seed(0)
     net = model().to(device)
@@ -73,14 +85,7 @@ def torch_loop(x_gpu, y_gpu, batch, epochs, device):
             total += loss.detach()
         return total.item() / n_batches
 
-    for _ in range(2):
-        epoch()
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(epochs):
-        loss = epoch()
-    sync(device)
-    secs = time.perf_counter() - t0
+    secs, loss = timed(epoch, epochs, device)
     print(f"torch_loop batch={batch} epochs={epochs} seconds={secs:.4f} "
           f"epochs_per_s={epochs / secs:.2f} ms_per_epoch={1e3 * secs / epochs:.3f} "
           f"loss={loss:.6f}", flush=True)
@@ -123,14 +128,7 @@ def torch_pack(x_gpu, y_gpu, batch, epochs, device, m):
             total += loss.detach()
         return total.item() / n_batches / m
 
-    for _ in range(2):
-        epoch()
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(epochs):
-        loss = epoch()
-    sync(device)
-    secs = time.perf_counter() - t0
+    secs, loss = timed(epoch, epochs, device)
     mem = torch.cuda.max_memory_allocated() / m / 2**20 if device.type == "cuda" else 0.0
     print(f"torch_pack batch={batch} runs={m} epochs={epochs} seconds={secs:.4f} "
           f"model_epochs_per_s={m * epochs / secs:.2f} mem_per_run_mb={mem:.1f} "
@@ -157,13 +155,7 @@ def notebook_loop(x_cpu, y_cpu, epochs, device):
             running_loss += loss.item()
         return running_loss / len(loader)
 
-    epoch()
-    sync(device)
-    t0 = time.perf_counter()
-    for _ in range(epochs):
-        loss = epoch()
-    sync(device)
-    secs = time.perf_counter() - t0
+    secs, loss = timed(epoch, epochs, device, warmups=1)
     print(f"notebook_loop batch=4096 epochs={epochs} seconds={secs:.4f} "
           f"epochs_per_s={epochs / secs:.2f} ms_per_epoch={1e3 * secs / epochs:.3f} "
           f"loss={loss:.6f}", flush=True)
