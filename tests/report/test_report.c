@@ -488,8 +488,8 @@ static void test_grid(void)
     check_no_figure(plots, "lr");
     /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
     char *gp = test_read_file(path_of("%s/test_acc_heatmap.gp", plots), NULL);
-    EXPECT(gp && strstr(gp, "set xlabel \"optimizer.lr\"") && strstr(gp, "set ylabel "
-           "\"optimizer.momentum\""), "heatmap axes are not lr across, momentum up");
+    EXPECT(gp && strstr(gp, "set xlabel 'optimizer.lr'") && strstr(gp, "set ylabel "
+           "'optimizer.momentum'"), "heatmap axes are not lr across, momentum up");
     free(gp);
     char *dat = test_read_file(path_of("%s/test_acc_heatmap.dat", plots), NULL);
     EXPECT(dat && strstr(dat, "all diverged"), "heatmap does not mark the diverged cell");
@@ -574,8 +574,8 @@ static void test_heatmap_panels(void)
     const char *ra = a ? strstr(a, "set cbrange") : NULL, *rb = b ? strstr(b, "set cbrange") : NULL;
     EXPECT(ra && rb && strncmp(ra, rb, strcspn(ra, "\n")) == 0, "panels have different colour "
            "scales");
-    EXPECT(a && strstr(a, "set xlabel \"optimizer.lr\"") &&
-           strstr(a, "set ylabel \"optimizer.weight_decay\""), "panel axes are not lr x wd");
+    EXPECT(a && strstr(a, "set xlabel 'optimizer.lr'") &&
+           strstr(a, "set ylabel 'optimizer.weight_decay'"), "panel axes are not lr x wd");
     free(a);
     free(b);
     char *md = test_read_file(path_of("%s/results/panels/summary.md", work), NULL);
@@ -691,6 +691,36 @@ static void test_errors(void)
     free(err);
 }
 
+/* Issue #11, class 1: run files are untrusted (results folders are copied and merged).
+ * Strings edited into them (sweep, case, optimizer.name) with backticks, quotes, backslashes,
+ * newlines and gnuplot macros must reach the figures as text and never run: real gnuplot
+ * draws every figure and no file appears from the commands. */
+static void test_hostile_strings(void)
+{
+    LOCAL_PATH(runs, "%s/results/hostile/runs", work);
+    LOCAL_PATH(figs, "%s/figs/hostile", work);
+    report_mkdir_p(runs);
+    /* no '/' (they become file names): the marker lands in gnuplot's working directory */
+    const char *evil[3] = {"s`touch PWNED`\"@x", "c'`touch PWNED`\n`touch PWNED`\\",
+                           "sgd\"; system('touch PWNED'); x=\""};
+    for (int i = 0; i < 3; i++) {
+        run_spec p = {.sweep = evil[0], .case_name = i == 2 ? "plain" : evil[1],
+                      .optimizer = i ? evil[2] : "sgd", .schedule = i == 1 ? "step" : "none",
+                      .status = "completed", .message = evil[1], .lr = 0.01 * (i + 1),
+                      .momentum = 0.0, .weight_decay = 0.0, .test_acc = 0.9 - 0.01 * i,
+                      .loss_floor = 0.05, .seed = i, .epochs = 12, .diverge_at = -1};
+        make_run(runs, &p);
+    }
+    char *err;
+    int rc = run_report(work, NULL, &err, "results/hostile", "--plots-dir", figs, (char *)NULL);
+    EXPECT(rc == 0, "report on hostile strings exited %d: %s", rc, err);
+    free(err);
+    EXPECT(file_size(path_of("%s/PWNED", figs)) < 0 && file_size(path_of("%s/PWNED", work)) < 0,
+           "a string from a run file ran as a command (PWNED exists)");
+    check_figure(figs, "test_acc");
+    check_figure(figs, "val_loss");
+}
+
 /* gnuplot's failure on a broken script is reported with the script's name and gnuplot's
  * message, and the good scripts beside it are still drawn. */
 static void test_gnuplot_failure(void)
@@ -725,8 +755,10 @@ static void test_gnuplot_failure(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] != '/') {
-        fprintf(stderr, "usage: test_report /absolute/work/dir\n");
+    /* --hostile: only the untrusted-strings check (its own ctest, report_hostile_strings) */
+    int hostile_only = argc == 3 && strcmp(argv[2], "--hostile") == 0;
+    if ((argc != 2 && !hostile_only) || argv[1][0] != '/') {
+        fprintf(stderr, "usage: test_report /absolute/work/dir [--hostile]\n");
         return 2;
     }
     snprintf(work, sizeof work, "%s", argv[1]);
@@ -737,9 +769,13 @@ int main(int argc, char **argv)
     }
     char gnuplot[4096];
     int have_gnuplot = report_gnuplot_find(gnuplot, sizeof gnuplot) == 0;
-    test_relative_paths();
-    test_errors();
-    if (have_gnuplot) {
+    if (hostile_only) {
+        if (have_gnuplot) test_hostile_strings();
+    } else {
+        test_relative_paths();
+        test_errors();
+    }
+    if (have_gnuplot && !hostile_only) {
         test_grid();
         test_cases();
         test_heatmap_panels();
