@@ -239,7 +239,11 @@ int cmd_status(int argc, char **argv)
         else if (live)
             snprintf(epoch, sizeof epoch, "no checkpoint yet");
         printf("  %-40s %-12s %-18s", r->id, state, epoch);
-        if (live)
+        if (r->has_lock && r->lock_ok && r->lock.garbage)
+            printf(" lock file empty or unreadable (not written by optsweep), %.0f s old: "
+                   "stale %s", r->lock.age_seconds, live ? "once 10 s old"
+                                                          : "(taken over by the next run)");
+        else if (live)
             printf(" pid %ld on %s since %s, heartbeat %.0f s ago%s%s", r->lock.pid,
                    r->lock.host, r->lock.start, r->lock.age_seconds,
                    r->lock.slurm_job[0] ? ", slurm job " : "", r->lock.slurm_job);

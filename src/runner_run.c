@@ -429,6 +429,18 @@ static int claim(runner *r, int i, store_lock *lock)
         warn(r, "%s", err);
         return -1;
     }
+    if (rc == 0 && holder.garbage)
+        progress_note(&r->prog, "run %d/%d %s: %s was empty or unreadable (not written by "
+                      "optsweep), %.0f s old: taken as stale", i + 1, r->p->n_runs, run->id,
+                      lock_path, holder.age_seconds);
+    if (rc == 1 && holder.garbage) {
+        progress_note(&r->prog, "run %d/%d %s: %s is empty or unreadable but only %.0f s old; "
+                      "skipped (taken as stale from %.0f s on)", i + 1, r->p->n_runs, run->id,
+                      lock_path, holder.age_seconds, STORE_LOCK_GARBAGE_AGE);
+        r->n_busy++;
+        progress_skip(&r->prog, run);
+        return RUNNER_RUN_SKIPPED;
+    }
     if (rc == 1) {
         if (!r->o->quiet)
             progress_note(&r->prog, "run %d/%d %s: being trained by pid %ld on %s (since %s); "

@@ -166,7 +166,7 @@ int store_read_checkpoint(const char *path, const char *run_id, const char *sett
                           char *err, size_t errlen)
 {
     memset(info, 0, sizeof *info);
-    hid_t f = store_h5_open_read(path, err, errlen);
+    hid_t f = store_h5_open_result(path, err, errlen);
     if (f < 0) return -1;
     int rc = read_contents(f, path, run_id, settings_yaml, max_epochs, st, params, n_params,
                            optim_state, n_state, info, err, errlen);
@@ -178,7 +178,7 @@ int store_checkpoint_epoch(const char *path, int *next_epoch, char **yaml, char 
                            size_t errlen)
 {
     if (yaml) *yaml = NULL;
-    hid_t f = store_h5_open_read(path, err, errlen);
+    hid_t f = store_h5_open_result(path, err, errlen);
     if (f < 0) return -1;
     int64_t v = 0;
     int rc = store_h5_read_attr_int64(f, "next_epoch", &v, path, err, errlen);

@@ -272,7 +272,10 @@ static void test_corrupt_files(void)
            "version 2 accepted: %s", err);
 
     /* weights removed from a completed run */
-    snprintf(bad, sizeof bad, "%s/noweights.h5", tmpdir);
+    /* named after its run (<id>.h5), or store_check_run refuses it for that alone */
+    snprintf(bad, sizeof bad, "%s/noweights", tmpdir);
+    mkdir(bad, 0777);
+    snprintf(bad, sizeof bad, "%s/noweights/unit-run-1.h5", tmpdir);
     copy_file(final, bad, -1);
     h = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
     H5Ldelete(h, "model/layer2/bias", H5P_DEFAULT);
