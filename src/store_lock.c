@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "signals.h"
 #include "store.h"
 
 #define LOCK_CONTENT_LEN 1024
@@ -276,6 +277,7 @@ int store_lock_acquire(store_lock *l, const char *path, store_lock_info *holder,
         if (link(tmp, path) == 0) {
             unlink(tmp);
             l->fd = tfd; /* the fcntl lock lives on the inode, now named `path` */
+            signals_hold_lock(path);
             return 0;
         }
         if (errno != EEXIST) {
@@ -288,6 +290,7 @@ int store_lock_acquire(store_lock *l, const char *path, store_lock_info *holder,
             close(tfd);
             unlink(tmp);
             l->fd = fd;
+            signals_hold_lock(path);
             return 0;
         }
         if (r == 1 || r < 0) {
@@ -311,6 +314,7 @@ void store_lock_touch(store_lock *l)
 void store_lock_release(store_lock *l)
 {
     if (l->fd < 0) return;
+    signals_drop_lock(l->path);
     /* unlink while still holding the fcntl lock: closing first would let another process
      * take the still-named file over, and we would then unlink *its* lock */
     if (same_file(l->fd, l->path)) unlink(l->path);

@@ -2,3 +2,8 @@
 # planned in every format, --set, and shards (also from the SLURM array environment).
 add_test(NAME cli COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/test_cli.sh $<TARGET_FILE:optsweep>
                           ${CMAKE_SOURCE_DIR})
+# issue #11 class 4: FIFOs as data or model.init refused, a second SIGTERM quits at once;
+# TIMEOUT bounds what would otherwise hang
+add_test(NAME cli_never_hang COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/never_hang.sh
+                                     $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_never_hang PROPERTIES TIMEOUT 60)
