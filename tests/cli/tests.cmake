@@ -7,3 +7,7 @@ add_test(NAME cli COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/test_cli.sh $<TARGE
 add_test(NAME cli_never_hang COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/never_hang.sh
                                      $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli_never_hang PROPERTIES TIMEOUT 60)
+# issue #11 class 3: printed commands are shell-safe; a path no script can hold exits 2
+add_test(NAME cli_shell_safe COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/shell_safe.sh
+                                     $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_shell_safe PROPERTIES TIMEOUT 60)
