@@ -1,6 +1,6 @@
 /* cmd_status.c — `optsweep status results/<sweep>`: what the files of a sweep say, read
  * while it runs, from any node: counts (done, diverged, failed, running, interrupted, not
- * started, corrupt) and one line per unfinished run with its last epoch.  Reads only
+ * started, damaged) and one line per unfinished run with its last epoch.  Reads only
  * results/<sweep>/ (plan.json, runs/): never the sweep file. */
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +17,8 @@
 typedef struct {
     char *id;
     int has_final, has_ckpt, has_lock, has_part, has_corrupt;
-    char status[32];       /* of the final file: completed, ..., or "corrupt" */
+    char status[32];       /* of the final file: completed, ..., or "damaged" (unreadable,
+                            * or its checksum does not match) */
     char message[256];
     int ckpt_epoch;        /* epochs done per the checkpoint; -1 unknown */
     int epochs;            /* train.epochs per the checkpoint's settings; 0 unknown */
@@ -95,7 +96,7 @@ static void read_final(const char *runs_dir, run_files *r)
         return;
     store_run_log log;
     if (store_read_run(path, &log, err, sizeof err) < 0) {
-        check_copy_string(r->status, sizeof r->status, "corrupt");
+        check_copy_string(r->status, sizeof r->status, "damaged");
         check_copy_string(r->message, sizeof r->message, err);
         return;
     }
@@ -212,14 +213,15 @@ int cmd_status(int argc, char **argv)
            n_interrupted, have_plan == 0 ? "" : "?");
     if (have_plan == 0) printf("%d", not_started);
     printf(")\n");
-    if (n_corrupt) printf("  corrupt      %d\n", n_corrupt);
+    if (n_corrupt) printf("  damaged      %d  (`optsweep run` sets them aside and trains them "
+                          "again)\n", n_corrupt);
 
     int header = 0;
     for (int i = 0; i < t.n; i++) {
         run_files *r = &t.v[i];
         const int live = r->live;
         int done = r->has_final && !live && strcmp(r->status, "failed") != 0
-                   && strcmp(r->status, "corrupt") != 0;
+                   && strcmp(r->status, "damaged") != 0;
         if (done || (!r->has_final && !r->has_ckpt && !r->has_lock && !r->has_part
                      && !r->has_corrupt))
             continue;
@@ -230,7 +232,7 @@ int cmd_status(int argc, char **argv)
         const char *state = live ? "running"
                             : r->has_final ? r->status
                             : r->has_ckpt || r->has_lock || r->has_part ? "interrupted"
-                            : "corrupt";
+                            : "damaged";
         char epoch[48] = "-";
         if (r->ckpt_epoch >= 0 && r->epochs > 0)
             snprintf(epoch, sizeof epoch, "epoch %d/%d", r->ckpt_epoch, r->epochs);

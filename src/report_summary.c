@@ -326,8 +326,9 @@ static void write_problems(FILE *f, const report_sweep *s)
                     st, r->status_message[0] ? ": " : "", r->status_message);
         }
         for (size_t i = 0; i < s->n_skipped; i++)
-            fprintf(f, "- `runs/%s` could not be read and is not in this report (optsweep "
-                       "report printed why; `optsweep run` redoes a damaged run)\n",
+            fprintf(f, "- `runs/%s` is damaged (unreadable, or its checksum does not match) "
+                       "and is not in this report (optsweep report printed why; `optsweep run` "
+                       "sets it aside and trains the run again)\n",
                     s->skipped[i]);
         fprintf(f, "\n");
     }

@@ -373,7 +373,7 @@ static int final_done(runner *r, const plan_run *run, int claimed)
         if (claimed) {
             char aside[STORE_PATH_LEN + 16];
             snprintf(aside, sizeof aside, "%s.corrupt", path); /* STORE_SUFFIX_CORRUPT */
-            warn(r, "corrupt run file: %s; moved to %s, training run %s again", err, aside,
+            warn(r, "damaged run file: %s; moved to %s, training run %s again", err, aside,
                  run->id);
             if (rename(path, aside) < 0)
                 warn(r, "cannot move %s aside: %s", path, strerror(errno));

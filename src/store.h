@@ -13,9 +13,13 @@
 #include "plan.h"
 #include "train.h"
 
-#define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_VERSION 2  /* 2: the `checksum` attribute (docs/FORMAT.md) */
 #define STORE_TIME_LEN 32   /* "2025-01-31T12:34:56Z" */
 #define STORE_PATH_LEN 4096
+
+/* Checkpoint validation: the most training steps an epoch can take (one per image of the
+ * largest training set, a batch of 1). */
+#define STORE_MAX_STEPS_PER_EPOCH 1000000L
 
 /* File name suffixes under results/<sweep>/runs/ (docs/FORMAT.md). */
 #define STORE_SUFFIX_FINAL ".h5"

@@ -94,4 +94,11 @@ int store_write_settings(hid_t obj, const run_settings *s, char *err, size_t n);
 #include "train.h"
 int store_write_logs(hid_t file, const train_state *st, char *err, size_t n);
 
+/* The content checksum (store_checksum.c, docs/FORMAT.md "Checksum"): seal computes it over
+ * everything in f and writes the root attribute `checksum` (call it last, before closing);
+ * verify recomputes it and compares: -1 with "<path>: damaged: ..." when they differ or
+ * something cannot be read. */
+int store_checksum_seal(hid_t f, char *err, size_t n);
+int store_checksum_verify(hid_t f, const char *path, char *err, size_t n);
+
 #endif

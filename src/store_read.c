@@ -176,6 +176,10 @@ int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
         log->format_version = version;
         return vrc;
     }
+    if (store_checksum_verify(f, path, err, n) < 0) {
+        H5Fclose(f);
+        return -1;
+    }
     char **strings[] = {
         &log->run_id, &log->sweep, &log->case_name, &log->backend, &log->device,
         &log->optsweep_version, &log->git_revision, &log->host, &log->start_time,

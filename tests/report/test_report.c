@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "commands.h"
 #include "fixture_h5.h"
 #include "report.h"
@@ -98,7 +100,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
         }
     }
     int diverged = strcmp(p->status, "diverged") == 0, failed = strcmp(p->status, "failed") == 0;
-    f.format_version = 1;
+    f.format_version = 2;
     f.run_id = id;
     f.sweep = p->sweep;
     f.case_name = p->case_name;
@@ -623,7 +625,7 @@ static void test_errors(void)
     report_mkdir_p(runs);
     double loss[3] = {2.3, 2.0, 1.8}, vl[1] = {2.2}, va[1] = {0.3};
     int ve[1] = {0};
-    fixture_run f = {.format_version = 1, .run_id = "good", .sweep = "badver", .case_name = "",
+    fixture_run f = {.format_version = 2, .run_id = "good", .sweep = "badver", .case_name = "",
                      .status = "completed", .status_epoch = -1, .status_message = "",
                      .optimizer = "sgd", .lr = 0.1, .momentum = 0, .weight_decay = 0,
                      .batch_size = 64, .epochs = 3, .seed = 0, .schedule = "none",
@@ -631,12 +633,12 @@ static void test_errors(void)
                      .val_loss = vl, .val_acc = va, .test_loss = 1.8, .test_acc = 0.5,
                      .best_val_acc = 0.3, .mean_weight = 0.01, .wall_seconds = 1};
     EXPECT(fixture_write_run(path_of("%s/good.h5", runs), &f) == 0, "fixture");
-    f.format_version = 2;
+    f.format_version = 3;
     f.run_id = "future";
     EXPECT(fixture_write_run(path_of("%s/future.h5", runs), &f) == 0, "fixture");
     rc = run_report(work, NULL, &err, "results/badver", "--no-plots", (char *)NULL);
-    EXPECT(rc == 2, "format_version 2 exited %d", rc);
-    EXPECT(strstr(err, "future.h5") && strstr(err, "format_version is 2"),
+    EXPECT(rc == 2, "format_version 3 exited %d", rc);
+    EXPECT(strstr(err, "future.h5") && strstr(err, "format_version is 3"),
            "unclear version message: %s", err);
     EXPECT(file_size(path_of("%s/results/badver/summary.md", work)) < 0,
            "summary written despite a version mismatch");
@@ -645,19 +647,35 @@ static void test_errors(void)
     /* a damaged file: reported and listed, the rest summarized, exit 1 */
     LOCAL_PATH(damaged, "%s/results/damaged/runs", work);
     report_mkdir_p(damaged);
-    f.format_version = 1;
+    f.format_version = 2;
     f.run_id = "good";
     f.sweep = "damaged";
     EXPECT(fixture_write_run(path_of("%s/good.h5", damaged), &f) == 0, "fixture");
     test_write_text(path_of("%s/broken.h5", damaged), "this is not HDF5");
+    /* issue #11 class 8: one byte overwritten inside a dataset of a valid file is caught by
+     * the checksum (before, the report showed the changed number) */
+    f.run_id = "flipped";
+    LOCAL_PATH(flipped, "%s/flipped.h5", damaged);
+    EXPECT(fixture_write_run(flipped, &f) == 0, "fixture");
+    hid_t h5 = H5Fopen(flipped, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t ds = H5Dopen2(h5, "train_loss", H5P_DEFAULT);
+    haddr_t at = H5Dget_offset(ds);
+    H5Dclose(ds);
+    H5Fclose(h5);
+    int fd = open(flipped, O_WRONLY);
+    EXPECT(fd >= 0 && at != HADDR_UNDEF && pwrite(fd, "\x55", 1, (off_t)at + 3) == 1,
+           "flipping a byte of %s", flipped);
+    if (fd >= 0) close(fd);
     rc = run_report(work, NULL, &err, "results/damaged", "--no-plots", (char *)NULL);
     EXPECT(rc == 1, "damaged file exited %d", rc);
     EXPECT(strstr(err, "broken.h5") != NULL, "message does not name broken.h5: %s", err);
+    EXPECT(strstr(err, "flipped.h5: damaged") != NULL, "flipped byte not caught: %s", err);
     free(err);
     char *md = test_read_file(path_of("%s/results/damaged/summary.md", work), NULL);
-    EXPECT(md && strstr(md, "`runs/broken.h5` could not be read") && strstr(md, "`good`"),
-           "damaged sweep summary wrong");
+    EXPECT(md && strstr(md, "`runs/broken.h5` is damaged") && strstr(md, "`good`") &&
+           strstr(md, "`runs/flipped.h5` is damaged"), "damaged sweep summary wrong");
     free(md);
+    remove(flipped);
 
     /* an empty runs directory */
     report_mkdir_p(path_of("%s/results/empty/runs", work));

@@ -3,10 +3,13 @@
 # end through the runner: symbolic links planted at the .part, checkpoint-temporary, lock and
 # final names are never written through and the files written are regular (class 2); empty,
 # garbage and unparsable lock files are taken as stale once old enough, and said so, and
-# `status` does not call them running (class 7).
-# Usage: hostile.sh DRIVER DATA_DIR
+# `status` does not call them running (class 7); a byte overwritten inside a run file, or a
+# checkpoint attribute edited (step = 2^62), is caught by the checksum: the run file is named
+# damaged by `status`, set aside and retrained by the next sweep with the reference bits, the
+# checkpoint set aside and the run started over with the reference bits (class 8).
+# Usage: hostile.sh DRIVER DATA_DIR TEST_STORE
 set -u
-driver=$1 data=$2
+driver=$1 data=$2 test_store=$3
 tmp=$(mktemp -d /tmp/optsweep-hostile.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
@@ -68,6 +71,37 @@ rm -f "$runs/$id0.h5"
 : >"$runs/$id0.lock"
 "$driver" "$tmp/res" "$data" "${args[@]}" >"$tmp/5.log" 2>&1
 grep -q "$id0: .*only [0-9]* s old; skipped" "$tmp/5.log" || fail "a fresh empty lock was not respected: $(cat "$tmp/5.log")"
+
+# ---- class 8: damaged run files and checkpoints -----------------------------------------------
+rm -rf "$tmp/res"
+"$driver" "$tmp/ref" "$data" "${args[@]}" --quiet || fail "reference sweep"
+"$driver" "$tmp/res" "$data" "${args[@]}" --quiet || fail "sweep to damage"
+"$test_store" --flip "$runs/$id1.h5" train_loss || fail "flipping a byte of $id1.h5"
+"$driver" status "$tmp/res/drv" >"$tmp/s2" 2>&1
+grep -Eq "done +2" "$tmp/s2" && grep -Eq "damaged +1" "$tmp/s2" && grep -q "$id1 .*damaged" "$tmp/s2" \
+    || fail "status does not name the damaged file: $(cat "$tmp/s2")"
+"$driver" "$tmp/res" "$data" "${args[@]}" >"$tmp/6.log" 2>&1 || fail "sweep over a damaged file: exit $?"
+grep -q "damaged run file: .*$id1.h5: damaged: its content does not match its checksum" "$tmp/6.log" \
+    || fail "no damaged-file message: $(cat "$tmp/6.log")"
+[ -f "$runs/$id1.h5.corrupt" ] || fail "the damaged file was not set aside"
+"$test_store" --compare "$tmp/ref/drv/runs/$id1.h5" "$runs/$id1.h5" || fail "retrained $id1 differs"
+# a checkpoint whose step was edited: refused (checksum), set aside, the run starts over.
+# 30 epochs (~1 s): SIGUSR1 lands once the first checkpoint is there, long before the end
+long=(--runs 1 --epochs 30)
+"$driver" "$tmp/ref2" "$data" "${long[@]}" --quiet || fail "reference of the long run"
+"$driver" "$tmp/res2" "$data" "${long[@]}" --ckpt-every 1 >"$tmp/7.log" 2>&1 &
+pid=$!
+ck=$tmp/res2/drv/runs/$id0.ckpt.h5
+for i in $(seq 1 2000); do [ -f "$ck" ] && break; sleep 0.005; done
+kill -USR1 $pid
+wait $pid
+[ -f "$ck" ] && [ ! -f "$tmp/res2/drv/runs/$id0.h5" ] || fail "no checkpoint after SIGUSR1: $(cat "$tmp/7.log")"
+"$test_store" --set-int64 "$ck" step 4611686018427387904 || fail "editing step"
+"$driver" "$tmp/res2" "$data" "${long[@]}" >"$tmp/8.log" 2>&1 || fail "sweep over an edited checkpoint: exit $?"
+grep -q "$id0.ckpt.h5: damaged" "$tmp/8.log" || fail "the edited checkpoint was not refused: $(cat "$tmp/8.log")"
+[ -f "$ck.corrupt" ] || fail "the edited checkpoint was not set aside"
+"$test_store" --compare "$tmp/ref2/drv/runs/$id0.h5" "$tmp/res2/drv/runs/$id0.h5" \
+    || fail "$id0 after an edited checkpoint differs"
 
 if [ $fails -eq 0 ]; then echo "hostile ok"; exit 0; fi
 echo "$fails failure(s)"
