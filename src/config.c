@@ -446,6 +446,12 @@ int config_load_text(sweep *sw, const char *path, const char *text, size_t len, 
         return -1;
     }
 
+    int line, col;
+    if (config_find_too_deep(text, len, &line, &col)) {
+        config_error(d, (config_loc){sw->path, line, col}, "nested more than %d levels deep: "
+                     "not a sweep file", CONFIG_MAX_DEPTH);
+        return -1;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {
