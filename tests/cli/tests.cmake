@@ -11,3 +11,7 @@ set_tests_properties(cli_never_hang PROPERTIES TIMEOUT 60)
 add_test(NAME cli_shell_safe COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/shell_safe.sh
                                      $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli_shell_safe PROPERTIES TIMEOUT 60)
+# issue #11 class 6: memory estimates in plan, runs too big for the machine fail cleanly
+add_test(NAME cli_resource_limits COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/resource_limits.sh
+                                          $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_resource_limits PROPERTIES TIMEOUT 60)
