@@ -280,24 +280,23 @@ static int parse_generator(config_walker *w, int k, yaml_node_t *v, config_axis 
         if (t == SETTING_INT && fabs(x - nearbyint(x)) > 1e-9 * fmax(1.0, fabs(x))) {
             config_error(w->d, loc, "grid %s: %s gives %.15g, but %s must be an integer", key,
                          gen, x, key);
-            return -1;
+            break;
         }
         number_text(x, t == SETTING_INT, text, sizeof text);
         setting_value sv;
         if (settings_parse_scalar(k, text, &sv, err, sizeof err) != 0) {
             config_error(w->d, loc, "%s (value %lld of the %s)", err, i + 1, gen);
-            return -1;
+            break;
         }
         if (axis_find_or_note(&ix, out, &sv) >= 0) {
             config_error(w->d, loc, "grid %s: %s gives %s twice", key, gen, text);
             setting_value_free(&sv);
-            free(ix.slot);
-            return -1;
+            break;
         }
         axis_push(out, &sv, loc);
     }
     free(ix.slot);
-    return 0;
+    return out->n_values == count ? 0 : -1; /* a break above: an error */
 }
 
 int config_parse_axis(config_walker *w, int k, config_loc key_loc, yaml_node_t *v,
