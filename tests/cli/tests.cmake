@@ -15,3 +15,7 @@ set_tests_properties(cli_shell_safe PROPERTIES TIMEOUT 60)
 add_test(NAME cli_resource_limits COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/resource_limits.sh
                                           $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli_resource_limits PROPERTIES TIMEOUT 60)
+# issue #11 class 9: the smaller items, one check each
+add_test(NAME cli_smaller_items COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/smaller_items.sh
+                                        $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_smaller_items PROPERTIES TIMEOUT 120)
