@@ -1,8 +1,8 @@
 #!/bin/bash
 # run_fuzz.sh — the fuzzing of issue #11 ("keep it so"), bounded for CI: builds three libFuzzer
 # targets with clang under AddressSanitizer and UBSan (fuzz_config: sweep files; fuzz_idx:
-# IDX files; fuzz_h5: run files and checkpoints, structure-aware) from the sources they need,
-# and runs each for SECONDS (default 6) from a seed corpus.  Any crash, leak, undefined
+# IDX files; fuzz_h5: run files and checkpoints, structure-aware) against optsweep's sources
+# (objects cached in BUILD_DIR/fuzz/obj: only what changed is recompiled), and runs each for SECONDS (default 5) from a seed corpus.  Any crash, leak, undefined
 # behaviour or input slower than 5 s fails the test, with the input kept under
 # BUILD_DIR/fuzz/artifacts and the command that reproduces it.  Skipped (exit 77) where clang
 # with libFuzzer is missing (it is not a small package: apt-get install clang).
@@ -10,7 +10,7 @@
 # Usage: run_fuzz.sh SOURCE_DIR BUILD_DIR [SECONDS]
 set -u
 src=$(cd "$1" && pwd) build=$(mkdir -p "$2" && cd "$2" && pwd)
-seconds=${3:-${FUZZ_SECONDS:-6}}
+seconds=${3:-${FUZZ_SECONDS:-5}}
 clang=${CLANG:-clang}
 out=$build/fuzz
 mkdir -p "$out/artifacts"
@@ -29,31 +29,40 @@ if ! "$clang" "${flags[@]}" "$probe" -o "$out/probe" >"$out/probe.log" 2>&1; the
     exit 77
 fi
 
-# target name, then its sources and libraries; rebuilt only when a source is newer
-build_target() {
-    local name=$1
-    shift
-    local bin=$out/$name srcs=() libs=()
-    for a in "$@"; do case $a in -*) libs+=("$a") ;; *) srcs+=("$a") ;; esac; done
-    if [ -x "$bin" ] && [ -z "$(find "${srcs[@]}" "$S"/*.h -newer "$bin" 2>/dev/null | head -1)" ]; then
-        return 0
+# optsweep's sources (all but main.c; the CUDA stub) as instrumented objects, each rebuilt
+# only when it or a header is newer, so that a target never misses a new dependency
+mkdir -p "$out/obj"
+blas_inc=$(dirname "$(find /usr/include -name cblas.h -path '*openblas*' 2>/dev/null | head -1)" 2>/dev/null)
+cflags=("${flags[@]/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}" ${hdf5_inc:+-I"$hdf5_inc"} ${blas_inc:+-I"$blas_inc"})
+newest_h=$(ls -t "$S"/*.h | head -1)
+todo=()
+for c in "$S"/*.c; do
+    [ "$(basename "$c")" = main.c ] && continue
+    o=$out/obj/$(basename "$c" .c).o
+    if [ ! -f "$o" ] || [ "$c" -nt "$o" ] || [ "$newest_h" -nt "$o" ]; then todo+=("$c"); fi
+done
+if [ ${#todo[@]} -gt 0 ]; then
+    printf '%s\n' "${todo[@]}" | xargs -P "$(nproc 2>/dev/null || echo 2)" -I{} sh -c \
+        '"$0" "$@" -c "{}" -o "$1/obj/$(basename "{}" .c).o" 2>>"$1/obj/build.log" || echo "{}" >>"$1/obj/failed"' \
+        "$clang" "$out" "${cflags[@]}"
+    if [ -s "$out/obj/failed" ]; then
+        echo "FAIL: compiling $(cat "$out/obj/failed"): $(tail -5 "$out/obj/build.log")"
+        rm -f "$out/obj/failed"
+        exit 1
     fi
-    "$clang" "${flags[@]}" ${hdf5_inc:+-I"$hdf5_inc"} "${srcs[@]}" ${hdf5_lib:+-L"$hdf5_lib"} \
-        "${libs[@]}" -o "$bin" >"$out/$name.build.log" 2>&1 \
-        || { echo "FAIL: building $name: $(tail -5 "$out/$name.build.log")"; return 1; }
-}
-here=$src/tests/fuzz
-build_target fuzz_config "$here/fuzz_config.c" "$S"/config*.c "$S"/settings*.c "$S/check.c" \
-    "$S/quote.c" -lyaml -lm &
-p1=$!
-build_target fuzz_idx "$here/fuzz_idx.c" "$S/idx.c" "$S/check.c" -lz &
-p2=$!
-build_target fuzz_h5 "$here/fuzz_h5.c" "$S"/store_*.c "$S/check.c" "$S/model.c" "$S"/settings*.c \
-    "$S/quote.c" "$S/signals.c" "$S/train.c" "$S/schedule.c" -lhdf5_serial -lyaml -lm
-rc=$?
-wait $p1 || rc=1
-wait $p2 || rc=1
-[ $rc -eq 0 ] || exit 1
+fi
+libs=(${hdf5_lib:+-L"$hdf5_lib"} -lhdf5_serial -lyaml -lz -lopenblas -lpthread -ldl -lm)
+fail_build=0
+for t in config idx h5; do
+    bin=$out/fuzz_$t
+    if [ ! -x "$bin" ] || [ -n "$(find "$out/obj" "$src/tests/fuzz/fuzz_$t.c" -newer "$bin" -name '*.[co]' | head -1)" ]; then
+        "$clang" "${flags[@]}" ${hdf5_inc:+-I"$hdf5_inc"} "$src/tests/fuzz/fuzz_$t.c" \
+            "$out"/obj/*.o "${libs[@]}" -o "$bin" \
+            >"$out/fuzz_$t.build.log" 2>&1 \
+            || { echo "FAIL: linking fuzz_$t: $(grep -m5 -E 'error|undefined' "$out/fuzz_$t.build.log")"; fail_build=1; }
+    fi
+done
+[ $fail_build -eq 0 ] || exit 1
 
 # seed corpora, fresh each time (libFuzzer adds what it finds to them)
 tmp=$(mktemp -d /tmp/optsweep-fuzz.XXXXXX)
