@@ -2,9 +2,10 @@
 # run_fuzz.sh — the fuzzing of issue #11 ("keep it so"), bounded for CI: builds three libFuzzer
 # targets with clang under AddressSanitizer and UBSan (fuzz_config: sweep files; fuzz_idx:
 # IDX files; fuzz_h5: run files and checkpoints, structure-aware) against optsweep's sources
-# (objects cached in BUILD_DIR/fuzz/obj: only what changed is recompiled), and runs each for SECONDS (default 5) from a seed corpus.  Any crash, leak, undefined
-# behaviour or input slower than 5 s fails the test, with the input kept under
-# BUILD_DIR/fuzz/artifacts and the command that reproduces it.  Skipped (exit 77) where clang
+# (objects cached in BUILD_DIR/fuzz/obj: only what changed is recompiled; ~40 s the first
+# time on 2 cores), and runs each for SECONDS (default 5) from a seed corpus.  Any crash,
+# leak, undefined behaviour or input slower than 5 s fails the test, with the input kept
+# under BUILD_DIR/fuzz/artifacts and the command that reproduces it.  Skipped (exit 77) where clang
 # with libFuzzer is missing (it is not a small package: apt-get install clang).
 # Longer runs by hand: FUZZ_SECONDS=600 tests/fuzz/run_fuzz.sh . build
 # Usage: run_fuzz.sh SOURCE_DIR BUILD_DIR [SECONDS]
