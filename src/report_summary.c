@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "quote.h"
 
 #define REPORT_UNFOLDED_RUNS 12 /* more runs: their loss curves go in a <details> block */
 
@@ -351,8 +352,9 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
 {
     fprintf(f, "## Figures\n\n");
     if (o->no_plots) {
-        fprintf(f, "Not drawn (`--no-plots`); run `optsweep report %s` to draw them.\n\n",
-                s->dir);
+        fprintf(f, "Not drawn (`--no-plots`); run `optsweep report ");
+        quote_shell(f, s->dir); /* a command to paste: the folder as one shell word */
+        fprintf(f, "` to draw them.\n\n");
         return;
     }
     if (!figs || figs->n == 0) {
