@@ -63,8 +63,8 @@ def read_runs(sweep_dir):
         if path.endswith(".ckpt.h5"):
             continue
         with h5py.File(path, "r") as f:
-            if f.attrs.get("format_version") != 1:
-                sys.exit(f"{path}: format_version {f.attrs.get('format_version')}, expected 1")
+            if f.attrs.get("format_version") != 2:
+                sys.exit(f"{path}: format_version {f.attrs.get('format_version')}, expected 2")
             a = f.attrs
             loss = f["train_loss"][()]
             r = {

@@ -356,6 +356,14 @@ int cmd_slurm(int argc, char **argv)
     array_path = join(slurm_dir, "array.sbatch");
     report_path = join(slurm_dir, "report.sbatch");
     cmdline = quote_command_line(argc, argv);
+    /* before anything is written: a path the scripts cannot hold is a usage error */
+    if (!slurm_path_ok(logs_dir) || !slurm_path_ok(cwd)) {
+        fprintf(stderr, "optsweep slurm: %s: a path with a double quote or a line break cannot "
+                "go on an #SBATCH line; use another --results folder or working folder\n",
+                slurm_path_ok(cwd) ? logs_dir : cwd);
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if (make_dir(results, err, sizeof err) < 0 || make_dir(sweep_dir, err, sizeof err) < 0
         || make_dir(slurm_dir, err, sizeof err) < 0 || make_dir(logs_dir, err, sizeof err) < 0
         || !(sweep_copy = copy_sweep(a.sweep.file, slurm_dir, err, sizeof err))) {
@@ -390,9 +398,12 @@ int cmd_slurm(int argc, char **argv)
 
     if (!a.submit) {
         print_task_plans(&full, tasks);
-        printf("\nnothing submitted; with --submit this runs:\n");
-        printf("  sbatch --parsable %s\n", array_path);
-        printf("  sbatch --parsable --dependency=afterany:<array job id> %s\n", report_path);
+        /* paths as shell words: they are meant to be pasted */
+        printf("\nnothing submitted; with --submit this runs:\n  sbatch --parsable ");
+        quote_shell(stdout, array_path);
+        printf("\n  sbatch --parsable --dependency=afterany:<array job id> ");
+        quote_shell(stdout, report_path);
+        printf("\n");
         rc = EXIT_OK;
         goto out;
     }
@@ -409,16 +420,20 @@ int cmd_slurm(int argc, char **argv)
            logs_dir, array_id);
     if (slurm_sbatch(report_path, array_id, report_id, sizeof report_id, err, sizeof err) < 0) {
         fprintf(stderr, "optsweep slurm: %s; the array job %s was submitted: after it ends, "
-                "run optsweep report %s (or sbatch %s)\n", err, array_id, sweep_dir,
-                report_path);
+                "run optsweep report ", err, array_id);
+        quote_shell(stderr, sweep_dir);
+        fprintf(stderr, " (or sbatch ");
+        quote_shell(stderr, report_path);
+        fprintf(stderr, ")\n");
         record_jobs(slurm_dir, array_id, "-", tasks);
         rc = EXIT_FAILURE_RUN;
         goto out;
     }
     printf("submitted report job %s: runs when the array has ended (afterany), writes %s/"
            "summary.md\n", report_id, sweep_dir);
-    printf("follow it with: optsweep status %s   (or: squeue -j %s,%s)\n", sweep_dir, array_id,
-           report_id);
+    printf("follow it with: optsweep status ");
+    quote_shell(stdout, sweep_dir);
+    printf("   (or: squeue -j %s,%s)\n", array_id, report_id);
     record_jobs(slurm_dir, array_id, report_id, tasks);
     rc = EXIT_OK;
 

@@ -1,6 +1,6 @@
 /* cmd_status.c — `optsweep status results/<sweep>`: what the files of a sweep say, read
  * while it runs, from any node: counts (done, diverged, failed, running, interrupted, not
- * started, corrupt) and one line per unfinished run with its last epoch.  Reads only
+ * started, damaged) and one line per unfinished run with its last epoch.  Reads only
  * results/<sweep>/ (plan.json, runs/): never the sweep file. */
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +17,9 @@
 typedef struct {
     char *id;
     int has_final, has_ckpt, has_lock, has_part, has_corrupt;
-    char status[32];       /* of the final file: completed, ..., or "corrupt" */
+    int outside;           /* plan.json does not list its id */
+    char status[32];       /* of the final file: completed, ..., or "damaged" (unreadable,
+                            * or its checksum does not match) */
     char message[256];
     int ckpt_epoch;        /* epochs done per the checkpoint; -1 unknown */
     int epochs;            /* train.epochs per the checkpoint's settings; 0 unknown */
@@ -58,6 +60,11 @@ static int compare_runs(const void *a, const void *b)
     return strcmp(((const run_files *)a)->id, ((const run_files *)b)->id);
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* "train:\n  epochs: 20": the run's epochs from its resolved YAML, 0 when not found. */
 static int yaml_epochs(const char *yaml)
 {
@@ -95,7 +102,7 @@ static void read_final(const char *runs_dir, run_files *r)
         return;
     store_run_log log;
     if (store_read_run(path, &log, err, sizeof err) < 0) {
-        check_copy_string(r->status, sizeof r->status, "corrupt");
+        check_copy_string(r->status, sizeof r->status, "damaged");
         check_copy_string(r->message, sizeof r->message, err);
         return;
     }
@@ -137,6 +144,13 @@ int cmd_status(int argc, char **argv)
     int n_plan = 0;
     int have_plan = store_read_plan(sweep_dir, &plan_ids, &n_plan, err, sizeof err);
     if (have_plan < 0) fprintf(stderr, "optsweep: status: %s (ignored)\n", err);
+    if (have_plan == 1 && (stat(runs_dir, &sb) < 0 || !S_ISDIR(sb.st_mode))) {
+        fprintf(stderr, "optsweep: status: %s: not a sweep's results folder (neither runs/ nor "
+                "plan.json; expected results/<sweep>)\n", sweep_dir);
+        return EXIT_USAGE;
+    }
+    /* sorted, to tell in O(log n) whether a run file belongs to the plan */
+    if (n_plan > 1) qsort(plan_ids, (size_t)n_plan, sizeof *plan_ids, compare_ids);
 
     run_table t = { NULL, 0, 0 };
     DIR *d = opendir(runs_dir);
@@ -163,19 +177,26 @@ int cmd_status(int argc, char **argv)
             find_or_add(&t, name, stem)->has_corrupt = 1;
     }
     if (d) closedir(d);
-    /* plan runs without any file: not started */
-    int not_started = 0;
-    for (int i = 0; i < n_plan; i++) {
-        int found = 0;
-        for (int j = 0; j < t.n && !found; j++) found = strcmp(t.v[j].id, plan_ids[i]) == 0;
-        if (!found) not_started++;
-    }
     if (t.n > 1) qsort(t.v, (size_t)t.n, sizeof *t.v, compare_runs);
+    /* plan runs without any file: not started; run files of ids outside the plan (an
+     * earlier version of the sweep): counted apart, not as this plan's */
+    int not_started = 0, n_outside = 0;
+    for (int i = 0; i < n_plan; i++) {
+        run_files key = {.id = plan_ids[i]};
+        if (!bsearch(&key, t.v, (size_t)t.n, sizeof *t.v, compare_runs)) not_started++;
+    }
+    for (int i = 0; have_plan == 0 && i < t.n; i++)
+        t.v[i].outside = !bsearch(&t.v[i].id, plan_ids, (size_t)n_plan, sizeof *plan_ids,
+                                  compare_ids);
 
     int n_completed = 0, n_stopped = 0, n_diverged = 0, n_failed = 0, n_running = 0;
     int n_interrupted = 0, n_corrupt = 0, n_foreign = 0;
     for (int i = 0; i < t.n; i++) {
         run_files *r = &t.v[i];
+        if (r->outside) {
+            n_outside++;
+            continue;
+        }
         if (r->has_final) read_final(runs_dir, r);
         if (r->has_ckpt) read_checkpoint_position(runs_dir, r);
         if (r->has_lock) {
@@ -212,14 +233,19 @@ int cmd_status(int argc, char **argv)
            n_interrupted, have_plan == 0 ? "" : "?");
     if (have_plan == 0) printf("%d", not_started);
     printf(")\n");
-    if (n_corrupt) printf("  corrupt      %d\n", n_corrupt);
+    if (n_outside)
+        printf("  outside the plan %d  (run files whose ids plan.json does not list: from an "
+               "earlier version of the sweep; not counted above)\n", n_outside);
+    if (n_corrupt) printf("  damaged      %d  (`optsweep run` sets them aside and trains them "
+                          "again)\n", n_corrupt);
 
     int header = 0;
     for (int i = 0; i < t.n; i++) {
         run_files *r = &t.v[i];
+        if (r->outside) continue;
         const int live = r->live;
         int done = r->has_final && !live && strcmp(r->status, "failed") != 0
-                   && strcmp(r->status, "corrupt") != 0;
+                   && strcmp(r->status, "damaged") != 0;
         if (done || (!r->has_final && !r->has_ckpt && !r->has_lock && !r->has_part
                      && !r->has_corrupt))
             continue;
@@ -230,7 +256,7 @@ int cmd_status(int argc, char **argv)
         const char *state = live ? "running"
                             : r->has_final ? r->status
                             : r->has_ckpt || r->has_lock || r->has_part ? "interrupted"
-                            : "corrupt";
+                            : "damaged";
         char epoch[48] = "-";
         if (r->ckpt_epoch >= 0 && r->epochs > 0)
             snprintf(epoch, sizeof epoch, "epoch %d/%d", r->ckpt_epoch, r->epochs);
@@ -239,7 +265,11 @@ int cmd_status(int argc, char **argv)
         else if (live)
             snprintf(epoch, sizeof epoch, "no checkpoint yet");
         printf("  %-40s %-12s %-18s", r->id, state, epoch);
-        if (live)
+        if (r->has_lock && r->lock_ok && r->lock.garbage)
+            printf(" lock file empty or unreadable (not written by optsweep), %.0f s old: "
+                   "stale %s", r->lock.age_seconds, live ? "once 10 s old"
+                                                          : "(taken over by the next run)");
+        else if (live)
             printf(" pid %ld on %s since %s, heartbeat %.0f s ago%s%s", r->lock.pid,
                    r->lock.host, r->lock.start, r->lock.age_seconds,
                    r->lock.slurm_job[0] ? ", slurm job " : "", r->lock.slurm_job);

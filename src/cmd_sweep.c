@@ -79,9 +79,10 @@ int cmd_sweep_option(cmd_sweep_args *a, const char *cmd, int argc, char **argv, 
     }
     if ((v = cmd_option_value(argc, argv, i, "--max-runs", &missing))) {
         long long n;
-        if (settings_parse_integer(v, &n) != 0 || n < 1 || n > 100000000LL) {
+        if (settings_parse_integer(v, &n) != 0 || n < 1 || n > PLAN_MAX_RUNS) {
             fprintf(stderr, "optsweep %s: --max-runs: expected a positive integer (at most "
-                    "100000000), found '%s'\n", cmd, v);
+                    "%ld: larger sweeps are split into several files), found '%s'\n", cmd,
+                    PLAN_MAX_RUNS, v);
             return -1;
         }
         a->max_runs = (long)n;

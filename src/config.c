@@ -356,11 +356,18 @@ static void walk_top(config_walker *w, yaml_node_t *root)
         /* default: the file's name without its folder and .yaml */
         const char *base = strrchr(sw->path, '/');
         base = base ? base + 1 : sw->path;
+        size_t len = strlen(base);
+        const char *dot = strrchr(base, '.');
+        if (dot && (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0))
+            len = (size_t)(dot - base);
         char stem[SETTINGS_NAME_LEN];
-        snprintf(stem, sizeof stem, "%s", base);
-        char *dot = strrchr(stem, '.');
-        if (dot && (strcmp(dot, ".yaml") == 0 || strcmp(dot, ".yml") == 0)) *dot = '\0';
-        if (config_valid_name(stem)) check_copy_string(sw->name, sizeof sw->name, stem);
+        snprintf(stem, sizeof stem, "%.*s", (int)(len < sizeof stem ? len : 0), base);
+        /* a longer file name is not cut: two files would share one results folder */
+        if (len >= sizeof stem)
+            config_error(w->d, (config_loc){sw->path, 1, 1}, "the file name is longer than %d "
+                         "characters, too long to name the sweep: add name: <label> (it names "
+                         "the folder results/<name>)", SETTINGS_NAME_LEN - 1);
+        else if (config_valid_name(stem)) check_copy_string(sw->name, sizeof sw->name, stem);
         else config_error(w->d, (config_loc){sw->path, 1, 1}, "the sweep has no name "
                           "(add name: <label>; it names the folder results/<name>)");
     }
@@ -435,6 +442,11 @@ int config_load_text(sweep *sw, const char *path, const char *text, size_t len, 
     memset(sw, 0, sizeof *sw);
     sw->path = xstrdup(path);
     int before = d->n + d->n_dropped;
+    /* a UTF-8 byte order mark (editors on Windows write one): not part of the YAML */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {
+        text += 3;
+        len -= 3;
+    }
     config_diags_add_source(d, path, text, len);
     config_walker w = {sw, d, NULL, sw->path, NULL};
 
@@ -446,6 +458,12 @@ int config_load_text(sweep *sw, const char *path, const char *text, size_t len, 
         return -1;
     }
 
+    int line, col;
+    if (config_find_too_deep(text, len, &line, &col)) {
+        config_error(d, (config_loc){sw->path, line, col}, "nested more than %d levels deep: "
+                     "not a sweep file", CONFIG_MAX_DEPTH);
+        return -1;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {

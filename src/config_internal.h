@@ -15,6 +15,12 @@ typedef struct {
     const char *label; /* ... unless label is set (a --set argument): then no line:col */
 } config_walker;
 
+/* Sweep files and --set values nest at most this deep (config_depth.c). */
+#define CONFIG_MAX_DEPTH 64
+/* 1, with the 1-based place of the first collection nested deeper than CONFIG_MAX_DEPTH, when
+ * text has one; 0 otherwise (syntax errors are left to the load).  Linear time. */
+int config_find_too_deep(const char *text, size_t len, int *line, int *col);
+
 config_loc config_node_loc(const config_walker *w, const yaml_node_t *n);
 yaml_node_t *config_node(const config_walker *w, int id);
 /* "a list", "a mapping", "'text'" for messages */

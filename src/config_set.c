@@ -153,6 +153,12 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d)
         return -1;
     }
 
+    int line, col;
+    if (config_find_too_deep(value, strlen(value), &line, &col)) {
+        config_error(d, loc, "the value is nested more than %d levels deep (at character %d)",
+                     CONFIG_MAX_DEPTH, col);
+        return -1;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {

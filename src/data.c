@@ -12,6 +12,7 @@
 #include "check.h"
 #include "idx.h"
 #include "philox.h"
+#include "quote.h"
 
 enum { FILE_TRAIN_IMAGES, FILE_TRAIN_LABELS, FILE_TEST_IMAGES, FILE_TEST_LABELS, FILE_COUNT };
 
@@ -57,9 +58,12 @@ static int find_file(const char *dir, const char *base, dataset_kind k, char *pa
     snprintf(path + w, DATA_PATH_LEN - (size_t)w, ".gz"); /* fits: checked above */
     if (exists(path)) return 0;
     path[w] = '\0';
+    /* the folder as a shell word: the hint is meant to be pasted */
+    char *word = quote_shell_text(dir);
     snprintf(err, errlen, "%s(.gz): missing (run `optsweep fetch %s%s%s` or ./run_sweep.sh)",
              path, data_name(k), strcmp(dir, data_default_dir(k)) ? " --dir " : "",
-             strcmp(dir, data_default_dir(k)) ? dir : "");
+             strcmp(dir, data_default_dir(k)) ? word : "");
+    free(word);
     return -1;
 }
 

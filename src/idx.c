@@ -4,12 +4,15 @@
 #include "idx.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "check.h"
@@ -54,11 +57,22 @@ static const char *gz_problem(gzFile f, const char *path, int *errnum)
 static int read_all(const char *path, idx_kind kind, idx_array *a, size_t *len, int *gzipped,
                     char *err, size_t errlen)
 {
+    /* O_NONBLOCK and a regular file only: a FIFO planted as an IDX file would block open()
+     * and read() forever, a device would never end */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return fail(a, err, errlen, path, "cannot open: %s", strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return fail(a, err, errlen, path, "not a regular file");
+    }
     errno = 0;
-    gzFile f = gzopen(path, "rb");
-    if (!f)
+    gzFile f = gzdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         return fail(a, err, errlen, path, "cannot open: %s",
                     errno ? strerror(errno) : "out of memory in zlib");
+    }
     gzbuffer(f, 1 << 17);
     size_t cap = 1 << 16, n = 0;
     int presized = 0;

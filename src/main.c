@@ -98,6 +98,6 @@ int main(int argc, char **argv)
     if (best) fprintf(stderr, " (did you mean '%s'?)", best);
     fputs("; expected one of:", stderr);
     for (int i = 0; i < N_COMMANDS; i++) fprintf(stderr, " %s,", commands[i].name);
-    fputs(", --help, --version\n", stderr);
+    fputs(" --help, --version\n", stderr);
     return EXIT_USAGE;
 }

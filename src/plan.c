@@ -359,9 +359,20 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
         total += runs;
     }
     if (max_runs <= 0) max_runs = CONFIG_MAX_RUNS_DEFAULT;
-    if (total > (double)max_runs) {
+    /* what the plan will hold: the runs, their canonical texts and the duplicate table */
+    double need = total * ((double)sizeof(plan_run) + 2048.0), have = plan_memory_available();
+    if (total > (double)max_runs || total > (double)PLAN_MAX_RUNS || (have > 0 && need > have / 2)) {
         config_loc loc = sw->grid_loc.file ? sw->grid_loc : (config_loc){sw->path, 0, 0};
-        if (max_runs == CONFIG_MAX_RUNS_DEFAULT)
+        char a[32], b[32];
+        plan_format_bytes(need, a, sizeof a);
+        plan_format_bytes(have, b, sizeof b);
+        if (total > (double)PLAN_MAX_RUNS || (have > 0 && need > have / 2))
+            /* no --max-runs hint past what can be planned: it would only fail later */
+            config_error(d, loc, "the sweep expands to %.0f runs: more than optsweep plans at "
+                         "once (at most %ld runs, and planning these needs about %s of this "
+                         "machine's %s): split it into several sweep files", total,
+                         PLAN_MAX_RUNS, a, b);
+        else if (max_runs == CONFIG_MAX_RUNS_DEFAULT)
             config_error(d, loc, "the sweep expands to %.0f runs, more than %ld: pass "
                          "--max-runs %.0f to run them anyway", total, max_runs, total);
         else

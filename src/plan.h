@@ -43,6 +43,8 @@ typedef struct {
  * the offending key is written.  verbose: print notes and warnings to stderr.
  * Returns 0, or -1 with errors in d (and *p empty; plan_free on it is harmless). */
 int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_diags *d);
+/* The most runs one plan holds (--max-runs at most this): ~3 KiB each in memory. */
+#define PLAN_MAX_RUNS 1000000L
 void plan_free(plan *p);
 
 /* The runs whose position mod count is index, as a new plan (full is unchanged). */
@@ -62,6 +64,13 @@ void plan_run_id(const run_settings *s, char *id, size_t n);
 char *plan_canonical_text(const run_settings *s);
 /* epochs x ceil(training images / batch_size) */
 long plan_run_cost(const run_settings *s);
+/* The memory a run needs, in bytes, estimated from its settings (plan_memory.c); this
+ * machine's physical memory (0: unknown); "12.3 GiB". */
+double plan_run_memory(const run_settings *s);
+double plan_memory_available(void);
+void plan_format_bytes(double bytes, char *buf, size_t n);
+/* 0 when the run fits in this machine's memory, else -1 with the reason in why. */
+int plan_run_fits(const run_settings *s, char *why, size_t n);
 
 typedef enum {
     PLAN_FORMAT_TABLE, /* aligned columns for people */

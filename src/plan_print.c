@@ -59,11 +59,12 @@ static void print_table(const plan *p, const int *pack_of, FILE *f)
     int n_packs = 0;
     for (int i = 0; packs && i < p->n_runs; i++)
         n_packs = pack_of[i] + 1 > n_packs ? pack_of[i] + 1 : n_packs;
-    int w_index = 1, w_id = 6, w_case = 4, w_cost = 4;
+    int w_index = 1, w_id = 6, w_case = 4, w_cost = 4, w_mem = 6;
     int *w = xcalloc((size_t)(nc ? nc : 1), sizeof *w);
     char buf[SETTINGS_PATH_LEN + 64];
     for (int c = 0; c < nc; c++) w[c] = (int)strlen(title(p, c));
     long total = 0;
+    int n_too_big = 0;
     for (int i = 0; i < p->n_runs; i++) {
         const plan_run *r = &p->runs[i];
         int len = snprintf(buf, sizeof buf, "%d", r->index);
@@ -72,6 +73,8 @@ static void print_table(const plan *p, const int *pack_of, FILE *f)
         if ((int)strlen(r->settings.case_name) > w_case) w_case = (int)strlen(r->settings.case_name);
         len = snprintf(buf, sizeof buf, "%ld", r->cost);
         if (len > w_cost) w_cost = len;
+        plan_format_bytes(plan_run_memory(&r->settings), buf, sizeof buf);
+        if ((int)strlen(buf) > w_mem) w_mem = (int)strlen(buf);
         for (int c = 0; c < nc; c++) {
             cell(r, p->swept[c], buf, sizeof buf);
             if ((int)strlen(buf) > w[c]) w[c] = (int)strlen(buf);
@@ -88,7 +91,7 @@ static void print_table(const plan *p, const int *pack_of, FILE *f)
     if (p->has_cases) fprintf(f, "  %-*s", w_case, "case");
     for (int c = 0; c < nc; c++) fprintf(f, "  %-*s", w[c], title(p, c));
     if (packs) fprintf(f, "  %4s", "pack");
-    fprintf(f, "  %*s\n", w_cost, "cost");
+    fprintf(f, "  %*s  %*s\n", w_cost, "cost", w_mem, "memory");
     for (int i = 0; i < p->n_runs; i++) {
         const plan_run *r = &p->runs[i];
         fprintf(f, "%*d  %-*s", w_index, r->index, w_id, r->id);
@@ -98,13 +101,21 @@ static void print_table(const plan *p, const int *pack_of, FILE *f)
             fprintf(f, "  %-*s", w[c], buf);
         }
         if (packs) fprintf(f, "  %4d", pack_of[i] + 1);
-        fprintf(f, "  %*ld\n", w_cost, r->cost);
+        plan_format_bytes(plan_run_memory(&r->settings), buf, sizeof buf);
+        fprintf(f, "  %*ld  %*s\n", w_cost, r->cost, w_mem, buf);
+        if (plan_run_fits(&r->settings, buf, sizeof buf) < 0) n_too_big++;
     }
     fprintf(f, "\ntotal: %d run%s, %ld steps (cost = epochs x batches per epoch)\n", p->n_runs,
             p->n_runs == 1 ? "" : "s", total);
     if (packs)
         fprintf(f, "packs: %d (the runs of a pack train together, in one pass; train.pack)\n",
                 n_packs);
+    if (n_too_big) {
+        plan_format_bytes(plan_memory_available(), buf, sizeof buf);
+        fprintf(f, "%d run%s need%s more memory than this machine's %s: `run` records %s as "
+                "failed without training\n", n_too_big, n_too_big == 1 ? "" : "s",
+                n_too_big == 1 ? "s" : "", buf, n_too_big == 1 ? "it" : "them");
+    }
     free(w);
 }
 
@@ -143,7 +154,8 @@ static void print_json(const plan *p, const int *pack_of, FILE *f)
         fputs(", \"case\": ", f);
         quote_json(f, r->settings.case_name);
         if (pack_of) fprintf(f, ", \"pack\": %d", pack_of[i] + 1);
-        fprintf(f, ", \"cost\": %ld,\n   \"settings\": {", r->cost);
+        fprintf(f, ", \"cost\": %ld, \"memory_bytes\": %.0f,\n   \"settings\": {", r->cost,
+                plan_run_memory(&r->settings));
         int first = 1;
         for (int k = 0; k < settings_n_keys(); k++) {
             if (!settings_key_applies(k, &r->settings)) continue;

@@ -39,6 +39,20 @@ void quote_shell(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+char *quote_shell_text(const char *s)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return xstrdup("''");
+    quote_shell(f, s);
+    if (fclose(f) != 0 || !text) {
+        free(text);
+        return xstrdup("''");
+    }
+    return text;
+}
+
 char *quote_command_line(int argc, char **argv)
 {
     char *text = NULL;

@@ -14,6 +14,9 @@ void quote_json(FILE *f, const char *s);
  * specially ([A-Za-z0-9_./:=,+-@%]), else single-quoted ('it'\''s'). */
 void quote_shell(FILE *f, const char *s);
 
+/* quote_shell into a new string (malloc'd), for messages that hint a command. */
+char *quote_shell_text(const char *s);
+
 /* "optsweep ARG..." for the subcommand's argv (argv[0] is the subcommand's name), each
  * argument a shell word (quote_shell): the command as typed, for the files that record it
  * (summary.md, the SLURM scripts).  malloc'd. */

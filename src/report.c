@@ -3,12 +3,40 @@
  * report_summary.c; this file only orders them and decides the exit code. */
 #include "report.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
+
+/* Removes the per-run and per-panel figures (loss_*, test_acc_heatmap_*: .png .svg .dat .gp)
+ * of an earlier report that this one did not write: runs that no longer exist, panels that
+ * no longer apply.  Only names the report itself writes are touched. */
+static void remove_stale(const report_figures *figs, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    static const char *const exts[] = {".png", ".svg", ".dat", ".gp"};
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *name = e->d_name, *dot = strrchr(name, '.');
+        if (!dot || (strncmp(name, "loss_", 5) != 0 && strncmp(name, "test_acc_heatmap_", 17) != 0))
+            continue;
+        int ours = 0;
+        for (size_t x = 0; x < sizeof exts / sizeof *exts; x++) ours |= strcmp(dot, exts[x]) == 0;
+        size_t len = (size_t)(dot - name);
+        for (size_t i = 0; ours && i < figs->n; i++)
+            if (strlen(figs->items[i].base) == len && strncmp(figs->items[i].base, name, len) == 0)
+                ours = 0; /* drawn now */
+        if (!ours) continue;
+        char *path = report_path_join(dir, name);
+        if (unlink(path) != 0) report_error("cannot remove the old figure %s: %s", path, strerror(errno));
+        free(path);
+    }
+    closedir(d);
+}
 
 /* Keeps the figures whose PNG exists and is not empty (gnuplot may have failed on some). */
 static void keep_drawn(report_figures *figs, const char *dir)
@@ -54,6 +82,7 @@ int report_draw_figures(const report_sweep *s, const char *plots_dir, report_fig
     rc |= report_plot_lr(s, &w, plots_dir, figs);
     for (size_t i = 0; i < s->n_runs; i++) rc |= report_plot_run_loss(s, &w, i, plots_dir, figs);
     report_swept_free(&w);
+    remove_stale(figs, plots_dir);
 
     char **scripts = xcalloc(figs->n ? figs->n : 1, sizeof *scripts);
     for (size_t i = 0; i < figs->n; i++) {

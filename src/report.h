@@ -188,7 +188,9 @@ int report_gnuplot_check(const char *gnuplot);
  * process for all; on failure reruns them one by one so every failing script is named with
  * gnuplot's stderr.  Returns 0 or 1. */
 int report_gnuplot_run(const char *gnuplot, const char *dir, char **scripts, size_t n);
-/* Writes s as a gnuplot double-quoted string (escaping \ and "). */
+/* Writes s as an inert gnuplot string expression: single-quoted pieces (no backtick or macro
+ * expansion), a newline joined in as "\n", other control bytes as '?'.  Every string that
+ * comes from a file or the command line reaches a .gp only through this. */
 void report_gp_string(FILE *f, const char *s);
 /* Writes the header comment, terminal and output lines of a .gp that draws <base>.png then
  * <base>.svg; report_gp_end writes the SVG replot.  width/height in pixels. */

@@ -156,13 +156,20 @@ int report_gnuplot_run(const char *gnuplot, const char *dir, char **scripts, siz
 
 void report_gp_string(FILE *f, const char *s)
 {
-    fputc('"', f);
+    /* Strings come from run files and sweep files, which are untrusted: gnuplot runs
+     * `...` inside double-quoted strings (and expands @macros) as shell commands, but takes
+     * single-quoted strings literally, with '' as the only escape.  So every piece is
+     * single-quoted, a newline is joined in as the expression "\n" (a newline cannot sit
+     * inside a string), and other control bytes, which could end the command, become '?'. */
+    fputc('\'', f);
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        if (*s == '\n') fputs("\\n", f);
-        else fputc(*s, f);
+        unsigned char c = (unsigned char)*s;
+        if (c == '\'') fputs("''", f);
+        else if (c == '\n') fputs("'.\"\\n\".'", f);
+        else if (c < 0x20 || c == 0x7f) fputc('?', f);
+        else fputc(c, f);
     }
-    fputc('"', f);
+    fputc('\'', f);
 }
 
 #define REPORT_GP_FONT "DejaVu Sans,10"

@@ -20,10 +20,15 @@ static unsigned rgb_of(const char *hex)
 }
 
 /* A label as a double-quoted gnuplot data-file field (a double quote inside becomes '). */
+/* A quoted text column of a .dat: a '"' would end it and a control byte (a newline from a
+ * run file) would break the line, so they become ' and '?'. */
 static void put_field(FILE *f, const char *s)
 {
     fputs(" \"", f);
-    for (; *s; s++) fputc(*s == '"' ? '\'' : *s, f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c == '"' ? '\'' : c < 0x20 || c == 0x7f ? '?' : c, f);
+    }
     fputc('"', f);
 }
 

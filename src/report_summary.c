@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "quote.h"
 
 #define REPORT_UNFOLDED_RUNS 12 /* more runs: their loss curves go in a <details> block */
 
@@ -326,8 +327,9 @@ static void write_problems(FILE *f, const report_sweep *s)
                     st, r->status_message[0] ? ": " : "", r->status_message);
         }
         for (size_t i = 0; i < s->n_skipped; i++)
-            fprintf(f, "- `runs/%s` could not be read and is not in this report (optsweep "
-                       "report printed why; `optsweep run` redoes a damaged run)\n",
+            fprintf(f, "- `runs/%s` is damaged (unreadable, or its checksum does not match) "
+                       "and is not in this report (optsweep report printed why; `optsweep run` "
+                       "sets it aside and trains the run again)\n",
                     s->skipped[i]);
         fprintf(f, "\n");
     }
@@ -350,8 +352,9 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
 {
     fprintf(f, "## Figures\n\n");
     if (o->no_plots) {
-        fprintf(f, "Not drawn (`--no-plots`); run `optsweep report %s` to draw them.\n\n",
-                s->dir);
+        fprintf(f, "Not drawn (`--no-plots`); run `optsweep report ");
+        quote_shell(f, s->dir); /* a command to paste: the folder as one shell word */
+        fprintf(f, "` to draw them.\n\n");
         return;
     }
     if (!figs || figs->n == 0) {

@@ -215,10 +215,14 @@ static void ctx_init(run_ctx *c, runner *r, int i, const store_lock *lock)
     c->t_attempt = progress_now();
     c->last_checkpoint = c->t_attempt;
     c->attempts = 1;
-    c->params = xcalloc(c->n_params ? c->n_params : 1, sizeof(float));
-    c->state = xcalloc(c->n_state ? c->n_state : 1, sizeof(float));
+    /* before any allocation: a run that cannot fit is a failed run, not an abort */
+    char why[512];
+    int fits = plan_run_fits(s, why, sizeof why) == 0;
+    c->params = fits ? xcalloc(c->n_params ? c->n_params : 1, sizeof(float)) : NULL;
+    c->state = fits ? xcalloc(c->n_state ? c->n_state : 1, sizeof(float)) : NULL;
     c->what = runner_varying_settings(r, i);
     c->result = RUNNER_RUN_DONE;
+    if (!fits) set_failed(&c->st, -1, "%s", why);
 }
 
 static void ctx_free(run_ctx *c)
@@ -373,7 +377,7 @@ static int final_done(runner *r, const plan_run *run, int claimed)
         if (claimed) {
             char aside[STORE_PATH_LEN + 16];
             snprintf(aside, sizeof aside, "%s.corrupt", path); /* STORE_SUFFIX_CORRUPT */
-            warn(r, "corrupt run file: %s; moved to %s, training run %s again", err, aside,
+            warn(r, "damaged run file: %s; moved to %s, training run %s again", err, aside,
                  run->id);
             if (rename(path, aside) < 0)
                 warn(r, "cannot move %s aside: %s", path, strerror(errno));
@@ -429,6 +433,18 @@ static int claim(runner *r, int i, store_lock *lock)
         warn(r, "%s", err);
         return -1;
     }
+    if (rc == 0 && holder.garbage)
+        progress_note(&r->prog, "run %d/%d %s: %s was empty or unreadable (not written by "
+                      "optsweep), %.0f s old: taken as stale", i + 1, r->p->n_runs, run->id,
+                      lock_path, holder.age_seconds);
+    if (rc == 1 && holder.garbage) {
+        progress_note(&r->prog, "run %d/%d %s: %s is empty or unreadable but only %.0f s old; "
+                      "skipped (taken as stale from %.0f s on)", i + 1, r->p->n_runs, run->id,
+                      lock_path, holder.age_seconds, STORE_LOCK_GARBAGE_AGE);
+        r->n_busy++;
+        progress_skip(&r->prog, run);
+        return 0;
+    }
     if (rc == 1) {
         if (!r->o->quiet)
             progress_note(&r->prog, "run %d/%d %s: being trained by pid %ld on %s (since %s); "
@@ -474,9 +490,24 @@ runner_run_result runner_run_pack(runner *r, const int *runs, int n)
         free(c);
         return result;
     }
-    if (claimed > 0) {
-        progress_pack_start(&r->prog, c[0].i + 1, c[claimed - 1].i + 1, claimed);
-        train_claimed(r, c, claimed);
+    /* runs too big for this machine (ctx_init) end now, failed, before any backend; the
+     * others move to the front and train */
+    int fit = 0;
+    for (int j = 0; j < claimed; j++) {
+        if (c[j].st.status == RUN_FAILED) {
+            finish_run(&c[j], 0);
+            continue;
+        }
+        if (fit != j) {
+            run_ctx t = c[fit];
+            c[fit] = c[j];
+            c[j] = t;
+        }
+        fit++;
+    }
+    if (fit > 0) {
+        progress_pack_start(&r->prog, c[0].i + 1, c[fit - 1].i + 1, fit);
+        train_claimed(r, c, fit);
     }
     /* the sweep's view of the pack: a stop or an I/O error ends it, a failure is noted */
     for (int j = 0; j < claimed; j++) {

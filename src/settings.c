@@ -429,7 +429,12 @@ static int parse_number(const setting_def *d, const char *text, long long *iv, d
         }
         if (!in_bounds(d, (double)x) || (d->store == STORE_U64 && x < 0)) {
             settings_describe_bounds((int)(d - table), rule, sizeof rule);
-            errf(err, n, "%s %s, found %s", d->key, rule, text);
+            /* the rule leaves out an upper bound of BIG (the int the value is kept in): a
+             * value past it is told that bound, not the lower one */
+            if (d->store != STORE_U64 && (double)x > d->hi && d->hi >= BIG)
+                errf(err, n, "%s must be at most %.0f, found %s", d->key, d->hi, text);
+            else
+                errf(err, n, "%s %s, found %s", d->key, rule, text);
             return -1;
         }
         *iv = x;

@@ -7,11 +7,11 @@
 #include <sys/types.h>
 
 typedef enum {
-    SIGNALS_MAIN,   /* the process that trains (jobs = 1): when stdin is a terminal, a
-                     * second SIGINT/SIGTERM exits at once, without a checkpoint; in a batch
-                     * job every signal only raises the flag */
-    SIGNALS_WORKER, /* a --jobs worker: every signal only raises the flag (the parent forwards
-                     * what the terminal already sent, so duplicates are normal) */
+    SIGNALS_MAIN,   /* the process that trains (jobs = 1): a second SIGINT/SIGTERM exits at
+                     * once, without a checkpoint, its locks removed; outside a terminal a
+                     * copy within 1 s of the first (scancel -f) counts as the same stop */
+    SIGNALS_WORKER, /* a --jobs worker: the same, a copy within 1 s being the same stop (the
+                     * parent forwards what the terminal already sent to the group) */
     SIGNALS_PARENT, /* the parent of --jobs workers: forwards each signal to them */
 } signals_role;
 
@@ -22,6 +22,10 @@ void signals_install(signals_role role);
 void signals_set_workers(const pid_t *pids, int n);
 /* The first signal received since signals_install, or 0. */
 int signals_pending(void);
+/* The lock file a run holds, removed by a quit at once (at most 4 at a time); drop it before
+ * releasing it. */
+void signals_hold_lock(const char *path);
+void signals_drop_lock(const char *path);
 /* Back to the default handlers (a worker right after fork, or at the end). */
 void signals_restore(void);
 

@@ -44,6 +44,9 @@ int slurm_parse_time(const char *text, long *seconds);
  * every 30 s, and at most half the limit.  time_seconds < 0 (no --time): 300. */
 long slurm_signal_lead(long time_seconds);
 
+/* 1 when path can go on an #SBATCH line (no double quote, no line break), else 0: checked
+ * before anything is written, so such a path is a usage error that leaves nothing behind. */
+int slurm_path_ok(const char *path);
 /* Write the scripts to `path` atomically.  0, or -1 with a message in err. */
 int slurm_write_array_script(const slurm_spec *spec, const char *path, char *err,
                              size_t errlen);

@@ -115,9 +115,14 @@ static void sbatch_opt(FILE *f, const char *opt, const char *value)
 /* Closes the memory stream (which sets *buf and *len) and writes the text to path. */
 /* `#SBATCH --opt=PATH`, in double quotes when PATH has blanks (sbatch strips them).  A path
  * with a double quote or a line break cannot be written there: -1. */
+int slurm_path_ok(const char *path)
+{
+    return strpbrk(path, "\"\r\n") == NULL;
+}
+
 static int sbatch_path(FILE *f, const char *opt, const char *path, const char *pattern)
 {
-    if (strpbrk(path, "\"\r\n")) return -1;
+    if (!slurm_path_ok(path)) return -1;
     if (strpbrk(path, " \t"))
         fprintf(f, "#SBATCH --%s=\"%s%s\"\n", opt, path, pattern);
     else

@@ -13,9 +13,13 @@
 #include "plan.h"
 #include "train.h"
 
-#define STORE_FORMAT_VERSION 1
+#define STORE_FORMAT_VERSION 2  /* 2: the `checksum` attribute (docs/FORMAT.md) */
 #define STORE_TIME_LEN 32   /* "2025-01-31T12:34:56Z" */
 #define STORE_PATH_LEN 4096
+
+/* Checkpoint validation: the most training steps an epoch can take (one per image of the
+ * largest training set, a batch of 1). */
+#define STORE_MAX_STEPS_PER_EPOCH 1000000L
 
 /* File name suffixes under results/<sweep>/runs/ (docs/FORMAT.md). */
 #define STORE_SUFFIX_FINAL ".h5"
@@ -41,6 +45,10 @@ int store_write_file_atomic(const char *final_path, const char *data, size_t len
 /* fsync(path), rename(tmp, final), fsync(directory of final). */
 int store_commit_file(const char *tmp_path, const char *final_path, char *err, size_t errlen);
 int store_file_exists(const char *path);
+/* Creates path as a new, empty regular file (read-write, 0644): whatever had the name (a
+ * stale temporary file, a planted symbolic link) is unlinked first and O_EXCL | O_NOFOLLOW
+ * refuse what appears meanwhile, so nothing planted is ever opened.  Returns the fd, or -1. */
+int store_create_new(const char *path, char *err, size_t errlen);
 void store_utc_now(char out[STORE_TIME_LEN]);
 void store_hostname(char *out, size_t n);
 
@@ -178,6 +186,11 @@ int store_checkpoint_epoch(const char *path, int *next_epoch, char **yaml, char 
 
 /* ---- locks (store_lock.c) ------------------------------------------------------------- */
 
+/* A lock is written in full before it gets its name, so an empty or unparsable one was not
+ * made by a live optsweep: stale once this old (the margin covers file systems that show a
+ * new file's content late). */
+#define STORE_LOCK_GARBAGE_AGE 10.0
+
 typedef struct {
     int fd;                        /* -1 when not held */
     char path[STORE_PATH_LEN];
@@ -192,10 +205,14 @@ typedef struct {
     int alive;                     /* 1 live, 0 stale (dead process on this host), -1 unknown
                                     * (another host) */
     double age_seconds;            /* since the holder last touched it (heartbeat) */
+    int garbage;                   /* empty or unparsable: no optsweep process wrote it (a
+                                    * lock is complete before it gets its name) */
 } store_lock_info;
 
 /* Claims the run whose lock file is `path`: creates it atomically (host, pid, start time),
- * holding an fcntl lock on it; takes over a stale lock of a dead process on this host.
+ * holding an fcntl lock on it; takes over a stale lock of a dead process on this host, and
+ * a garbage lock (empty or unparsable, unlocked, older than STORE_LOCK_GARBAGE_AGE s), then
+ * with holder->garbage set so that the caller can say so.
  * Returns 0 (held), 1 when another live process, or another host, holds it (*holder filled
  * when not NULL), -1 on error. */
 int store_lock_acquire(store_lock *l, const char *path, store_lock_info *holder, char *err,

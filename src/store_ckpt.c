@@ -36,6 +36,7 @@ static int write_contents(hid_t f, const store_checkpoint *c, char *err, size_t 
     TRY(store_write_logs(f, st, err, n));
     TRY(store_h5_dset_float(f, "params", c->params, c->n_params, err, n));
     TRY(store_h5_dset_float(f, "optim_state", c->optim_state, c->n_state, err, n));
+    TRY(store_checksum_seal(f, err, n)); /* last: it covers everything above */
     return 0;
 fail:
     return -1;
@@ -87,6 +88,14 @@ static int read_contents(hid_t f, const char *path, const char *run_id,
     int version;
     size_t ne = 0, nv = 0;
     TRY(store_h5_check_version(f, path, &version, err, n));
+    TRY(store_checksum_verify(f, path, err, n));
+    TRY(store_h5_read_attr_string(f, "kind", &s, path, err, n));
+    if (strcmp(s, "checkpoint") != 0) {
+        snprintf(err, n, "%s: kind is '%.40s', not 'checkpoint'", path, s);
+        goto fail;
+    }
+    free(s);
+    s = NULL;
     TRY(store_h5_read_attr_string(f, "run_id", &s, path, err, n));
     if (strcmp(s, run_id) != 0) {
         snprintf(err, n, "%s: belongs to run %s, not %s", path, s, run_id);
@@ -146,6 +155,18 @@ static int read_contents(hid_t f, const char *path, const char *run_id,
     TRY(store_h5_read_dset(f, "val_epoch", H5T_NATIVE_INT, st->val_epoch, nv, path, err, n));
     TRY(store_h5_read_dset(f, "val_loss", H5T_NATIVE_DOUBLE, st->val_loss, nv, path, err, n));
     TRY(store_h5_read_dset(f, "val_acc", H5T_NATIVE_DOUBLE, st->val_acc, nv, path, err, n));
+    /* every field in its range, so that an edited one is refused, never resumed from: each
+     * epoch takes at least one step and at most one per training image, the schedule steps
+     * at most once per step, early stopping counts epochs */
+    if (st->step < (long)ne || st->step > (long)ne * STORE_MAX_STEPS_PER_EPOCH
+        || st->schedule_steps < 0 || st->schedule_steps > st->step
+        || st->epochs_since_best < 0 || st->epochs_since_best > (int)ne
+        || !(info->wall_seconds >= 0) || info->attempts < 0 || nv > ne) {
+        snprintf(err, n, "%s: its position does not add up (step %ld, schedule_steps %ld, "
+                 "epochs_since_best %d after %zu epochs and %zu validations)", path, st->step,
+                 st->schedule_steps, st->epochs_since_best, ne, nv);
+        goto fail;
+    }
     st->n_epochs = (int)ne;
     st->n_val = (int)nv;
     TRY(store_h5_read_dset(f, "params", H5T_NATIVE_FLOAT, params, n_params, path, err, n));
@@ -166,7 +187,7 @@ int store_read_checkpoint(const char *path, const char *run_id, const char *sett
                           char *err, size_t errlen)
 {
     memset(info, 0, sizeof *info);
-    hid_t f = store_h5_open_read(path, err, errlen);
+    hid_t f = store_h5_open_result(path, err, errlen);
     if (f < 0) return -1;
     int rc = read_contents(f, path, run_id, settings_yaml, max_epochs, st, params, n_params,
                            optim_state, n_state, info, err, errlen);
@@ -178,7 +199,7 @@ int store_checkpoint_epoch(const char *path, int *next_epoch, char **yaml, char 
                            size_t errlen)
 {
     if (yaml) *yaml = NULL;
-    hid_t f = store_h5_open_read(path, err, errlen);
+    hid_t f = store_h5_open_result(path, err, errlen);
     if (f < 0) return -1;
     int64_t v = 0;
     int rc = store_h5_read_attr_int64(f, "next_epoch", &v, path, err, errlen);

@@ -26,6 +26,20 @@ int store_path(char *out, size_t n, const char *dir, const char *id, const char 
     return 0;
 }
 
+int store_create_new(const char *path, char *err, size_t errlen)
+{
+    /* whatever has this name (a leftover of a crash, or something planted: a symbolic link
+     * to a file elsewhere, a FIFO) is removed, never opened; O_EXCL | O_NOFOLLOW then refuse
+     * anything that appears in between, so the file written is always a new regular file */
+    if (unlink(path) < 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot replace %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+    return fd;
+}
+
 int store_file_exists(const char *path)
 {
     struct stat sb;
@@ -73,11 +87,8 @@ int store_prepare_dirs(const char *results_dir, const char *sweep, char *sweep_d
     char probe[STORE_PATH_LEN], host[256];
     store_hostname(host, sizeof host);
     snprintf(probe, sizeof probe, "%s/.write-test.%s.%ld", runs_dir, host, (long)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot write in %s: %s", runs_dir, strerror(errno));
-        return -1;
-    }
+    int fd = store_create_new(probe, err, errlen);
+    if (fd < 0) return -1;
     int rc = 0;
     if (write(fd, "x", 1) != 1) {
         snprintf(err, errlen, "cannot write in %s: %s", runs_dir, strerror(errno));
@@ -132,11 +143,8 @@ int store_write_file_atomic(const char *final_path, const char *data, size_t len
         snprintf(err, errlen, "%s: path too long", final_path);
         return -1;
     }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-        return -1;
-    }
+    int fd = store_create_new(tmp, err, errlen);
+    if (fd < 0) return -1;
     size_t off = 0;
     while (off < len) {
         ssize_t w = write(fd, data + off, len - off);

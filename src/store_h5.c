@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "store.h"
@@ -236,6 +237,11 @@ hid_t store_h5_open_read(const char *path, char *err, size_t n)
         snprintf(err, n, "%s: %s", path, strerror(errno));
         return -1;
     }
+    /* a FIFO or a device would block open() or never end */
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, n, "%s: not a regular file", path);
+        return -1;
+    }
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is_hdf5 = H5Fis_accessible(path, H5P_DEFAULT);
 #else
@@ -255,10 +261,28 @@ hid_t store_h5_open_read(const char *path, char *err, size_t n)
     return f;
 }
 
+hid_t store_h5_open_result(const char *path, char *err, size_t n)
+{
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode)) {
+        snprintf(err, n, "%s: a symbolic link, not a file optsweep wrote (results are never "
+                 "read through links)", path);
+        return -1;
+    }
+    return store_h5_open_read(path, err, n);
+}
+
 hid_t store_h5_create(const char *path, char *err, size_t n)
 {
     store_h5_quiet();
-    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    /* H5F_ACC_EXCL is open(O_CREAT | O_EXCL), which never follows a symbolic link: what had
+     * the name (a leftover, or a link planted at the .part name) is removed, not written
+     * through */
+    if (unlink(path) < 0 && errno != ENOENT) {
+        snprintf(err, n, "cannot replace %s: %s", path, strerror(errno));
+        return -1;
+    }
+    hid_t f = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) {
         char why[512];
         store_h5_fail(why, sizeof why, "creating the file");

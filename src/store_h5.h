@@ -44,10 +44,15 @@ int store_h5_dset_float_2d(hid_t loc, const char *name, const float *v, size_t r
                            size_t cols, char *err, size_t n);
 
 /* Opens path read-only; on failure err says why: the system's reason when it cannot be read,
- * "not an HDF5 file" when its signature is missing, else HDF5's reason.  Turns HDF5's error
+ * "not a regular file" (a FIFO would block), "not an HDF5 file" when its signature is
+ * missing, else HDF5's reason.  Turns HDF5's error
  * printing off first (store_h5_quiet). */
 hid_t store_h5_open_read(const char *path, char *err, size_t n);
-/* Creates (or truncates) path for writing; on failure err says "path: creating the file: why".
+/* store_h5_open_read for a file under results/ (a run file, a checkpoint): a symbolic link
+ * there was planted, not written by optsweep, and is refused, never followed. */
+hid_t store_h5_open_result(const char *path, char *err, size_t n);
+/* Creates path anew for writing (what had the name, a link included, is unlinked first, and
+ * the file is created with O_EXCL); on failure err says "path: creating the file: why".
  * Turns HDF5's error printing off first (store_h5_quiet). */
 hid_t store_h5_create(const char *path, char *err, size_t n);
 /* Checks the file's format_version attribute against STORE_FORMAT_VERSION: 0, or
@@ -88,5 +93,12 @@ int store_write_settings(hid_t obj, const run_settings *s, char *err, size_t n);
  * val_acc) of st at the root of file: the same in run files and checkpoints (store_run.c). */
 #include "train.h"
 int store_write_logs(hid_t file, const train_state *st, char *err, size_t n);
+
+/* The content checksum (store_checksum.c, docs/FORMAT.md "Checksum"): seal computes it over
+ * everything in f and writes the root attribute `checksum` (call it last, before closing);
+ * verify recomputes it and compares: -1 with "<path>: damaged: ..." when they differ or
+ * something cannot be read. */
+int store_checksum_seal(hid_t f, char *err, size_t n);
+int store_checksum_verify(hid_t f, const char *path, char *err, size_t n);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "signals.h"
 #include "store.h"
 
 #define LOCK_CONTENT_LEN 1024
@@ -128,12 +129,34 @@ static int read_info(int fd, store_lock_info *info)
     memset(info, 0, sizeof *info);
     info->alive = -1;
     parse_content(buf, info);
+    info->garbage = info->host[0] == '\0' || info->pid <= 0 || info->start[0] == '\0';
     char host[256];
     store_hostname(host, sizeof host);
     info->same_host = strcmp(host, info->host) == 0;
     struct stat sb;
     if (fstat(fd, &sb) == 0) info->age_seconds = difftime(time(NULL), sb.st_mtime);
     return 0;
+}
+
+/* Opens an existing lock file without following a planted symbolic link or blocking on a
+ * FIFO; anything but a regular file is refused (errno ELOOP or EINVAL). */
+static int open_lock(const char *path, int flags)
+{
+    int fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+static const char *lock_open_error(int e)
+{
+    return e == ELOOP || e == EINVAL ? "not a regular file (a symbolic link, FIFO or folder "
+                                       "planted there?): remove it"
+                                     : strerror(e);
 }
 
 static int pid_alive(long pid)
@@ -154,10 +177,10 @@ static int same_file(int fd, const char *path)
 static int inspect_or_take(const char *path, const char *mine, int *fd_out,
                            store_lock_info *holder, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR);
+    int fd = open_lock(path, O_RDWR);
     if (fd < 0) {
         if (errno == ENOENT) return 2; /* released meanwhile */
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", path, lock_open_error(errno));
         return -1;
     }
     store_lock_info info;
@@ -169,7 +192,15 @@ static int inspect_or_take(const char *path, const char *mine, int *fd_out,
     char job[64];
     slurm_job(job, sizeof job);
     int fl = -1, stale;
-    if (!info.same_host) {
+    if (info.garbage) {
+        /* no optsweep wrote it; only a live fcntl holder or a young age keep it */
+        fl = try_fcntl_lock(fd);
+        stale = fl != 1 && info.age_seconds >= STORE_LOCK_GARBAGE_AGE;
+        if (!stale && fl == 0) {
+            struct flock un = {.l_type = F_UNLCK, .l_whence = SEEK_SET};
+            fcntl(fd, F_SETLK, &un);
+        }
+    } else if (!info.same_host) {
         /* another host: alive as far as we can tell, unless it is an earlier incarnation of
          * this very SLURM job (requeued onto another node): SLURM never runs one job twice
          * at once, so that holder is dead.  (--jobs workers of one task share the job id
@@ -212,6 +243,7 @@ static int inspect_or_take(const char *path, const char *mine, int *fd_out,
         close(fd);
         return -1;
     }
+    if (info.garbage) *holder = info;
     *fd_out = fd;
     return 0;
 }
@@ -221,6 +253,7 @@ int store_lock_acquire(store_lock *l, const char *path, store_lock_info *holder,
 {
     store_lock_info dummy;
     if (!holder) holder = &dummy;
+    holder->garbage = 0;
     l->fd = -1;
     if (check_copy_string(l->path, sizeof l->path, path) < 0) {
         snprintf(err, errlen, "%s: path too long", path);
@@ -232,11 +265,8 @@ int store_lock_acquire(store_lock *l, const char *path, store_lock_info *holder,
     store_hostname(host, sizeof host);
     snprintf(tmp, sizeof tmp, "%s.%s.%ld", path, host, (long)getpid());
 
-    int tfd = open(tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
-    if (tfd < 0) {
-        snprintf(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
-        return -1;
-    }
+    int tfd = store_create_new(tmp, err, errlen);
+    if (tfd < 0) return -1;
     if (try_fcntl_lock(tfd) == 1 || write_all(tfd, mine, strlen(mine)) < 0) {
         snprintf(err, errlen, "writing %s: %s", tmp, strerror(errno));
         close(tfd);
@@ -247,6 +277,7 @@ int store_lock_acquire(store_lock *l, const char *path, store_lock_info *holder,
         if (link(tmp, path) == 0) {
             unlink(tmp);
             l->fd = tfd; /* the fcntl lock lives on the inode, now named `path` */
+            signals_hold_lock(path);
             return 0;
         }
         if (errno != EEXIST) {
@@ -259,6 +290,7 @@ int store_lock_acquire(store_lock *l, const char *path, store_lock_info *holder,
             close(tfd);
             unlink(tmp);
             l->fd = fd;
+            signals_hold_lock(path);
             return 0;
         }
         if (r == 1 || r < 0) {
@@ -282,6 +314,7 @@ void store_lock_touch(store_lock *l)
 void store_lock_release(store_lock *l)
 {
     if (l->fd < 0) return;
+    signals_drop_lock(l->path);
     /* unlink while still holding the fcntl lock: closing first would let another process
      * take the still-named file over, and we would then unlink *its* lock */
     if (same_file(l->fd, l->path)) unlink(l->path);
@@ -293,11 +326,11 @@ int store_lock_inspect(const char *path, store_lock_info *info, char *err, size_
 {
     /* O_RDWR so fcntl can test a write lock; read-only results dirs fall back to O_RDONLY.
      * A process never inspects a lock it holds (closing this fd would drop its fcntl lock). */
-    int fd = open(path, O_RDWR);
-    if (fd < 0 && (errno == EACCES || errno == EROFS)) fd = open(path, O_RDONLY);
+    int fd = open_lock(path, O_RDWR);
+    if (fd < 0 && (errno == EACCES || errno == EROFS)) fd = open_lock(path, O_RDONLY);
     if (fd < 0) {
         if (errno == ENOENT) return 1;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        snprintf(err, errlen, "%s: %s", path, lock_open_error(errno));
         return -1;
     }
     if (read_info(fd, info) < 0) {
@@ -305,7 +338,7 @@ int store_lock_inspect(const char *path, store_lock_info *info, char *err, size_
         close(fd);
         return -1;
     }
-    if (info->same_host) {
+    if (info->same_host || info->garbage) {
         struct flock fl;
         memset(&fl, 0, sizeof fl);
         fl.l_type = F_WRLCK;
@@ -314,7 +347,9 @@ int store_lock_inspect(const char *path, store_lock_info *info, char *err, size_
         if (fcntl(fd, F_GETLK, &fl) == 0)
             info->alive = fl.l_type != F_UNLCK;
         else
-            info->alive = pid_alive(info->pid);
+            info->alive = info->garbage ? 0 : pid_alive(info->pid);
+        if (info->garbage && info->alive == 0 && info->age_seconds < STORE_LOCK_GARBAGE_AGE)
+            info->alive = 1; /* young: being made, as far as we can tell */
     }
     close(fd);
     return 0;

@@ -167,7 +167,7 @@ static int check_not_other_kind(hid_t f, const char *path, char *err, size_t n)
 int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
 {
     memset(log, 0, sizeof *log);
-    hid_t f = store_h5_open_read(path, err, n);
+    hid_t f = store_h5_open_result(path, err, n);
     if (f < 0) return -1;
     int version = 0;
     int vrc = store_h5_check_version(f, path, &version, err, n);
@@ -175,6 +175,10 @@ int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
         H5Fclose(f);
         log->format_version = version;
         return vrc;
+    }
+    if (store_checksum_verify(f, path, err, n) < 0) {
+        H5Fclose(f);
+        return -1;
     }
     char **strings[] = {
         &log->run_id, &log->sweep, &log->case_name, &log->backend, &log->device,
@@ -408,11 +412,20 @@ int store_check_run(const char *path, int *done, char *status, size_t status_len
     *done = 0;
     if (store_read_run(path, &log, err, errlen) < 0) return -1;
     int rc = 0;
+    /* <id>.h5 must hold run <id>: another run's file copied over it is not this run done */
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    size_t len = strlen(name), suffix = strlen(STORE_SUFFIX_FINAL);
+    if (len <= suffix || strncmp(name, log.run_id, len - suffix) != 0
+        || log.run_id[len - suffix] != '\0') {
+        snprintf(err, errlen, "%s: holds run %s, not the run its name says", path, log.run_id);
+        rc = -1;
+    }
     if (status) check_copy_string(status, status_len, log.status);
     int failed = strcmp(log.status, "failed") == 0;
-    if (!failed) {
+    if (rc == 0 && !failed) {
         /* the weights must be there, complete, with the sizes the metadata promises */
-        hid_t f = store_h5_open_read(path, err, errlen);
+        hid_t f = store_h5_open_result(path, err, errlen);
         rc = f < 0 ? -1 : check_model(f, path, log.n_params, err, errlen);
         if (f >= 0) H5Fclose(f);
     }

@@ -110,6 +110,7 @@ int store_write_run(const char *path, const store_run_record *r, char *err, size
     int rc = write_metadata(file, r, why, sizeof why);
     if (rc == 0) rc = store_write_logs(file, r->st, why, sizeof why);
     if (rc == 0 && r->params) rc = write_weights(file, r->shape, r->params, why, sizeof why);
+    if (rc == 0) rc = store_checksum_seal(file, why, sizeof why); /* last: covers the rest */
     /* closing flushes: a full disk often shows up only here */
     if (H5Fclose(file) < 0 && rc == 0) rc = store_h5_fail(why, sizeof why, "closing the file");
     if (rc < 0) snprintf(err, errlen, "%s: %s", path, why);

@@ -12,3 +12,7 @@ foreach(f ${OPTSWEEP_BAD_SWEEPS})
            COMMAND bash ${CMAKE_SOURCE_DIR}/tests/config/check_bad.sh $<TARGET_FILE:optsweep>
                    ${_name})
 endforeach()
+# issue #11 class 5: big and deep inputs handled in near-linear time (TIMEOUT is the bound)
+add_test(NAME config_big_inputs COMMAND bash ${CMAKE_SOURCE_DIR}/tests/config/big_inputs.sh
+                                        $<TARGET_FILE:optsweep>)
+set_tests_properties(config_big_inputs PROPERTIES TIMEOUT 20)

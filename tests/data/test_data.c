@@ -383,7 +383,15 @@ static void test_bad_files(void)
     snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte", dir);
     mkdir(path, 0700);
     s = settings_for(dir);
-    expect_error("directory as file", &s, path, "cannot read: Is a directory", NULL);
+    expect_error("directory as file", &s, path, "not a regular file", NULL);
+
+    new_case_dir(dir, sizeof dir); /* a FIFO would block open() forever (issue #11) */
+    write_good_set(dir, 0);
+    remove_file(dir, "train-labels-idx1-ubyte");
+    snprintf(path, sizeof path, "%s/train-labels-idx1-ubyte", dir);
+    EXPECT(mkfifo(path, 0600) == 0, "mkfifo %s", path);
+    s = settings_for(dir);
+    expect_error("FIFO as file", &s, path, "not a regular file", NULL);
 
     /* default folder and Fashion-MNIST's fetch hint: run from an empty cwd */
     char cwd[512];

@@ -167,6 +167,112 @@ static int write_settings(hid_t file, const fixture_run *f)
     return rc;
 }
 
+/* ---- the checksum, written from docs/FORMAT.md "Checksum" (not from store_checksum.c) ---- */
+
+typedef struct {
+    uint64_t h;
+    int root;
+} fnv;
+
+static void fnv_bytes(fnv *w, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        w->h ^= ((const unsigned char *)p)[i];
+        w->h *= 1099511628211ULL;
+    }
+}
+
+static void fnv_u64(fnv *w, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) {
+        unsigned char b = (unsigned char)(v >> (8 * i));
+        fnv_bytes(w, &b, 1);
+    }
+}
+
+static size_t fnv_space(fnv *w, hid_t space)
+{
+    hsize_t dims[8];
+    int rank = H5Sget_simple_extent_ndims(space);
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    fnv_u64(w, (uint64_t)rank);
+    size_t count = 1;
+    for (int i = 0; i < rank; i++) {
+        fnv_u64(w, dims[i]);
+        count *= dims[i];
+    }
+    return count;
+}
+
+static herr_t fnv_attr(hid_t obj, const char *name, const H5A_info_t *info, void *data)
+{
+    (void)info;
+    fnv *w = data;
+    if (w->root && strcmp(name, "checksum") == 0) return 0;
+    fnv_bytes(w, name, strlen(name) + 1);
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT), t = H5Aget_type(a), sp = H5Aget_space(a);
+    size_t count = fnv_space(w, sp);
+    if (H5Tget_class(t) == H5T_STRING) { /* the fixture writes variable-length strings */
+        char *text = NULL;
+        hid_t mt = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(t));
+        if (H5Aread(a, mt, &text) < 0 || !text) return -1;
+        fnv_bytes(w, text, strlen(text) + 1);
+        H5free_memory(text);
+        H5Tclose(mt);
+    } else {
+        size_t size = H5Tget_size(t) * count;
+        void *buf = malloc(size ? size : 1);
+        H5Aread(a, t, buf);
+        fnv_bytes(w, buf, size);
+        free(buf);
+    }
+    H5Sclose(sp);
+    H5Tclose(t);
+    H5Aclose(a);
+    return 0;
+}
+
+#if H5_VERSION_GE(1, 12, 0)
+static herr_t fnv_object(hid_t root, const char *name, const H5O_info2_t *info, void *data)
+#else
+static herr_t fnv_object(hid_t root, const char *name, const H5O_info_t *info, void *data)
+#endif
+{
+    fnv *w = data;
+    fnv_bytes(w, name, strlen(name) + 1);
+    w->root = strcmp(name, ".") == 0;
+    hid_t o = H5Oopen(root, name, H5P_DEFAULT);
+    hsize_t idx = 0;
+    H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_INC, &idx, fnv_attr, w);
+    if (info->type == H5O_TYPE_DATASET) {
+        hid_t t = H5Dget_type(o), sp = H5Dget_space(o);
+        size_t size = H5Tget_size(t) * fnv_space(w, sp);
+        void *buf = malloc(size ? size : 1);
+        if (size) H5Dread(o, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf);
+        fnv_bytes(w, buf, size);
+        free(buf);
+        H5Sclose(sp);
+        H5Tclose(t);
+    }
+    H5Oclose(o);
+    return 0;
+}
+
+static int write_checksum(hid_t file)
+{
+    fnv w = {.h = 14695981039346656037ULL};
+#if H5_VERSION_GE(1, 12, 0)
+    H5Ovisit3(file, H5_INDEX_NAME, H5_ITER_INC, fnv_object, &w, H5O_INFO_BASIC);
+#else
+    H5Ovisit2(file, H5_INDEX_NAME, H5_ITER_INC, fnv_object, &w, H5O_INFO_BASIC);
+#endif
+    char text[40];
+    snprintf(text, sizeof text, "fnv1a64:%016llx", (unsigned long long)w.h);
+    return attr_string(file, "checksum", text);
+}
+
 int fixture_write_run(const char *path, const fixture_run *f)
 {
     hid_t file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
@@ -221,6 +327,7 @@ int fixture_write_run(const char *path, const fixture_run *f)
     free(lr);
     free(secs);
     if (strcmp(f->status, "failed") != 0 || ne > 0) rc |= write_model(file);
+    if (f->format_version >= 2) rc |= write_checksum(file);
     if (H5Fclose(file) < 0) rc = -1;
     if (rc) fprintf(stderr, "fixture_h5.c: writing %s failed\n", path);
     return rc ? -1 : 0;

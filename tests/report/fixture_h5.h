@@ -1,4 +1,5 @@
-/* fixture_h5.h — writes run files exactly as docs/FORMAT.md (format version 1) lays them out,
+/* fixture_h5.h — writes run files exactly as docs/FORMAT.md (format version 2, with its
+ * checksum) lays them out,
  * with the HDF5 C API and no optsweep code, so the report's reader is tested against the
  * documented format rather than against the store's writer. */
 #ifndef OPTSWEEP_TEST_FIXTURE_H5_H
@@ -7,7 +8,7 @@
 #include <stddef.h>
 
 typedef struct {
-    int format_version;       /* 1; anything else to test the mismatch */
+    int format_version;       /* 2; anything else to test the mismatch (no checksum below 2) */
     const char *run_id, *sweep, *case_name;
     const char *status;       /* completed | diverged | stopped_early | failed */
     int status_epoch;         /* -1 when completed */

@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "commands.h"
 #include "fixture_h5.h"
 #include "report.h"
@@ -98,7 +100,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
         }
     }
     int diverged = strcmp(p->status, "diverged") == 0, failed = strcmp(p->status, "failed") == 0;
-    f.format_version = 1;
+    f.format_version = 2;
     f.run_id = id;
     f.sweep = p->sweep;
     f.case_name = p->case_name;
@@ -488,8 +490,8 @@ static void test_grid(void)
     check_no_figure(plots, "lr");
     /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
     char *gp = test_read_file(path_of("%s/test_acc_heatmap.gp", plots), NULL);
-    EXPECT(gp && strstr(gp, "set xlabel \"optimizer.lr\"") && strstr(gp, "set ylabel "
-           "\"optimizer.momentum\""), "heatmap axes are not lr across, momentum up");
+    EXPECT(gp && strstr(gp, "set xlabel 'optimizer.lr'") && strstr(gp, "set ylabel "
+           "'optimizer.momentum'"), "heatmap axes are not lr across, momentum up");
     free(gp);
     char *dat = test_read_file(path_of("%s/test_acc_heatmap.dat", plots), NULL);
     EXPECT(dat && strstr(dat, "all diverged"), "heatmap does not mark the diverged cell");
@@ -574,8 +576,8 @@ static void test_heatmap_panels(void)
     const char *ra = a ? strstr(a, "set cbrange") : NULL, *rb = b ? strstr(b, "set cbrange") : NULL;
     EXPECT(ra && rb && strncmp(ra, rb, strcspn(ra, "\n")) == 0, "panels have different colour "
            "scales");
-    EXPECT(a && strstr(a, "set xlabel \"optimizer.lr\"") &&
-           strstr(a, "set ylabel \"optimizer.weight_decay\""), "panel axes are not lr x wd");
+    EXPECT(a && strstr(a, "set xlabel 'optimizer.lr'") &&
+           strstr(a, "set ylabel 'optimizer.weight_decay'"), "panel axes are not lr x wd");
     free(a);
     free(b);
     char *md = test_read_file(path_of("%s/results/panels/summary.md", work), NULL);
@@ -623,7 +625,7 @@ static void test_errors(void)
     report_mkdir_p(runs);
     double loss[3] = {2.3, 2.0, 1.8}, vl[1] = {2.2}, va[1] = {0.3};
     int ve[1] = {0};
-    fixture_run f = {.format_version = 1, .run_id = "good", .sweep = "badver", .case_name = "",
+    fixture_run f = {.format_version = 2, .run_id = "good", .sweep = "badver", .case_name = "",
                      .status = "completed", .status_epoch = -1, .status_message = "",
                      .optimizer = "sgd", .lr = 0.1, .momentum = 0, .weight_decay = 0,
                      .batch_size = 64, .epochs = 3, .seed = 0, .schedule = "none",
@@ -631,12 +633,12 @@ static void test_errors(void)
                      .val_loss = vl, .val_acc = va, .test_loss = 1.8, .test_acc = 0.5,
                      .best_val_acc = 0.3, .mean_weight = 0.01, .wall_seconds = 1};
     EXPECT(fixture_write_run(path_of("%s/good.h5", runs), &f) == 0, "fixture");
-    f.format_version = 2;
+    f.format_version = 3;
     f.run_id = "future";
     EXPECT(fixture_write_run(path_of("%s/future.h5", runs), &f) == 0, "fixture");
     rc = run_report(work, NULL, &err, "results/badver", "--no-plots", (char *)NULL);
-    EXPECT(rc == 2, "format_version 2 exited %d", rc);
-    EXPECT(strstr(err, "future.h5") && strstr(err, "format_version is 2"),
+    EXPECT(rc == 2, "format_version 3 exited %d", rc);
+    EXPECT(strstr(err, "future.h5") && strstr(err, "format_version is 3"),
            "unclear version message: %s", err);
     EXPECT(file_size(path_of("%s/results/badver/summary.md", work)) < 0,
            "summary written despite a version mismatch");
@@ -645,19 +647,35 @@ static void test_errors(void)
     /* a damaged file: reported and listed, the rest summarized, exit 1 */
     LOCAL_PATH(damaged, "%s/results/damaged/runs", work);
     report_mkdir_p(damaged);
-    f.format_version = 1;
+    f.format_version = 2;
     f.run_id = "good";
     f.sweep = "damaged";
     EXPECT(fixture_write_run(path_of("%s/good.h5", damaged), &f) == 0, "fixture");
     test_write_text(path_of("%s/broken.h5", damaged), "this is not HDF5");
+    /* issue #11 class 8: one byte overwritten inside a dataset of a valid file is caught by
+     * the checksum (before, the report showed the changed number) */
+    f.run_id = "flipped";
+    LOCAL_PATH(flipped, "%s/flipped.h5", damaged);
+    EXPECT(fixture_write_run(flipped, &f) == 0, "fixture");
+    hid_t h5 = H5Fopen(flipped, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t ds = H5Dopen2(h5, "train_loss", H5P_DEFAULT);
+    haddr_t at = H5Dget_offset(ds);
+    H5Dclose(ds);
+    H5Fclose(h5);
+    int fd = open(flipped, O_WRONLY);
+    EXPECT(fd >= 0 && at != HADDR_UNDEF && pwrite(fd, "\x55", 1, (off_t)at + 3) == 1,
+           "flipping a byte of %s", flipped);
+    if (fd >= 0) close(fd);
     rc = run_report(work, NULL, &err, "results/damaged", "--no-plots", (char *)NULL);
     EXPECT(rc == 1, "damaged file exited %d", rc);
     EXPECT(strstr(err, "broken.h5") != NULL, "message does not name broken.h5: %s", err);
+    EXPECT(strstr(err, "flipped.h5: damaged") != NULL, "flipped byte not caught: %s", err);
     free(err);
     char *md = test_read_file(path_of("%s/results/damaged/summary.md", work), NULL);
-    EXPECT(md && strstr(md, "`runs/broken.h5` could not be read") && strstr(md, "`good`"),
-           "damaged sweep summary wrong");
+    EXPECT(md && strstr(md, "`runs/broken.h5` is damaged") && strstr(md, "`good`") &&
+           strstr(md, "`runs/flipped.h5` is damaged"), "damaged sweep summary wrong");
     free(md);
+    remove(flipped);
 
     /* an empty runs directory */
     report_mkdir_p(path_of("%s/results/empty/runs", work));
@@ -689,6 +707,36 @@ static void test_errors(void)
     rc = run_report(work, bare, &err, "results/plain", "--no-plots", (char *)NULL);
     EXPECT(rc == 0, "--no-plots without gnuplot exited %d: %s", rc, err);
     free(err);
+}
+
+/* Issue #11, class 1: run files are untrusted (results folders are copied and merged).
+ * Strings edited into them (sweep, case, optimizer.name) with backticks, quotes, backslashes,
+ * newlines and gnuplot macros must reach the figures as text and never run: real gnuplot
+ * draws every figure and no file appears from the commands. */
+static void test_hostile_strings(void)
+{
+    LOCAL_PATH(runs, "%s/results/hostile/runs", work);
+    LOCAL_PATH(figs, "%s/figs/hostile", work);
+    report_mkdir_p(runs);
+    /* no '/' (they become file names): the marker lands in gnuplot's working directory */
+    const char *evil[3] = {"s`touch PWNED`\"@x", "c'`touch PWNED`\n`touch PWNED`\\",
+                           "sgd\"; system('touch PWNED'); x=\""};
+    for (int i = 0; i < 3; i++) {
+        run_spec p = {.sweep = evil[0], .case_name = i == 2 ? "plain" : evil[1],
+                      .optimizer = i ? evil[2] : "sgd", .schedule = i == 1 ? "step" : "none",
+                      .status = "completed", .message = evil[1], .lr = 0.01 * (i + 1),
+                      .momentum = 0.0, .weight_decay = 0.0, .test_acc = 0.9 - 0.01 * i,
+                      .loss_floor = 0.05, .seed = i, .epochs = 12, .diverge_at = -1};
+        make_run(runs, &p);
+    }
+    char *err;
+    int rc = run_report(work, NULL, &err, "results/hostile", "--plots-dir", figs, (char *)NULL);
+    EXPECT(rc == 0, "report on hostile strings exited %d: %s", rc, err);
+    free(err);
+    EXPECT(file_size(path_of("%s/PWNED", figs)) < 0 && file_size(path_of("%s/PWNED", work)) < 0,
+           "a string from a run file ran as a command (PWNED exists)");
+    check_figure(figs, "test_acc");
+    check_figure(figs, "val_loss");
 }
 
 /* gnuplot's failure on a broken script is reported with the script's name and gnuplot's
@@ -725,8 +773,10 @@ static void test_gnuplot_failure(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 || argv[1][0] != '/') {
-        fprintf(stderr, "usage: test_report /absolute/work/dir\n");
+    /* --hostile: only the untrusted-strings check (its own ctest, report_hostile_strings) */
+    int hostile_only = argc == 3 && strcmp(argv[2], "--hostile") == 0;
+    if ((argc != 2 && !hostile_only) || argv[1][0] != '/') {
+        fprintf(stderr, "usage: test_report /absolute/work/dir [--hostile]\n");
         return 2;
     }
     snprintf(work, sizeof work, "%s", argv[1]);
@@ -737,9 +787,13 @@ int main(int argc, char **argv)
     }
     char gnuplot[4096];
     int have_gnuplot = report_gnuplot_find(gnuplot, sizeof gnuplot) == 0;
-    test_relative_paths();
-    test_errors();
-    if (have_gnuplot) {
+    if (hostile_only) {
+        if (have_gnuplot) test_hostile_strings();
+    } else {
+        test_relative_paths();
+        test_errors();
+    }
+    if (have_gnuplot && !hostile_only) {
         test_grid();
         test_cases();
         test_heatmap_panels();

@@ -7,3 +7,7 @@ target_include_directories(test_report PRIVATE ${CMAKE_SOURCE_DIR}/tests/report)
 target_link_libraries(test_report PRIVATE optsweep_core optsweep_test_util)
 add_test(NAME report COMMAND test_report ${CMAKE_CURRENT_BINARY_DIR}/report_work)
 set_tests_properties(report PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+# issue #11 class 1: strings from run files never run as gnuplot/shell code
+add_test(NAME report_hostile_strings COMMAND test_report ${CMAKE_CURRENT_BINARY_DIR}/hostile_work
+                                             --hostile)
+set_tests_properties(report_hostile_strings PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 120)

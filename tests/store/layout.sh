@@ -26,7 +26,7 @@ expect_attr() { # name type space
     grep -qx "$1 $2 $3" <<<"$root_attrs" || fail "root attribute $1: expected $2 $3, got: $(grep "^$1 " <<<"$root_attrs")"
 }
 expect_attr format_version H5T_STD_I32LE SCALAR
-for a in run_id sweep case backend device optsweep_version git_revision host start_time \
+for a in checksum run_id sweep case backend device optsweep_version git_revision host start_time \
          end_time status status_message settings_yaml; do
     expect_attr $a H5T_STRING SCALAR
 done
@@ -56,7 +56,7 @@ n_dotted=$(grep -c '\.' <<<"$root_attrs")
 
 # values
 val() { h5dump -a "$1" "$f" | awk '/\(0\)/ { $1 = ""; sub(/^ /, ""); print; exit }'; }
-[ "$(val format_version)" = "1" ] || fail "format_version = $(val format_version)"
+[ "$(val format_version)" = "2" ] || fail "format_version = $(val format_version)"
 [ "$(val status)" = '"completed"' ] || fail "status = $(val status)"
 [ "$(val run_id)" = '"sample-run"' ] || fail "run_id = $(val run_id)"
 [ "$(val optimizer.lr)" = "0.1" ] || fail "optimizer.lr = $(val optimizer.lr)"
@@ -99,7 +99,7 @@ if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
 import sys, h5py
 with h5py.File(sys.argv[1], "r") as f:
     a = f.attrs
-    assert a["format_version"] == 1
+    assert a["format_version"] == 2
     assert isinstance(a["run_id"], str) and a["run_id"] == "sample-run", a["run_id"]
     assert isinstance(a["optimizer.name"], str) and a["optimizer.name"] == "sgd"
     assert float(a["optimizer.lr"]) == 0.1
@@ -109,6 +109,44 @@ with h5py.File(sys.argv[1], "r") as f:
     assert f["model/layer1/weight"][0, 0] == 0.5
     assert list(f["epoch"][()]) == [0, 1, 2, 3, 4]
     assert "epochs: 5" in a["settings_yaml"]
+PY
+fi
+
+# the checksum as docs/FORMAT.md defines it, recomputed in Python (h5py, low-level API)
+if /usr/bin/python3 -c "import h5py, numpy" 2>/dev/null; then
+    /usr/bin/python3 - "$f" >"$dir/sum.out" 2>&1 <<'PY' || fail "checksum in Python: $(cat "$dir/sum.out")"
+import sys, struct, h5py, numpy as np
+h = 14695981039346656037
+def feed(b):
+    global h
+    for c in b:
+        h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+def space(shape):
+    feed(struct.pack("<Q", len(shape)))
+    for d in shape: feed(struct.pack("<Q", d))
+with h5py.File(sys.argv[1], "r") as f:
+    names = ["."]
+    f.visit(names.append)       # the same order as H5Ovisit by name (depth first)
+    for name in names:
+        obj = f if name == "." else f[name]
+        feed(name.encode() + b"\0")
+        for an in sorted(obj.attrs.keys(), key=lambda s: s.encode()):
+            if name == "." and an == "checksum": continue
+            feed(an.encode() + b"\0")
+            v = obj.attrs.get_id(an)
+            space(v.shape)
+            if isinstance(obj.attrs[an], str):
+                feed(obj.attrs[an].encode() + b"\0")
+            else:
+                buf = np.empty(v.shape, dtype=v.dtype.newbyteorder("<"))
+                v.read(buf)
+                feed(buf.tobytes())
+        if isinstance(obj, h5py.Dataset):
+            space(obj.shape)
+            feed(np.asarray(obj[()], dtype=obj.dtype.newbyteorder("<")).tobytes())
+    want = f.attrs["checksum"]
+got = "fnv1a64:%016x" % h
+assert got == want, (got, want)
 PY
 fi
 

@@ -47,7 +47,7 @@ rm "$runs/$id1.lock"   # what the user does once they know node-17's task is gon
 # ---- a corrupt final file is set aside and its run redone ---------------------------------
 head -c 3000 "$runs/$id2.h5" >"$tmp/cut" && mv "$tmp/cut" "$runs/$id2.h5"
 "$driver" "$tmp/res" "$data" "${args[@]}" >"$tmp/2.log" 2>&1 || fail "sweep over a corrupt file: exit $?"
-grep -q "corrupt run file: .*$id2.h5" "$tmp/2.log" || fail "no corrupt-file message: $(cat "$tmp/2.log")"
+grep -q "damaged run file: .*$id2.h5" "$tmp/2.log" || fail "no corrupt-file message: $(cat "$tmp/2.log")"
 [ -f "$runs/$id2.h5.corrupt" ] || fail "the corrupt file was not set aside"
 "$test_store" --compare "$tmp/ref/drv/runs/$id2.h5" "$runs/$id2.h5" || fail "redone $id2 differs"
 grep -q "1 trained" "$tmp/2.log" || fail "expected exactly one run redone: $(tail -1 "$tmp/2.log")"

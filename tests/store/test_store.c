@@ -259,26 +259,29 @@ static void test_corrupt_files(void)
     EXPECT(strstr(err, bad) != NULL, "message: %s", err);
 
     /* a future format version */
-    snprintf(bad, sizeof bad, "%s/v2.h5", tmpdir);
+    snprintf(bad, sizeof bad, "%s/v3.h5", tmpdir);
     copy_file(final, bad, -1);
     hid_t h = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
     hid_t a = H5Aopen(h, "format_version", H5P_DEFAULT);
-    int v2 = 2;
-    H5Awrite(a, H5T_NATIVE_INT, &v2);
+    int v3 = 3;
+    H5Awrite(a, H5T_NATIVE_INT, &v3);
     H5Aclose(a);
     H5Fclose(h);
     EXPECT(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0
-               && strstr(err, "format_version 2"),
-           "version 2 accepted: %s", err);
+               && strstr(err, "format_version 3"),
+           "version 3 accepted: %s", err);
 
     /* weights removed from a completed run */
-    snprintf(bad, sizeof bad, "%s/noweights.h5", tmpdir);
+    /* named after its run (<id>.h5), or store_check_run refuses it for that alone */
+    snprintf(bad, sizeof bad, "%s/noweights", tmpdir);
+    mkdir(bad, 0777);
+    snprintf(bad, sizeof bad, "%s/noweights/unit-run-1.h5", tmpdir);
     copy_file(final, bad, -1);
     h = H5Fopen(bad, H5F_ACC_RDWR, H5P_DEFAULT);
     H5Ldelete(h, "model/layer2/bias", H5P_DEFAULT);
     H5Fclose(h);
     EXPECT(store_check_run(bad, &done, status, sizeof status, err, sizeof err) < 0
-               && strstr(err, "layer2/bias"),
+               && strstr(err, "damaged"),
            "missing bias accepted: %s", err);
 }
 
@@ -713,8 +716,37 @@ static int compare_runs(const char *a, const char *b)
     return bad;
 }
 
+/* For hostile.sh (issue #11 class 8): what a damaged disk or a hand edit does to a file,
+ * behind HDF5's back or through it.  --flip FILE DATASET overwrites one byte of the
+ * dataset's data in place; --set-int64 FILE ATTR VALUE rewrites a root attribute. */
+static int damage_file(int argc, char **argv)
+{
+    hid_t f = H5Fopen(argv[2], argc == 4 ? H5F_ACC_RDONLY : H5F_ACC_RDWR, H5P_DEFAULT);
+    if (f < 0) return 1;
+    int rc = 1;
+    if (argc == 4) {
+        hid_t d = H5Dopen2(f, argv[3], H5P_DEFAULT);
+        haddr_t at = d < 0 ? HADDR_UNDEF : H5Dget_offset(d);
+        if (d >= 0) H5Dclose(d);
+        H5Fclose(f);
+        int fd = at == HADDR_UNDEF ? -1 : open(argv[2], O_WRONLY);
+        if (fd >= 0 && pwrite(fd, "\x5a", 1, (off_t)at + 2) == 1) rc = 0;
+        if (fd >= 0) close(fd);
+        return rc;
+    }
+    long long v = strtoll(argv[4], NULL, 0);
+    hid_t a = H5Aopen(f, argv[3], H5P_DEFAULT);
+    if (a >= 0 && H5Awrite(a, H5T_NATIVE_LLONG, &v) >= 0) rc = 0;
+    if (a >= 0) H5Aclose(a);
+    H5Fclose(f);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
+    if ((argc == 4 && strcmp(argv[1], "--flip") == 0)
+        || (argc == 5 && strcmp(argv[1], "--set-int64") == 0))
+        return damage_file(argc, argv);
     if (argc == 4 && strcmp(argv[1], "--compare") == 0) return compare_runs(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "--write-sample") == 0) {
         /* for layout.sh: one completed run file in argv[2] */

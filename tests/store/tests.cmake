@@ -22,7 +22,12 @@ add_test(NAME store_concurrent
 add_test(NAME store_recovery
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/recovery.sh
                  $<TARGET_FILE:store_sweep_driver> ${STORE_SLICE} $<TARGET_FILE:test_store>)
-set_tests_properties(store_resume_after_kill store_concurrent store_recovery
+# issue #11 classes 2, 7 and 8: planted links never followed, garbage locks taken as stale,
+# damaged run files and checkpoints caught by their checksum
+add_test(NAME store_hostile
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/hostile.sh
+                 $<TARGET_FILE:store_sweep_driver> ${STORE_SLICE} $<TARGET_FILE:test_store>)
+set_tests_properties(store_resume_after_kill store_concurrent store_recovery store_hostile
                      PROPERTIES LABELS "store;e2e" TIMEOUT 300)
 set_tests_properties(store_unit store_layout PROPERTIES LABELS store TIMEOUT 120)
 # the same promises through the optsweep binary and a YAML sweep (tests/store/sweep.yaml)
