@@ -6,6 +6,11 @@ thread) computes, for the C tests to reproduce:
                              (params and every state buffer after each step)
   fixtures/schedules.txt     the lr after 0..N scheduler.step() calls, every schedule kind
   fixtures/philox.txt        Philox4x32-10 outputs and permutations (this file's numpy version)
+  fixtures/torch_math.txt    torch.exp, torch.log and cross-entropy's log-softmax and logits
+                             gradient on float32 inputs, bit for bit (SLEEF's exp/log, lanes)
+  fixtures/steps.h5          parameters after each of the first 6 full-batch steps, every
+                             optimizer case, several train.seed row orders, with the spread of
+                             torch's own runs in other row orders (issue #12's check)
   fixtures/reference.h5      training trajectories of a small MLP on the MNIST slice from a
                              fixed init (/model/layer{k}/weight|bias, optsweep's model.init
                              layout), full-batch and mini-batch, every optimizer option and
@@ -515,6 +520,35 @@ def train(init_state, o, s, epochs, batch, data, validation_freq, dtype, row_rng
     return rec
 
 
+# gen_reference's field names -> optsweep's setting keys (settings.c): fixtures name every
+# value by its key, so the C tests read them by walking the key table (fixture_settings.h)
+SETTING_KEY = {"optim.kind": "optimizer.name", "schedule.kind": "schedule.name",
+               "schedule.every": "schedule.step_every",
+               "schedule.warmup_iters": "schedule.warmup.total_iters",
+               "schedule.warmup_start_factor": "schedule.warmup.start_factor"}
+
+
+def put_setting_attrs(g, d, prefix):
+    """Attributes named by setting keys: "optimizer.lr", "optimizer.betas" (a pair), enums
+    as their YAML names, booleans 0/1.  Keys the run does not use are left out."""
+    for k, v in d.items():
+        key = SETTING_KEY.get(prefix + k, ("optimizer." if prefix == "optim." else
+                                           prefix) + k)
+        if k in ("beta1", "beta2"):
+            g.attrs["optimizer.betas"] = np.array([d["beta1"], d["beta2"]], dtype=np.float64)
+        elif k == "warmup_iters" and v == 0:
+            continue  # no warm-up: schedule.warmup stays off
+        elif isinstance(v, str):
+            g.attrs[key] = np.bytes_(v)
+        elif isinstance(v, (list, tuple)):
+            if len(v):
+                g.attrs[key] = np.array(v, dtype=np.int64)
+        elif isinstance(v, float):
+            g.attrs[key] = np.float64(v)
+        else:
+            g.attrs[key] = np.int64(v)
+
+
 def put_attrs(g, d, prefix):
     for k, v in d.items():
         if k == "kind" or k == "every":
@@ -589,6 +623,115 @@ def gen_trajectories(path, mnist):
     return summary
 
 
+# ---- fixture 5: torch's exp, log and log-softmax, bit for bit --------------------------------
+def gen_torch_math(path):
+    """Values a 10-class cross-entropy meets: exp of (z - max) in [-90, 0] and beyond, log of
+    sums in [1, 10] and beyond, and whole rows of logits (log_softmax and the logits' gradient
+    of the mean loss over the batch).  torch applies Vec256 SLEEF exp/log to tensors of 8 or
+    more floats, so every tensor here is long."""
+    rng = np.random.default_rng(12)
+    xe = np.concatenate([-rng.random(3000) * 90, rng.standard_normal(1000) * 3,
+                         np.array([0.0, -0.0, -103.9, -104.5, 88.0, 100.5, 1e-8, -1e-30])])
+    xe = torch.from_numpy(xe.astype(np.float32))
+    xl = np.concatenate([1 + rng.random(3000) * 9, rng.random(500) * 1e-3,
+                         np.exp(rng.standard_normal(500) * 20), np.array([1.0, 2.0, 1e-40])])
+    xl = torch.from_numpy(xl.astype(np.float32))
+    lines = ["# torch_math: `exp n` / `log n`, then `x` and `y` lines (y = f(x)); `ce m classes`,"
+             " then `labels`, `z` (logits), `logp` (log_softmax), `grad` (d(mean loss)/dz);"
+             " floats as float32 hex words"]
+    lines += ["exp %d" % len(xe), "x " + hexwords(xe), "y " + hexwords(xe.exp())]
+    lines += ["log %d" % len(xl), "x " + hexwords(xl), "y " + hexwords(xl.log())]
+    for m, scale in ((64, 3.0), (100, 10.0), (37, 0.3)):
+        z = torch.from_numpy((rng.standard_normal((m, 10)) * scale).astype(np.float32))
+        z.requires_grad_(True)
+        y = torch.from_numpy(rng.integers(0, 10, m).astype(np.int64))
+        F.cross_entropy(z, y).backward()
+        lines += ["ce %d 10" % m, "labels " + " ".join(str(int(v)) for v in y),
+                  "z " + hexwords(z.reshape(-1)),
+                  "logp " + hexwords(F.log_softmax(z.detach(), 1).reshape(-1)),
+                  "grad " + hexwords(z.grad.reshape(-1))]
+    write_text(path, lines)
+
+
+# ---- fixture 6: the first steps, parameter by parameter -------------------------------------
+STEPS_HIDDEN = [32, 16]    # small enough to store, wide enough for near-zero pre-activations
+STEPS_N = 1000             # one full batch of the first 1000 slice images
+STEPS = 6
+STEPS_SEEDS = [0, 1, 2]    # train.seed: each its own row order
+STEPS_ORDERS = 4           # torch runs in other row orders per seed: the spread
+STEPS_STRIDE = 11          # elements stored: every 11th (a jump moves tens of elements at once)
+
+
+def steps_cases():
+    """The first trajectory case of every optimizer (its plain form)."""
+    seen, out = set(), []
+    for name, o, _, _, _ in trajectory_cases():
+        if o["kind"] not in seen:
+            seen.add(o["kind"])
+            out.append((name, o))
+    return out
+
+
+def gen_steps(path, mnist):
+    """Per case and train.seed: torch's parameters after steps 1..6 in that seed's row order
+    (every STEPS_STRIDE-th element), and per step the largest deviation, over all elements,
+    of STEPS_ORDERS runs with the rows of each batch permuted: the float32 spread a jump must
+    stand out from."""
+    tr_x, tr_y = mnist[0][:STEPS_N], mnist[1][:STEPS_N]
+    torch.manual_seed(INIT_SEED)
+    sizes = [784] + STEPS_HIDDEN + [10]
+    layers = []
+    for k in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[k], sizes[k + 1]))
+        if k + 2 < len(sizes):
+            layers.append(nn.LeakyReLU(0.01))
+    init_model = nn.Sequential(*layers)
+    init_state = {k: v.detach().clone() for k, v in init_model.state_dict().items()}
+
+    def run(o, seed, row_rng):
+        model = nn.Sequential(*[type(m)(m.in_features, m.out_features) if isinstance(m, nn.Linear)
+                                else nn.LeakyReLU(0.01) for m in layers])
+        model.load_state_dict(init_state)
+        opt = make_optimizer(o, model.parameters())
+        out = []
+        for step in range(STEPS):
+            rows = philox_permutation(seed, PHILOX_STREAM_EPOCH0 + step, STEPS_N)
+            if row_rng is not None:
+                rows = rows[row_rng.permutation(len(rows))]
+            x = to_input(tr_x[rows], torch.float32)
+            y = torch.from_numpy(tr_y[rows].astype(np.int64))
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+            out.append(flat_params(model).astype(np.float32))
+        return out
+
+    with h5py.File(path + ".tmp", "w") as f:
+        f.attrs["hidden"] = np.array(STEPS_HIDDEN, dtype=np.int64)
+        f.attrs["train_limit"] = np.int64(STEPS_N)
+        f.attrs["steps"] = np.int64(STEPS)
+        f.attrs["stride"] = np.int64(STEPS_STRIDE)
+        f.attrs["seeds"] = np.array(STEPS_SEEDS, dtype=np.int64)
+        for k, lin in enumerate(linears(init_model), 1):
+            f[f"model/layer{k}/weight"] = lin.weight.detach().numpy()
+            f[f"model/layer{k}/bias"] = lin.bias.detach().numpy()
+        for name, o in steps_cases():
+            g = f.create_group(f"cases/{name}")
+            put_setting_attrs(g, o, "optim.")
+            for seed in STEPS_SEEDS:
+                ref = run(o, seed, None)
+                others = [run(o, seed, np.random.default_rng(100 + r)) for r in range(STEPS_ORDERS)]
+                spread = np.array([[np.abs(other[k] - ref[k]).max() for other in others]
+                                   for k in range(STEPS)])  # (steps, orders)
+                sg = g.create_group(f"seed{seed}")
+                sg.attrs["seed"] = np.int64(seed)
+                sg.create_dataset("params", data=np.stack([r[::STEPS_STRIDE] for r in ref]),
+                                  compression="gzip", shuffle=True)
+                sg["spread"] = spread
+    os.replace(path + ".tmp", path)
+    return len(steps_cases())
+
+
 def main():
     check_philox_kat()
     os.makedirs(FIXTURES, exist_ok=True)
@@ -598,6 +741,12 @@ def main():
     print(f"schedules.txt: {n} schedules")
     gen_philox(os.path.join(FIXTURES, "philox.txt"))
     print("philox.txt")
+    gen_torch_math(os.path.join(FIXTURES, "torch_math.txt"))
+    print("torch_math.txt")
+    n = gen_steps(os.path.join(FIXTURES, "steps.h5"), load_mnist())
+    print(f"steps.h5: {n} optimizer cases x {len(STEPS_SEEDS)} seeds x {STEPS} steps")
+    if os.environ.get("GEN_REFERENCE_ONLY_NEW"):
+        return
     summary = gen_trajectories(os.path.join(FIXTURES, "reference.h5"), load_mnist())
     print("reference.h5: %d cases" % len(summary))
     print("%-36s %10s %10s %9s %9s %9s %7s %7s" % ("case", "loss[0]", "loss[-1]", "band0rel",
