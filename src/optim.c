@@ -3,19 +3,28 @@
  * CPU update loop.  The element rules themselves live in optim.h (shared with CUDA). */
 #include "optim.h"
 
+#include "registry.h"
+
 #include <math.h>
 #include <string.h>
 
+/* A slot exists when its registry row says so: always, or while its key is non-zero. */
+static int slot_exists(const registry_slot *slot, const optim_settings *o)
+{
+    if (!slot->when) return 1;
+    run_settings s;
+    memset(&s, 0, sizeof s);
+    s.optim = *o;
+    return settings_get_number(&s, settings_find_key(slot->when)) != 0.0;
+}
+
 int optim_state_slots(const optim_settings *o)
 {
-    switch (o->kind) {
-    case OPTIM_SGD: return o->momentum != 0.0 ? 1 : 0;
-    case OPTIM_ADAGRAD: return 1;
-    case OPTIM_RMSPROP: return 1 + (o->momentum > 0.0) + (o->centered != 0);
-    case OPTIM_ADAM:
-    case OPTIM_ADAMW: return 2 + (o->amsgrad != 0);
-    }
-    return 0;
+    const optim_info *row = registry_optim(o->kind);
+    int n = 0;
+    for (int j = 0; row && j < REGISTRY_MAX_SLOTS && row->slots[j].name; j++)
+        n += slot_exists(&row->slots[j], o);
+    return n;
 }
 
 void optim_state_init(const optim_settings *o, float *state, size_t n)
@@ -94,6 +103,8 @@ void optim_prepare_step(const optim_settings *o, double lr, long step, optim_ste
             o->kind == OPTIM_ADAMW ? (float)(1.0 - lr * o->weight_decay) : 1.0f;
         break;
     }
+    case OPTIM_KIND_COUNT:
+        break;
     }
 }
 

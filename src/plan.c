@@ -251,7 +251,7 @@ static int resolve_run(building *b, config_diags *d)
         char what[500] = "";
         if (!b->is_set[cond]) describe(b, cond, what, sizeof what);
         config_error(d, where(b, cond), "%s must be given: %s%s%s%s", key,
-                     settings_required_reason(k), what[0] ? " (" : "", what, what[0] ? ")" : "");
+                     settings_required_reason(k, &b->s), what[0] ? " (" : "", what, what[0] ? ")" : "");
     }
     return n ? -1 : 0;
 }

@@ -35,6 +35,7 @@ static double main_get_lr(const schedule_settings *s, double base, double lr, lo
 {
     switch (s->kind) {
     case SCHEDULE_NONE:
+    case SCHEDULE_KIND_COUNT:
         return lr;
     case SCHEDULE_STEP:
         /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.StepLR.html */
@@ -77,6 +78,7 @@ static double main_closed_form(const schedule_settings *s, double base, long k)
 {
     switch (s->kind) {
     case SCHEDULE_NONE:
+    case SCHEDULE_KIND_COUNT:
         return base;
     case SCHEDULE_STEP:
         return base * pow(s->gamma, (double)(k / s->step_size));

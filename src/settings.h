@@ -35,6 +35,7 @@ typedef enum {
     OPTIM_RMSPROP,
     OPTIM_ADAM,
     OPTIM_ADAMW,
+    OPTIM_KIND_COUNT /* not a kind: the number of rows in registry.c */
 } optim_kind;
 
 typedef enum {
@@ -44,6 +45,7 @@ typedef enum {
     SCHEDULE_EXPONENTIAL, /* ExponentialLR */
     SCHEDULE_COSINE,      /* CosineAnnealingLR */
     SCHEDULE_LINEAR,      /* LinearLR (linear warm-up) */
+    SCHEDULE_KIND_COUNT   /* not a kind: the number of rows in registry.c */
 } schedule_kind;
 
 typedef enum { SCHEDULE_EVERY_EPOCH, SCHEDULE_EVERY_VALIDATION } schedule_every;
@@ -164,6 +166,9 @@ void settings_format(const run_settings *s, int k, char *buf, size_t n);
 double settings_get_number(const run_settings *s, int k);
 /* Names of an enum key's values (NULL-terminated), NULL for other types. */
 const char *const *settings_key_enum_names(int k);
+/* The key's abbreviation in run ids ("m" for optimizer.momentum), NULL for keys that never
+ * appear there. */
+const char *settings_key_id(int k);
 /* The run's resolved YAML (applicable keys only, sections in table order): valid input to
  * config_load, and the same run when loaded. */
 void settings_write_yaml(const run_settings *s, FILE *f);

@@ -158,7 +158,7 @@ static void test_suggest(void)
     CHECK(settings_suggest_key("optimizer", "epochs", buf, sizeof buf) &&
           !strcmp(buf, "train.epochs"));
     CHECK(!settings_suggest_key("optimizer", "zzzzzz", buf, sizeof buf));
-    static const char *const names[] = {"sgd", "adagrad", "rmsprop", "adam", "adamw", NULL};
+    const char *const *names = settings_key_enum_names(key("optimizer.name"));
     CHECK(settings_suggest("rmsporp", names) && !strcmp(settings_suggest("rmsporp", names), "rmsprop"));
     CHECK(settings_suggest("xyz", names) == NULL);
 }

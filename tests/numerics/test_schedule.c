@@ -17,21 +17,6 @@
 #include "fixture_text.h"
 #include "schedule.h"
 
-static int parse_kind(const char *w, schedule_kind *k)
-{
-    static const char *names[] = {"none", "step", "multistep", "exponential", "cosine",
-                                  "linear"};
-    static const schedule_kind kinds[] = {SCHEDULE_NONE, SCHEDULE_STEP, SCHEDULE_MULTISTEP,
-                                          SCHEDULE_EXPONENTIAL, SCHEDULE_COSINE,
-                                          SCHEDULE_LINEAR};
-    for (int i = 0; i < 6; i++)
-        if (strcmp(w, names[i]) == 0) {
-            *k = kinds[i];
-            return 0;
-        }
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -56,26 +41,10 @@ int main(int argc, char **argv)
         char name[64];
         snprintf(name, sizeof name, "%s", fixture_word(&t));
         double base = fixture_double(&t);
-        schedule_settings s;
-        memset(&s, 0, sizeof s);
-        if (parse_kind(fixture_word(&t), &s.kind) != 0) fixture_error(&t, "unknown kind");
-        s.every = SCHEDULE_EVERY_EPOCH;
-        s.step_size = (int)fixture_int(&t);
-        s.gamma = fixture_double(&t);
-        s.T_max = (int)fixture_int(&t);
-        s.eta_min = fixture_double(&t);
-        s.start_factor = fixture_double(&t);
-        s.end_factor = fixture_double(&t);
-        s.total_iters = (int)fixture_int(&t);
-        s.warmup_iters = (int)fixture_int(&t);
-        s.warmup = s.warmup_iters > 0;
-        s.warmup_start_factor = fixture_double(&t);
-        s.n_milestones = (int)fixture_int(&t);
-        if (s.n_milestones < 0 || s.n_milestones > SETTINGS_MAX_MILESTONES) {
-            fixture_error(&t, "bad milestone count");
-            break;
-        }
-        for (int j = 0; j < s.n_milestones; j++) s.milestones[j] = (int)fixture_int(&t);
+        run_settings rs;
+        settings_set_defaults(&rs);
+        if (fixture_settings_words(&t, &rs) < 1) break;
+        const schedule_settings s = rs.schedule;
         if (fixture_expect(&t, "lr") != 0) break;
         long n = (long)fixture_int(&t);
         int bad_here = 0;

@@ -240,13 +240,8 @@ def hexwords(t):
     return " ".join("%08x" % v for v in a)
 
 
-OPTIM_FIELDS = ["lr", "momentum", "dampening", "weight_decay", "nesterov", "lr_decay",
-                "initial_accumulator_value", "eps", "alpha", "centered", "beta1", "beta2",
-                "amsgrad"]
-
-
 def optim_line(o):
-    return " ".join([o["kind"]] + [repr(float(o[f])) for f in OPTIM_FIELDS])
+    return setting_words(o, "optim.")
 
 
 # ---- fixture 1: optimizer steps, bit for bit -------------------------------------------------
@@ -278,8 +273,7 @@ def gen_optim_steps(path):
     n, steps = 37, 4
     lrs = [1.0, 0.5, 0.25, 0.8]  # multipliers of the case's lr, one per step
     rng = np.random.default_rng(2024)
-    lines = ["# optim_steps: <kind> lr momentum dampening weight_decay nesterov lr_decay "
-             "initial_accumulator_value eps alpha centered beta1 beta2 amsgrad; n; steps;",
+    lines = ["# optim_steps: `case NAME key=value...` (optsweep's setting keys); n; steps;",
              "# p0 = float32 words; per step: lr (repr), g, p after, then one line per state slot"]
     for name, o in cases:
         p = torch.from_numpy((rng.standard_normal(n) * 0.5).astype(np.float32))
@@ -308,15 +302,8 @@ def gen_optim_steps(path):
 
 
 # ---- fixture 2: schedules -----------------------------------------------------------------
-SCHEDULE_FIELDS = ["step_size", "gamma", "T_max", "eta_min", "start_factor", "end_factor",
-                   "total_iters", "warmup_iters", "warmup_start_factor"]
-
-
 def schedule_line(s):
-    vals = [s["kind"]] + [repr(s[f]) if isinstance(s[f], float) else str(s[f])
-                          for f in SCHEDULE_FIELDS]
-    vals += [str(len(s["milestones"]))] + [str(m) for m in s["milestones"]]
-    return " ".join(vals)
+    return setting_words(s, "schedule.")
 
 
 def lr_sequence(s, base_lr, n_steps):
@@ -361,8 +348,8 @@ def gen_schedules(path):
                                    warmup_start_factor=0.5)),
     ]
     n_steps = 45
-    lines = ["# schedules: name base_lr kind " + " ".join(SCHEDULE_FIELDS) +
-             " n_milestones milestones...; then `lr N v_0 .. v_N` (lr after k steps)"]
+    lines = ["# schedules: `sched NAME BASE_LR key=value...` (optsweep's setting keys); then "
+             "`lr N v_0 .. v_N` (lr after k steps)"]
     for name, base, s in cases:
         lrs = lr_sequence(s, base, n_steps)
         lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
@@ -528,37 +515,45 @@ SETTING_KEY = {"optim.kind": "optimizer.name", "schedule.kind": "schedule.name",
                "schedule.warmup_start_factor": "schedule.warmup.start_factor"}
 
 
-def put_setting_attrs(g, d, prefix):
-    """Attributes named by setting keys: "optimizer.lr", "optimizer.betas" (a pair), enums
-    as their YAML names, booleans 0/1.  Keys the run does not use are left out."""
+def setting_items(d, prefix):
+    """(setting key, value) of a gen_reference dict: betas as a pair, enums as their YAML
+    names, booleans 0/1; no warm-up keys without a warm-up, no empty lists."""
+    out = []
     for k, v in d.items():
         key = SETTING_KEY.get(prefix + k, ("optimizer." if prefix == "optim." else
                                            prefix) + k)
-        if k in ("beta1", "beta2"):
-            g.attrs["optimizer.betas"] = np.array([d["beta1"], d["beta2"]], dtype=np.float64)
-        elif k == "warmup_iters" and v == 0:
+        if k == "beta2":
+            continue
+        if k == "beta1":
+            out.append(("optimizer.betas", [d["beta1"], d["beta2"]]))
+        elif k in ("warmup_iters", "warmup_start_factor") and d.get("warmup_iters", 0) == 0:
             continue  # no warm-up: schedule.warmup stays off
-        elif isinstance(v, str):
+        elif isinstance(v, (list, tuple)) and not v:
+            continue
+        else:
+            out.append((key, v))
+    return out
+
+
+def put_setting_attrs(g, d, prefix):
+    """Attributes named by setting keys (fixture_settings.h reads them by key)."""
+    for key, v in setting_items(d, prefix):
+        if isinstance(v, str):
             g.attrs[key] = np.bytes_(v)
         elif isinstance(v, (list, tuple)):
-            if len(v):
-                g.attrs[key] = np.array(v, dtype=np.int64)
+            g.attrs[key] = np.array(v, dtype=np.float64 if key == "optimizer.betas"
+                                    else np.int64)
         elif isinstance(v, float):
             g.attrs[key] = np.float64(v)
         else:
             g.attrs[key] = np.int64(v)
 
 
-def put_attrs(g, d, prefix):
-    for k, v in d.items():
-        if k == "kind" or k == "every":
-            g.attrs[prefix + k] = np.bytes_(v)
-        elif k == "milestones":
-            g.attrs[prefix + k] = np.array(v, dtype=np.int64)
-        elif isinstance(v, float):
-            g.attrs[prefix + k] = np.float64(v)
-        else:
-            g.attrs[prefix + k] = np.int64(v)
+def setting_words(d, prefix):
+    """The same as `key=value` words (lists comma-separated; fixture_text.h reads them)."""
+    text = lambda v: repr(float(v)) if isinstance(v, float) else str(v)
+    return " ".join("%s=%s" % (key, ",".join(text(x) for x in v) if isinstance(v, (list, tuple))
+                               else text(v)) for key, v in setting_items(d, prefix))
 
 
 def gen_trajectories(path, mnist):
@@ -594,8 +589,8 @@ def gen_trajectories(path, mnist):
                 dev = lambda key: np.max([np.abs(np.array(r[key]) - np.array(ref[key]))
                                           for r in others], axis=0)
                 g = f.create_group(f"cases/{name}_{mode}")
-                put_attrs(g, o, "optim.")
-                put_attrs(g, s, "schedule.")
+                put_setting_attrs(g, o, "optim.")
+                put_setting_attrs(g, s, "schedule.")
                 g.attrs["epochs"] = np.int64(epochs)
                 g.attrs["batch_size"] = np.int64(batch)
                 g.attrs["validation_freq"] = np.int64(freq)
@@ -745,8 +740,6 @@ def main():
     print("torch_math.txt")
     n = gen_steps(os.path.join(FIXTURES, "steps.h5"), load_mnist())
     print(f"steps.h5: {n} optimizer cases x {len(STEPS_SEEDS)} seeds x {STEPS} steps")
-    if os.environ.get("GEN_REFERENCE_ONLY_NEW"):
-        return
     summary = gen_trajectories(os.path.join(FIXTURES, "reference.h5"), load_mnist())
     print("reference.h5: %d cases" % len(summary))
     print("%-36s %10s %10s %9s %9s %9s %7s %7s" % ("case", "loss[0]", "loss[-1]", "band0rel",
