@@ -161,6 +161,21 @@ static int check_run(building *b, note_list *notes, config_diags *d)
                  "(PyTorch refuses it)");
         refused |= 1 + refuse(b, keys, 3, k_nesterov, msg, what, notes, d);
     }
+    if (!refused && s->optim.kind == OPTIM_RPROP &&
+        !(s->optim.etaminus < 1.0 && 1.0 < s->optim.etaplus)) {
+        int k_etas = settings_find_key("optimizer.etas");
+        snprintf(msg, sizeof msg, "optimizer.etas must be [etaminus, etaplus] with 0 < etaminus "
+                 "< 1 < etaplus (PyTorch refuses others)");
+        refused |= 1 + refuse(b, &k_etas, 1, k_etas, msg, NULL, notes, d);
+    }
+    if (!refused && s->optim.kind == OPTIM_ASGD &&
+        (s->schedule.kind != SCHEDULE_NONE || s->schedule.warmup)) {
+        int keys[] = {settings_find_key("schedule.name"), settings_find_key("optimizer.name")};
+        snprintf(msg, sizeof msg, "asgd with an lr schedule is not supported yet: PyTorch's "
+                 "ASGD takes each step's eta from the previous step's lr, which optsweep's "
+                 "backends do not pass");
+        refused |= 1 + refuse(b, keys, 2, keys[0], msg, NULL, notes, d);
+    }
     if (!refused && s->data.val_from_test > 0 && s->data.val_from_train > 0) {
         int keys[] = {k_vtrain, k_vtest};
         snprintf(msg, sizeof msg, "data.val_from_train and data.val_from_test cannot both be "

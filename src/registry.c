@@ -6,6 +6,9 @@
 #include <pthread.h>
 #include <stddef.h>
 
+/* Rows leave out the trailing `averaged` where they have none. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 /* reference: https://pytorch.org/docs/1.13/optim.html#algorithms */
 static const optim_info optims[] = {
     [OPTIM_SGD] = {"sgd", "torch.optim.SGD", "sgd",
@@ -31,7 +34,34 @@ static const optim_info optims[] = {
                       {"max_exp_avg_sq", "optimizer.amsgrad"}},
                      {{NULL, NULL}},
                      {{"optimizer.lr", "0.001"}, {"optimizer.weight_decay", "0.01"}}},
+    [OPTIM_ADADELTA] = {"adadelta", "torch.optim.Adadelta", "adadelta",
+                        {{"square_avg", NULL}, {"acc_delta", NULL}},
+                        {{NULL, NULL}},
+                        {{"optimizer.lr", "1.0"}, {"optimizer.eps", "1e-06"}}},
+    [OPTIM_ADAMAX] = {"adamax", "torch.optim.Adamax", "adamax",
+                      {{"exp_avg", NULL}, {"exp_inf", NULL}},
+                      {{NULL, NULL}},
+                      {{"optimizer.lr", "0.002"}}},
+    [OPTIM_NADAM] = {"nadam", "torch.optim.NAdam", "nadam",
+                     {{"exp_avg", NULL}, {"exp_avg_sq", NULL}},
+                     {{NULL, NULL}},
+                     {{"optimizer.lr", "0.002"}}},
+    [OPTIM_RADAM] = {"radam", "torch.optim.RAdam", "radam",
+                     {{"exp_avg", NULL}, {"exp_avg_sq", NULL}},
+                     {{NULL, NULL}},
+                     {{"optimizer.lr", "0.001"}}},
+    [OPTIM_RPROP] = {"rprop", "torch.optim.Rprop", "rprop",
+                     {{"prev", NULL}, {"step_size", NULL}},
+                     {{NULL, NULL}},
+                     {{"optimizer.lr", "0.01"}}},
+    [OPTIM_ASGD] = {"asgd", "torch.optim.ASGD", "asgd",
+                    {{"ax", NULL}},
+                    {{NULL, NULL}},
+                    {{"optimizer.lr", "0.01"}, {"optimizer.alpha", "0.75"}},
+                    "ax"},
 };
+
+#pragma GCC diagnostic pop
 
 /* reference: https://pytorch.org/docs/1.13/optim.html#how-to-adjust-learning-rate */
 static const schedule_info schedules[] = {

@@ -34,6 +34,7 @@ typedef struct {
     registry_slot slots[REGISTRY_MAX_SLOTS];
     registry_pair required[REGISTRY_MAX_REQUIRED]; /* {key, why} */
     registry_pair defaults[REGISTRY_MAX_DEFAULTS]; /* {key, value} where not the row's default */
+    const char *averaged;    /* the slot holding averaged parameters (asgd's ax), or NULL */
 } optim_info;
 
 typedef struct {

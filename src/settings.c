@@ -77,7 +77,9 @@ typedef struct {
 #define ADAGRAD O(OPTIM_ADAGRAD)
 #define RMSPROP O(OPTIM_RMSPROP)
 #define ADAMS (O(OPTIM_ADAM) | O(OPTIM_ADAMW))
+#define BETAS (ADAMS | O(OPTIM_ADAMAX) | O(OPTIM_NADAM) | O(OPTIM_RADAM))
 #define ALL 0u
+#define ALL_BUT(m) ((O(OPTIM_KIND_COUNT) - 1u) & ~(m))
 
 /* bounds: [lo, hi], with an open end where marked */
 #define ANY -HUGE_VAL, HUGE_VAL, 0, 0
@@ -139,14 +141,21 @@ static const setting_def table[] = {
     {"optimizer.momentum",            DBL_(optim.momentum),               HALF_OPEN(0, 1),      0, 0,  NULL,             "0",             SGD | RMSPROP,   0, NULL,                      0, "m"},
     {"optimizer.dampening",           DBL_(optim.dampening),              CLOSED(0, 1),         0, 0,  NULL,             "0",             SGD,             0, NULL,                      0, "d"},
     {"optimizer.nesterov",            BOOL_(optim.nesterov),              ANY,                  0, 0,  NULL,             "false",         SGD,             0, NULL,                      0, "nesterov"},
-    {"optimizer.weight_decay",        DBL_(optim.weight_decay),           AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             0, NULL,                      0, "wd"},
+    {"optimizer.weight_decay",        DBL_(optim.weight_decay),           AT_LEAST(0),          0, 0,  NULL,             "0",             ALL_BUT(O(OPTIM_RPROP)), 0, NULL,                      0, "wd"},
     {"optimizer.lr_decay",            DBL_(optim.lr_decay),               AT_LEAST(0),          0, 0,  NULL,             "0",             ADAGRAD,         0, NULL,                      0, "lrd"},
     {"optimizer.initial_accumulator_value", DBL_(optim.initial_accumulator_value), AT_LEAST(0), 0, 0, NULL,            "0",             ADAGRAD,         0, NULL,                      0, "iav"},
-    {"optimizer.alpha",               DBL_(optim.alpha),                  CLOSED(0, 1),         0, 0,  NULL,             "0.99",          RMSPROP,         0, NULL,                      0, "a"},
-    {"optimizer.eps",                 DBL_(optim.eps),                    AT_LEAST(0),          0, 0,  NULL,             "1e-08",         ADAGRAD | RMSPROP | ADAMS, 0, NULL,            0, "eps"},
+    {"optimizer.alpha",               DBL_(optim.alpha),                  CLOSED(0, 1),         0, 0,  NULL,             "0.99",          RMSPROP | O(OPTIM_ASGD), 0, NULL,                      0, "a"},
+    {"optimizer.eps",                 DBL_(optim.eps),                    AT_LEAST(0),          0, 0,  NULL,             "1e-08",         ADAGRAD | RMSPROP | BETAS | O(OPTIM_ADADELTA), 0, NULL, 0, "eps"},
     {"optimizer.centered",            BOOL_(optim.centered),              ANY,                  0, 0,  NULL,             "false",         RMSPROP,         0, NULL,                      0, "centered"},
-    {"optimizer.betas",               PAIR_(optim.beta1, optim.beta2),    HALF_OPEN(0, 1),      2, 2,  NULL,             "[0.9, 0.999]",  ADAMS,           0, NULL,                      0, "b"},
+    {"optimizer.betas",               PAIR_(optim.beta1, optim.beta2),    HALF_OPEN(0, 1),      2, 2,  NULL,             "[0.9, 0.999]",  BETAS,           0, NULL,                      0, "b"},
     {"optimizer.amsgrad",             BOOL_(optim.amsgrad),               ANY,                  0, 0,  NULL,             "false",         ADAMS,           0, NULL,                      0, "amsgrad"},
+    {"optimizer.rho",                 DBL_(optim.rho),                    CLOSED(0, 1),         0, 0,  NULL,             "0.9",           O(OPTIM_ADADELTA), 0, NULL,                    0, "rho"},
+    {"optimizer.momentum_decay",      DBL_(optim.momentum_decay),         AT_LEAST(0),          0, 0,  NULL,             "0.004",         O(OPTIM_NADAM),  0, NULL,                      0, "md"},
+    {"optimizer.etas",                PAIR_(optim.etaminus, optim.etaplus), ABOVE(0),           2, 2,  NULL,             "[0.5, 1.2]",    O(OPTIM_RPROP),  0, NULL,                      0, "etas"},
+    {"optimizer.step_sizes",          PAIR_(optim.step_size_min, optim.step_size_max), AT_LEAST(0), 2, 2, NULL,          "[1e-06, 50]",   O(OPTIM_RPROP),  0, NULL,                      0, "ss"},
+    {"optimizer.lambd",               DBL_(optim.lambd),                  AT_LEAST(0),          0, 0,  NULL,             "0.0001",        O(OPTIM_ASGD),   0, NULL,                      0, "lambd"},
+    {"optimizer.t0",                  DBL_(optim.t0),                     AT_LEAST(0),          0, 0,  NULL,             "1000000",       O(OPTIM_ASGD),   0, NULL,                      0, "t0"},
+    {"optimizer.evaluate_averaged",   BOOL_(optim.evaluate_averaged),     ANY,                  0, 0,  NULL,             "false",         O(OPTIM_ASGD),   0, NULL,                      0, "avg"},
     {"schedule.name",                 ENUM_(schedule.kind),               ANY,                  0, 0,  NULL,             "none",          ALL,             0, NULL,                      0, NULL, registry_schedule_names},
     {"schedule.step_every",           ENUM_(schedule.every),              ANY,                  0, 0,  every_names,      "epoch",         ALL,             0, NULL,                      FLAG_LENIENT | FLAG_STEPPING},
     {"schedule.step_size",            INT_(schedule.step_size),           CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_STEP), NULL,       0},

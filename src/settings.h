@@ -35,6 +35,12 @@ typedef enum {
     OPTIM_RMSPROP,
     OPTIM_ADAM,
     OPTIM_ADAMW,
+    OPTIM_ADADELTA,
+    OPTIM_ADAMAX,
+    OPTIM_NADAM,
+    OPTIM_RADAM,
+    OPTIM_RPROP,
+    OPTIM_ASGD,
     OPTIM_KIND_COUNT /* not a kind: the number of rows in registry.c */
 } optim_kind;
 
@@ -93,8 +99,14 @@ typedef struct {
     double eps;                                 /* adagrad 1e-10, rmsprop/adam 1e-8 */
     double alpha;                               /* rmsprop */
     int centered;
-    double beta1, beta2;                        /* adam, adamw (`betas: [b1, b2]`) */
+    double beta1, beta2;                        /* adam(w), adamax, nadam, radam (`betas`) */
     int amsgrad;
+    double rho;                                 /* adadelta */
+    double momentum_decay;                      /* nadam */
+    double etaminus, etaplus;                   /* rprop (`etas: [minus, plus]`) */
+    double step_size_min, step_size_max;        /* rprop (`step_sizes: [min, max]`) */
+    double lambd, t0;                           /* asgd (and alpha, weight_decay) */
+    int evaluate_averaged;                      /* asgd: validate and test with the average */
 } optim_settings;
 
 typedef struct {

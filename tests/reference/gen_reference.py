@@ -20,8 +20,10 @@ Run from anywhere:  /usr/bin/python3 tests/reference/gen_reference.py
 (plain `python3` here may be a pyenv without torch).  Deterministic: same output every run.
 """
 import gzip
+import inspect
 import math
 import os
+import re
 import struct
 import sys
 import warnings
@@ -143,62 +145,87 @@ def flat_params(model):
 
 # ---- optimizers and schedules from settings.h-named fields ----------------------------------
 OPTIM_DEFAULTS = dict(lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=0,
-                      lr_decay=0.0, initial_accumulator_value=0.0, eps=None, alpha=0.99,
-                      centered=0, beta1=0.9, beta2=0.999, amsgrad=0)
+                      lr_decay=0.0, initial_accumulator_value=0.0, eps=1e-8, alpha=0.99,
+                      centered=0, beta1=0.9, beta2=0.999, amsgrad=0, rho=0.9,
+                      momentum_decay=4e-3, etaminus=0.5, etaplus=1.2, step_size_min=1e-6,
+                      step_size_max=50.0, lambd=1e-4, t0=1e6, evaluate_averaged=0)
 SCHEDULE_DEFAULTS = dict(kind="none", every="epoch", step_size=1, gamma=0.1, milestones=[],
                          T_max=1, eta_min=0.0, start_factor=1.0 / 3, end_factor=1.0,
                          total_iters=5, warmup_iters=0, warmup_start_factor=1.0 / 3)
+# settings keys holding a pair: the key and its two fields
+PAIRS = {"optimizer.betas": ("beta1", "beta2"), "optimizer.etas": ("etaminus", "etaplus"),
+         "optimizer.step_sizes": ("step_size_min", "step_size_max")}
+
+
+def read_registry():
+    """src/registry.c's optimizer rows: name -> (torch class, [(slot, when key)], {key: default})
+    so that this script knows no optimizer by name either."""
+    text = open(os.path.join(ROOT, "src", "registry.c")).read()
+    unq = lambda v: None if v == "NULL" else v.strip('"')
+    rows = {}
+    for m in re.finditer(r'\[OPTIM_\w+\] = \{', text):
+        depth, i, groups, start = 1, m.end(), [], None
+        while depth:  # the row's brace groups at depth 2: slots, required, defaults
+            c = text[i]
+            if c == "{":
+                depth += 1
+                if depth == 2:
+                    start = i
+            elif c == "}":
+                if depth == 2:
+                    groups.append(text[start:i + 1])
+                depth -= 1
+            i += 1
+        head = re.match(r'\s*"(\w+)", "torch\.optim\.(\w+)"', text[m.end():])
+        pairs = lambda t: re.findall(r'\{("[^"]*"|NULL), ("[^"]*"|NULL)\}', t)
+        slots = [(unq(x), unq(y)) for x, y in pairs(groups[0]) if x != "NULL"]
+        defaults = {unq(x): unq(y) for x, y in pairs(groups[2]) if x != "NULL"}
+        rows[head.group(1)] = (head.group(2), slots, defaults)
+    assert len(rows) >= 11, "registry.c rows not found"
+    return rows
+
+
+REGISTRY = read_registry()
+
+
+def field_of(key):
+    return key.split(".", 1)[1]
 
 
 def optim_full(kind, **kw):
-    o = dict(OPTIM_DEFAULTS, kind=kind, **kw)
-    if o["eps"] is None:
-        o["eps"] = 1e-10 if kind == "adagrad" else 1e-8
+    o = dict(OPTIM_DEFAULTS, kind=kind)
+    for key, value in REGISTRY[kind][2].items():
+        o[field_of(key)] = float(value)
+    o.update(kw)
     return o
 
 
 def make_optimizer(o, params):
-    k = o["kind"]
-    if k == "sgd":
-        return torch.optim.SGD(params, lr=o["lr"], momentum=o["momentum"],
-                               dampening=o["dampening"], weight_decay=o["weight_decay"],
-                               nesterov=bool(o["nesterov"]))
-    if k == "adagrad":
-        return torch.optim.Adagrad(params, lr=o["lr"], lr_decay=o["lr_decay"],
-                                   weight_decay=o["weight_decay"],
-                                   initial_accumulator_value=o["initial_accumulator_value"],
-                                   eps=o["eps"])
-    if k == "rmsprop":
-        return torch.optim.RMSprop(params, lr=o["lr"], alpha=o["alpha"], eps=o["eps"],
-                                   weight_decay=o["weight_decay"], momentum=o["momentum"],
-                                   centered=bool(o["centered"]))
-    cls = torch.optim.Adam if k == "adam" else torch.optim.AdamW
-    return cls(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
-               weight_decay=o["weight_decay"], amsgrad=bool(o["amsgrad"]))
+    """The registry's torch class with every keyword it takes from o (PyTorch's names are
+    optsweep's; the pairs betas, etas, step_sizes are tuples), foreach=False: the
+    single-tensor code the C rules follow."""
+    cls = getattr(torch.optim, REGISTRY[o["kind"]][0])
+    kwargs = {}
+    for name in inspect.signature(cls.__init__).parameters:
+        key = "optimizer." + name
+        if key in PAIRS:
+            kwargs[name] = tuple(o[f] for f in PAIRS[key])
+        elif name in ("nesterov", "centered", "amsgrad"):
+            kwargs[name] = bool(o[name])
+        elif name == "foreach":
+            kwargs[name] = False
+        elif name in o and name != "maximize":
+            kwargs[name] = o[name]
+    return cls(params, **kwargs)
 
 
 def state_slots(o, opt, p):
-    """The optimizer state of parameter p as optsweep's slots (optim.h's order)."""
+    """The optimizer state of parameter p as optsweep's slots: the registry row's, in order,
+    those whose `when` key is non-zero."""
     st = opt.state[p]
-    k = o["kind"]
     zeros = torch.zeros_like(p)
-    if k == "sgd":
-        if o["momentum"] == 0:
-            return []
-        return [st.get("momentum_buffer", zeros)]
-    if k == "adagrad":
-        return [st["sum"]]
-    if k == "rmsprop":
-        s = [st.get("square_avg", zeros)]
-        if o["momentum"] > 0:
-            s.append(st.get("momentum_buffer", zeros))
-        if o["centered"]:
-            s.append(st.get("grad_avg", zeros))
-        return s
-    s = [st.get("exp_avg", zeros), st.get("exp_avg_sq", zeros)]
-    if o["amsgrad"]:
-        s.append(st.get("max_exp_avg_sq", zeros))
-    return s
+    return [st.get(name, zeros) for name, when in REGISTRY[o["kind"]][1]
+            if when is None or o[field_of(when)] != 0]
 
 
 def make_main_scheduler(s, opt):
@@ -269,13 +296,36 @@ def gen_optim_steps(path):
         ("adam_amsgrad", optim_full("adam", lr=2e-3, amsgrad=1)),
         ("adamw", optim_full("adamw", lr=1e-3, weight_decay=1e-2)),
         ("adamw_amsgrad", optim_full("adamw", lr=1e-3, weight_decay=0.1, amsgrad=1, eps=1e-6)),
+        ("adadelta", optim_full("adadelta")),
+        ("adadelta_all", optim_full("adadelta", lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.01)),
+        ("adamax", optim_full("adamax")),
+        ("adamax_all", optim_full("adamax", lr=1e-3, beta1=0.8, beta2=0.99, eps=1e-6,
+                                  weight_decay=0.01)),
+        ("nadam", optim_full("nadam")),
+        ("nadam_all", optim_full("nadam", lr=1e-3, beta1=0.8, beta2=0.99, momentum_decay=0.01,
+                                 weight_decay=0.01)),
+        # rho_t > 5 (the rectified update) from step 6 with beta2 = 0.99: 8 steps
+        ("radam", optim_full("radam", beta2=0.99), 8),
+        ("radam_all", optim_full("radam", lr=2e-3, beta1=0.8, beta2=0.99, eps=1e-6,
+                                 weight_decay=0.01), 8),
+        ("rprop", optim_full("rprop"), 8),
+        ("rprop_all", optim_full("rprop", lr=0.02, etaminus=0.3, etaplus=1.5,
+                                 step_size_min=1e-3, step_size_max=0.03), 8),
+        # asgd: the lr stays (its eta follows the previous step's lr); t0 = 2 starts the
+        # average at step 4
+        ("asgd", optim_full("asgd"), 6, False),
+        ("asgd_all", optim_full("asgd", lr=0.05, lambd=0.01, alpha=0.6, t0=2.0,
+                                weight_decay=0.01), 6, False),
     ]
-    n, steps = 37, 4
-    lrs = [1.0, 0.5, 0.25, 0.8]  # multipliers of the case's lr, one per step
+    n = 37
+    lrs = [1.0, 0.5, 0.25, 0.8]  # multipliers of the case's lr, one per step (cycled)
     rng = np.random.default_rng(2024)
     lines = ["# optim_steps: `case NAME key=value...` (optsweep's setting keys); n; steps;",
              "# p0 = float32 words; per step: lr (repr), g, p after, then one line per state slot"]
-    for name, o in cases:
+    for case in cases:
+        name, o = case[0], case[1]
+        steps = case[2] if len(case) > 2 else 4
+        vary_lr = case[3] if len(case) > 3 else True
         p = torch.from_numpy((rng.standard_normal(n) * 0.5).astype(np.float32))
         p.requires_grad_(True)
         opt = make_optimizer(o, [p])
@@ -287,7 +337,7 @@ def gen_optim_steps(path):
             g[3] = 0.0
             g[7] = 1e-9
             g[11] = -3e-12
-            lr = o["lr"] * lrs[s]
+            lr = o["lr"] * (lrs[s % len(lrs)] if vary_lr else 1.0)
             opt.param_groups[0]["lr"] = lr
             p.grad = torch.from_numpy(g)
             opt.step()
@@ -409,6 +459,25 @@ def trajectory_cases():
         ("adamw", O("adamw", lr=3e-3, weight_decay=0.1), S(), S(), {}),
         ("adamw_amsgrad", O("adamw", lr=3e-3, weight_decay=0.05, amsgrad=1, eps=1e-6),
          S(), S(), {}),
+        ("adadelta", O("adadelta"), S(), S(), {}),
+        ("adadelta_rho_eps_wd", O("adadelta", lr=0.5, rho=0.8, eps=1e-5, weight_decay=1e-3),
+         S(), S(), {}),
+        ("adamax", O("adamax", lr=3e-3), S(), S(), {}),
+        ("adamax_betas_wd", O("adamax", lr=3e-3, beta1=0.8, beta2=0.99, weight_decay=1e-2),
+         S(), S(), {}),
+        ("nadam", O("nadam", lr=3e-3), S(), S(), {}),
+        ("nadam_md_wd", O("nadam", lr=3e-3, momentum_decay=0.01, weight_decay=1e-2), S(), S(),
+         {}),
+        ("radam", O("radam", lr=3e-3), S(), S(), {}),
+        ("radam_betas_wd", O("radam", lr=3e-3, beta2=0.99, weight_decay=1e-2), S(), S(), {}),
+        ("rprop", O("rprop", lr=1e-3), S(), S(), {}),
+        ("rprop_etas_step_sizes", O("rprop", lr=1e-3, etaminus=0.4, etaplus=1.3,
+                                    step_size_min=1e-5, step_size_max=0.01), S(), S(), {}),
+        ("asgd", O("asgd", lr=0.1), S(), S(), {}),
+        # t0 = 10: the average starts after step 11; validated and tested with it
+        ("asgd_averaged", O("asgd", lr=0.1, lambd=1e-3, t0=10.0, weight_decay=1e-3,
+                            evaluate_averaged=1), S(), S(),
+         dict(validation_freq=2, val_from_train=100)),
         ("sched_step", O("sgd", **sgdm), S("step", step_size=5, gamma=0.5),
          S("step", step_size=2, gamma=0.5), {}),
         ("sched_multistep", O("sgd", **sgdm), S("multistep", milestones=[3, 8, 8, 15], gamma=0.5),
@@ -453,6 +522,19 @@ def to_input(pixels, dtype):
     return torch.from_numpy(pixels.copy()).to(dtype).div(255)
 
 
+def averaged(model, opt, o):
+    """For optimizer.evaluate_averaged: a copy of the model holding ASGD's averaged parameters
+    (state 'ax'), as optsweep evaluates then."""
+    if not o.get("evaluate_averaged"):
+        return model
+    import copy
+    avg = copy.deepcopy(model)
+    with torch.no_grad():
+        for p_avg, p in zip(avg.parameters(), model.parameters()):
+            p_avg.copy_(opt.state[p]["ax"])
+    return avg
+
+
 def evaluate(model, split, batch, dtype):
     x_all, y_all = split
     losses, correct = [], 0
@@ -494,7 +576,7 @@ def train(init_state, o, s, epochs, batch, data, validation_freq, dtype, row_rng
         rec["loss"].append(sum(losses) / len(losses))  # the notebook's running_loss / batches
         rec["lr"].append(lr)
         if validation_freq > 0 and epoch % validation_freq == 0 and data.val is not None:
-            vl, va = evaluate(model, data.val, batch, dtype)
+            vl, va = evaluate(averaged(model, opt, o), data.val, batch, dtype)
             rec["val_epoch"].append(epoch)
             rec["val_loss"].append(vl)
             rec["val_acc"].append(va)
@@ -502,7 +584,7 @@ def train(init_state, o, s, epochs, batch, data, validation_freq, dtype, row_rng
                 sched.step()
         if s["every"] == "epoch":
             sched.step()
-    rec["test_loss"], rec["test_acc"] = evaluate(model, data.test, batch, dtype)
+    rec["test_loss"], rec["test_acc"] = evaluate(averaged(model, opt, o), data.test, batch, dtype)
     rec["params"] = flat_params(model)
     return rec
 
@@ -522,10 +604,11 @@ def setting_items(d, prefix):
     for k, v in d.items():
         key = SETTING_KEY.get(prefix + k, ("optimizer." if prefix == "optim." else
                                            prefix) + k)
-        if k == "beta2":
+        pair = [pk for pk, fields in PAIRS.items() if k in fields] if prefix == "optim." else []
+        if pair and k == PAIRS[pair[0]][1]:
             continue
-        if k == "beta1":
-            out.append(("optimizer.betas", [d["beta1"], d["beta2"]]))
+        if pair:
+            out.append((pair[0], [d[f] for f in PAIRS[pair[0]]]))
         elif k in ("warmup_iters", "warmup_start_factor") and d.get("warmup_iters", 0) == 0:
             continue  # no warm-up: schedule.warmup stays off
         elif isinstance(v, (list, tuple)) and not v:
@@ -541,8 +624,7 @@ def put_setting_attrs(g, d, prefix):
         if isinstance(v, str):
             g.attrs[key] = np.bytes_(v)
         elif isinstance(v, (list, tuple)):
-            g.attrs[key] = np.array(v, dtype=np.float64 if key == "optimizer.betas"
-                                    else np.int64)
+            g.attrs[key] = np.array(v, dtype=np.float64 if key in PAIRS else np.int64)
         elif isinstance(v, float):
             g.attrs[key] = np.float64(v)
         else:
