@@ -79,6 +79,17 @@ static const schedule_info schedules[] = {
                          {{"schedule.T_max", "CosineAnnealingLR has no default T_max"}},
                          {{NULL, NULL}}},
     [SCHEDULE_LINEAR] = {"linear", "LinearLR", "linear", {{NULL, NULL}}, {{NULL, NULL}}},
+    [SCHEDULE_CONSTANT] = {"constant", "ConstantLR", "const", {{NULL, NULL}}, {{NULL, NULL}}},
+    [SCHEDULE_POLYNOMIAL] = {"polynomial", "PolynomialLR", "poly", {{NULL, NULL}},
+                             {{NULL, NULL}}},
+    [SCHEDULE_COSINE_WARM_RESTARTS] = {"cosine_warm_restarts", "CosineAnnealingWarmRestarts",
+                                       "cawr",
+                                       {{"schedule.T_0",
+                                         "CosineAnnealingWarmRestarts has no default T_0"}},
+                                       {{NULL, NULL}}},
+    [SCHEDULE_REDUCE_ON_PLATEAU] = {"reduce_on_plateau", "ReduceLROnPlateau", "plateau",
+                                    {{NULL, NULL}},
+                                    {{"schedule.factor", "0.1"}}},
 };
 
 #define N_OPTIMS ((int)(sizeof optims / sizeof optims[0]))

@@ -27,6 +27,9 @@ static const char *const cpu_kernel_names[] = {"auto", "openblas", "prescott", "
 static const char *const every_names[] = {"epoch", "validation", NULL};
 /* an integer key with names for its first values: train.pack auto (0), off (1, alone), N */
 static const char *const pack_words[] = {"auto", "off", NULL};
+static const char *const monitor_names[] = {"val_loss", "val_acc", NULL};
+static const char *const mode_names[] = {"min", "max", NULL};
+static const char *const threshold_mode_names[] = {"rel", "abs", NULL};
 
 /* enums are stored through an int pointer */
 _Static_assert(sizeof(optim_kind) == sizeof(int), "enum fields are read as int");
@@ -73,6 +76,7 @@ typedef struct {
 #define FIELD(f) offsetof(run_settings, f)
 #define FSIZE(f) sizeof(((run_settings *)0)->f)
 #define O(k) (1u << (k))
+#define PLATEAU O(SCHEDULE_REDUCE_ON_PLATEAU)
 #define SGD O(OPTIM_SGD)
 #define ADAGRAD O(OPTIM_ADAGRAD)
 #define RMSPROP O(OPTIM_RMSPROP)
@@ -162,10 +166,22 @@ static const setting_def table[] = {
     {"schedule.gamma",                DBL_(schedule.gamma),               ABOVE(0),             0, 0,  NULL,             "0.1",           ALL,             O(SCHEDULE_STEP) | O(SCHEDULE_MULTISTEP) | O(SCHEDULE_EXPONENTIAL), NULL, 0},
     {"schedule.milestones",           INTS_(schedule.milestones, schedule.n_milestones), CLOSED(1, BIG), 1, SETTINGS_MAX_MILESTONES, NULL, "[]", ALL, O(SCHEDULE_MULTISTEP), NULL, FLAG_INCREASING},
     {"schedule.T_max",                INT_(schedule.T_max),               CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE), NULL,     0},
-    {"schedule.eta_min",              DBL_(schedule.eta_min),             AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             O(SCHEDULE_COSINE), NULL,     0},
+    {"schedule.eta_min",              DBL_(schedule.eta_min),             AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             O(SCHEDULE_COSINE) | O(SCHEDULE_COSINE_WARM_RESTARTS), NULL,     0},
     {"schedule.start_factor",         DBL_(schedule.start_factor),        OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.33333333333333331", ALL,      O(SCHEDULE_LINEAR), NULL,     0},
     {"schedule.end_factor",           DBL_(schedule.end_factor),          CLOSED(0, 1),         0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_LINEAR), NULL,     0},
-    {"schedule.total_iters",          INT_(schedule.total_iters),         CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             O(SCHEDULE_LINEAR), NULL,     0},
+    {"schedule.total_iters",          INT_(schedule.total_iters),         CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             O(SCHEDULE_LINEAR) | O(SCHEDULE_CONSTANT) | O(SCHEDULE_POLYNOMIAL), NULL,     0},
+    {"schedule.factor",               DBL_(schedule.factor),              CLOSED(0, 1),         0, 0,  NULL,             "0.33333333333333331", ALL,      O(SCHEDULE_CONSTANT) | PLATEAU, NULL, 0},
+    {"schedule.power",                DBL_(schedule.power),               AT_LEAST(0),          0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_POLYNOMIAL), NULL, 0},
+    {"schedule.T_0",                  INT_(schedule.T_0),                 CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE_WARM_RESTARTS), NULL, 0},
+    {"schedule.T_mult",               INT_(schedule.T_mult),              CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE_WARM_RESTARTS), NULL, 0},
+    {"schedule.monitor",              ENUM_(schedule.monitor),            ANY,                  0, 0,  monitor_names,    "val_loss",      ALL,             PLATEAU, NULL,                0},
+    {"schedule.mode",                 ENUM_(schedule.mode),               ANY,                  0, 0,  mode_names,       "min",           ALL,             PLATEAU, NULL,                0},
+    {"schedule.patience",             INT_(schedule.patience),            CLOSED(0, BIG),       0, 0,  NULL,             "10",            ALL,             PLATEAU, NULL,                0},
+    {"schedule.threshold",            DBL_(schedule.threshold),           AT_LEAST(0),          0, 0,  NULL,             "0.0001",        ALL,             PLATEAU, NULL,                0},
+    {"schedule.threshold_mode",       ENUM_(schedule.threshold_mode),     ANY,                  0, 0,  threshold_mode_names, "rel",       ALL,             PLATEAU, NULL,                0},
+    {"schedule.cooldown",             INT_(schedule.cooldown),            CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             PLATEAU, NULL,                0},
+    {"schedule.min_lr",               DBL_(schedule.min_lr),              AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             PLATEAU, NULL,                0},
+    {"schedule.eps",                  DBL_(schedule.eps),                 AT_LEAST(0),          0, 0,  NULL,             "1e-08",         ALL,             PLATEAU, NULL,                0},
     {"schedule.warmup",               BOOL_(schedule.warmup),             ANY,                  0, 0,  NULL,             "false",         ALL,             0, NULL,                      FLAG_GROUP},
     {"schedule.warmup.start_factor",  DBL_(schedule.warmup_start_factor), OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.33333333333333331", ALL,      0, "schedule.warmup",         0},
     {"schedule.warmup.total_iters",   INT_(schedule.warmup_iters),        CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             0, "schedule.warmup",         0},

@@ -51,10 +51,17 @@ typedef enum {
     SCHEDULE_EXPONENTIAL, /* ExponentialLR */
     SCHEDULE_COSINE,      /* CosineAnnealingLR */
     SCHEDULE_LINEAR,      /* LinearLR (linear warm-up) */
+    SCHEDULE_CONSTANT,    /* ConstantLR */
+    SCHEDULE_POLYNOMIAL,  /* PolynomialLR */
+    SCHEDULE_COSINE_WARM_RESTARTS, /* CosineAnnealingWarmRestarts */
+    SCHEDULE_REDUCE_ON_PLATEAU,    /* ReduceLROnPlateau (on validation loss or accuracy) */
     SCHEDULE_KIND_COUNT   /* not a kind: the number of rows in registry.c */
 } schedule_kind;
 
 typedef enum { SCHEDULE_EVERY_EPOCH, SCHEDULE_EVERY_VALIDATION } schedule_every;
+typedef enum { PLATEAU_MIN, PLATEAU_MAX } plateau_mode;          /* ReduceLROnPlateau mode */
+typedef enum { THRESHOLD_REL, THRESHOLD_ABS } threshold_mode;    /* its threshold_mode */
+typedef enum { MONITOR_VAL_LOSS, MONITOR_VAL_ACC } plateau_monitor; /* the metric it steps on */
 
 typedef struct {
     dataset_kind dataset;
@@ -119,7 +126,16 @@ typedef struct {
     int T_max;                                   /* cosine */
     double eta_min;
     double start_factor, end_factor;             /* linear */
-    int total_iters;
+    int total_iters;                             /* linear, constant, polynomial */
+    double factor;                               /* constant, reduce_on_plateau */
+    double power;                                /* polynomial */
+    int T_0, T_mult;                             /* cosine_warm_restarts (and eta_min) */
+    plateau_monitor monitor;                     /* reduce_on_plateau: */
+    plateau_mode mode;
+    int patience, cooldown;
+    double threshold;
+    threshold_mode threshold_mode;
+    double min_lr, eps;
     /* optional linear warm-up before the schedule above, as PyTorch's
      * SequentialLR([LinearLR(warmup_start_factor, 1.0, warmup_iters), main], [warmup_iters]) */
     int warmup;                                  /* 1 when schedule.warmup is set */

@@ -12,7 +12,7 @@
 extern "C" {
 #endif
 
-#define SETTINGS_MAX_KEYS 64
+#define SETTINGS_MAX_KEYS 128
 
 /* One key's value: scalars use element 0, lists n elements; integers (bools and enum
  * indexes too) in i, numbers in d (integers also as double), strings in s (owned). */

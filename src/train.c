@@ -220,7 +220,8 @@ void train_pack(const train_member *members, int n)
             which[n_jobs] = i;
             jobs[n_jobs++] = (backend_epoch_job){
                 .b = m->b, .seed = m->s->train.seed, .epoch = m->st->next_epoch,
-                .lr = schedule_lr(&m->s->schedule, m->s->optim.lr, m->st->schedule_steps),
+                .lr = schedule_lr_of_run(&m->s->schedule, m->s->optim.lr, m->st->schedule_steps,
+                                         m->st->val_loss, m->st->val_acc, m->st->n_val),
                 .step = &m->st->step, .mean_loss = &loss[i],
             };
         }

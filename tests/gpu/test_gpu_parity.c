@@ -219,6 +219,36 @@ static void linear(run_settings *s)
     s->schedule.end_factor = 1.0;
     s->schedule.total_iters = 3;
 }
+static void constant_lr(run_settings *s)
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_CONSTANT;
+    s->schedule.factor = 0.5;
+    s->schedule.total_iters = 2;
+}
+static void polynomial(run_settings *s)
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_POLYNOMIAL;
+    s->schedule.total_iters = 4;
+    s->schedule.power = 2.0;
+}
+static void warm_restarts(run_settings *s)
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_COSINE_WARM_RESTARTS;
+    s->schedule.T_0 = 1;
+    s->schedule.T_mult = 2;
+    s->schedule.eta_min = 1e-3;
+}
+static void plateau(run_settings *s) /* every validation; patience 0 so the lr moves */
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_REDUCE_ON_PLATEAU;
+    s->schedule.factor = 0.5;
+    s->schedule.patience = 0;
+    s->schedule.threshold = 0.05;
+}
 static void warmup_step(run_settings *s)
 {
     momentum(s);
@@ -292,6 +322,10 @@ static const parity_case cases[] = {
     {"schedule_exponential", CLASS_TIGHT, exponential},
     {"schedule_cosine", CLASS_TIGHT, cosine},
     {"schedule_linear", CLASS_TIGHT, linear},
+    {"schedule_constant", CLASS_TIGHT, constant_lr},
+    {"schedule_polynomial", CLASS_TIGHT, polynomial},
+    {"schedule_cosine_warm_restarts", CLASS_TIGHT, warm_restarts},
+    {"schedule_reduce_on_plateau", CLASS_TIGHT, plateau},
     {"schedule_warmup_step", CLASS_TIGHT, warmup_step},
     {"schedule_every_validation", CLASS_TIGHT, step_every_validation},
     {"relu", CLASS_TIGHT, relu},

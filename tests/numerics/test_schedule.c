@@ -17,6 +17,8 @@
 #include "fixture_text.h"
 #include "schedule.h"
 
+enum { SCHEDULE_FIXTURE_MAX_STEPS = 1000 };
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -30,6 +32,7 @@ int main(int argc, char **argv)
 
     const double rel_tol = 1e-12;
     int cases = 0, failures = 0;
+    unsigned char seen[SCHEDULE_KIND_COUNT] = {0};
     long compared = 0;
     double worst = 0.0;
     const char *rec;
@@ -45,12 +48,31 @@ int main(int argc, char **argv)
         settings_set_defaults(&rs);
         if (fixture_settings_words(&t, &rs) < 1) break;
         const schedule_settings s = rs.schedule;
-        if (fixture_expect(&t, "lr") != 0) break;
+        seen[s.kind] = 1;
+        /* ReduceLROnPlateau cases give the metric of each step first */
+        static double metrics[SCHEDULE_FIXTURE_MAX_STEPS];
+        int n_metrics = -1;
+        const char *next = fixture_next_record(&t);
+        if (next && strcmp(next, "metrics") == 0) {
+            n_metrics = (int)fixture_int(&t);
+            if (n_metrics < 0 || n_metrics > SCHEDULE_FIXTURE_MAX_STEPS) {
+                fixture_error(&t, "bad metrics count");
+                break;
+            }
+            for (int j = 0; j < n_metrics; j++) metrics[j] = fixture_double(&t);
+            next = fixture_next_record(&t);
+        }
+        if (!next || strcmp(next, "lr") != 0) {
+            fixture_error(&t, "expected an `lr` record");
+            break;
+        }
         long n = (long)fixture_int(&t);
         int bad_here = 0;
         for (long k = 0; k <= n && !t.bad; k++) {
             double want = fixture_double(&t);
-            double got = schedule_lr(&s, base, k);
+            if (n_metrics >= 0 && k > n_metrics) fixture_error(&t, "fewer metrics than steps");
+            double got = n_metrics >= 0 ? schedule_plateau_lr(&s, base, metrics, (int)k)
+                                        : schedule_lr(&s, base, k);
             double rel = fabs(got - want) / fabs(want);
             if (want == 0.0) rel = fabs(got);
             if (rel > worst) worst = rel;
@@ -66,10 +88,13 @@ int main(int argc, char **argv)
     }
     if (t.bad) failures++;
     fixture_close(&t);
-    if (cases < 19) {
-        printf("FAIL expected 19 schedules in the fixture, read %d\n", cases);
-        failures++;
-    }
+    /* every schedule.name the registry has must be in the fixture */
+    const char *const *names = settings_key_enum_names(settings_find_key("schedule.name"));
+    for (int k = 0; names[k]; k++)
+        if (!seen[k]) {
+            printf("FAIL schedule %s has no case in the fixture\n", names[k]);
+            failures++;
+        }
     printf("%d schedules, %ld lr values compared, worst relative difference %.2e "
            "(tolerance %.0e), %d failures\n",
            cases, compared, worst, rel_tol, failures);

@@ -151,21 +151,22 @@ OPTIM_DEFAULTS = dict(lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0, ne
                       step_size_max=50.0, lambd=1e-4, t0=1e6, evaluate_averaged=0)
 SCHEDULE_DEFAULTS = dict(kind="none", every="epoch", step_size=1, gamma=0.1, milestones=[],
                          T_max=1, eta_min=0.0, start_factor=1.0 / 3, end_factor=1.0,
-                         total_iters=5, warmup_iters=0, warmup_start_factor=1.0 / 3)
+                         total_iters=5, factor=1.0 / 3, power=1.0, T_0=1, T_mult=1,
+                         monitor="val_loss", mode="min", patience=10, threshold=1e-4,
+                         threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8,
+                         warmup_iters=0, warmup_start_factor=1.0 / 3)
 # settings keys holding a pair: the key and its two fields
 PAIRS = {"optimizer.betas": ("beta1", "beta2"), "optimizer.etas": ("etaminus", "etaplus"),
          "optimizer.step_sizes": ("step_size_min", "step_size_max")}
 
 
-def read_registry():
-    """src/registry.c's optimizer rows: name -> (torch class, [(slot, when key)], {key: default})
-    so that this script knows no optimizer by name either."""
+def registry_rows(enum_prefix):
+    """src/registry.c's rows of one table: [(name, class, [brace groups at depth 2])]."""
     text = open(os.path.join(ROOT, "src", "registry.c")).read()
-    unq = lambda v: None if v == "NULL" else v.strip('"')
-    rows = {}
-    for m in re.finditer(r'\[OPTIM_\w+\] = \{', text):
+    rows = []
+    for m in re.finditer(r'\[%s_\w+\] = \{' % enum_prefix, text):
         depth, i, groups, start = 1, m.end(), [], None
-        while depth:  # the row's brace groups at depth 2: slots, required, defaults
+        while depth:
             c = text[i]
             if c == "{":
                 depth += 1
@@ -176,16 +177,33 @@ def read_registry():
                     groups.append(text[start:i + 1])
                 depth -= 1
             i += 1
-        head = re.match(r'\s*"(\w+)", "torch\.optim\.(\w+)"', text[m.end():])
-        pairs = lambda t: re.findall(r'\{("[^"]*"|NULL), ("[^"]*"|NULL)\}', t)
-        slots = [(unq(x), unq(y)) for x, y in pairs(groups[0]) if x != "NULL"]
-        defaults = {unq(x): unq(y) for x, y in pairs(groups[2]) if x != "NULL"}
-        rows[head.group(1)] = (head.group(2), slots, defaults)
+        head = re.match(r'\s*"(\w+)", "(?:torch\.optim\.)?(\w+)"', text[m.end():])
+        rows.append((head.group(1), head.group(2), groups))
+    return rows
+
+
+def _pairs(group):
+    unq = lambda v: None if v == "NULL" else v.strip('"')
+    return [(unq(x), unq(y)) for x, y in re.findall(r'\{("[^"]*"|NULL), ("[^"]*"|NULL)\}', group)
+            if x != "NULL"]
+
+
+def read_registry():
+    """The optimizer rows: name -> (torch class, [(slot, when key)], {key: default}), so that
+    this script knows no optimizer by name either."""
+    rows = {name: (cls, _pairs(g[0]), dict(_pairs(g[2])))
+            for name, cls, g in registry_rows("OPTIM")}
     assert len(rows) >= 11, "registry.c rows not found"
     return rows
 
 
+def read_schedule_registry():
+    """The schedule rows: name -> (lr_scheduler class, {key: default})."""
+    return {name: (cls, dict(_pairs(g[1]))) for name, cls, g in registry_rows("SCHEDULE")}
+
+
 REGISTRY = read_registry()
+SCHEDULE_REGISTRY = read_schedule_registry()
 
 
 def field_of(key):
@@ -229,23 +247,14 @@ def state_slots(o, opt, p):
 
 
 def make_main_scheduler(s, opt):
-    k = s["kind"]
-    if k == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
-    if k == "multistep":
-        return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(s["milestones"]),
-                                                    gamma=s["gamma"])
-    if k == "exponential":
-        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s["gamma"])
-    if k == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s["T_max"],
-                                                          eta_min=s["eta_min"])
-    if k == "linear":
-        return torch.optim.lr_scheduler.LinearLR(opt, start_factor=s["start_factor"],
-                                                 end_factor=s["end_factor"],
-                                                 total_iters=s["total_iters"])
-    # "none": a constant factor of 1, so it can sit behind a warm-up
-    return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)
+    """The registry's lr_scheduler class with every keyword it takes from s; "none" is a
+    constant factor of 1 (LambdaLR), so that it can sit behind a warm-up."""
+    if s["kind"] == "none":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)
+    cls = getattr(torch.optim.lr_scheduler, SCHEDULE_REGISTRY[s["kind"]][0])
+    kwargs = {name: (list(s[name]) if name == "milestones" else s[name])
+              for name in inspect.signature(cls.__init__).parameters if name in s}
+    return cls(opt, **kwargs)
 
 
 def make_scheduler(s, opt):
@@ -259,7 +268,11 @@ def make_scheduler(s, opt):
 
 
 def schedule_full(kind="none", **kw):
-    return dict(SCHEDULE_DEFAULTS, kind=kind, **kw)
+    s = dict(SCHEDULE_DEFAULTS, kind=kind)
+    for key, value in SCHEDULE_REGISTRY[kind][1].items():
+        s[field_of(key)] = float(value)
+    s.update(kw)
+    return s
 
 
 def hexwords(t):
@@ -356,15 +369,19 @@ def schedule_line(s):
     return setting_words(s, "schedule.")
 
 
-def lr_sequence(s, base_lr, n_steps):
-    """lr after construction and after each of n_steps scheduler.step() calls."""
+def lr_sequence(s, base_lr, n_steps, metrics=None):
+    """lr after construction and after each of n_steps scheduler.step() calls (with metrics:
+    step(metrics[k]), ReduceLROnPlateau)."""
     p = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([p], lr=base_lr)
     sched = make_scheduler(s, opt)
     out = [opt.param_groups[0]["lr"]]
-    for _ in range(n_steps):
+    for k in range(n_steps):
         opt.step()
-        sched.step()
+        if metrics is None:
+            sched.step()
+        else:
+            sched.step(metrics[k])
         out.append(opt.param_groups[0]["lr"])
     return out
 
@@ -396,6 +413,39 @@ def gen_schedules(path):
         ("warmup_none", 0.1, S("none", warmup_iters=5, warmup_start_factor=0.1)),
         ("warmup_1_cosine", 0.1, S("cosine", T_max=3, eta_min=0.002, warmup_iters=1,
                                    warmup_start_factor=0.5)),
+        ("constant_default", 0.1, S("constant")),
+        ("constant_half_7", 0.05, S("constant", factor=0.5, total_iters=7)),
+        ("constant_one", 0.1, S("constant", factor=1.0, total_iters=3)),
+        ("polynomial_default", 0.1, S("polynomial")),
+        ("polynomial_square_10", 0.2, S("polynomial", total_iters=10, power=2.0)),
+        ("polynomial_root_9", 0.1, S("polynomial", total_iters=9, power=0.5)),
+        ("warm_restarts_5", 0.1, S("cosine_warm_restarts", T_0=5)),
+        ("warm_restarts_3x2_eta", 0.05, S("cosine_warm_restarts", T_0=3, T_mult=2,
+                                          eta_min=0.001)),
+        ("warm_restarts_1x3", 0.1, S("cosine_warm_restarts", T_0=1, T_mult=3, eta_min=0.01)),
+        ("warmup_constant", 0.1, S("constant", factor=0.5, total_iters=4, warmup_iters=3,
+                                   warmup_start_factor=0.2)),
+        ("warmup_polynomial", 0.1, S("polynomial", total_iters=8, power=1.5, warmup_iters=4,
+                                     warmup_start_factor=0.25)),
+        ("warmup_warm_restarts", 0.1, S("cosine_warm_restarts", T_0=4, T_mult=2, eta_min=0.001,
+                                        warmup_iters=3, warmup_start_factor=0.1)),
+    ]
+    rng = np.random.default_rng(45)
+    # a noisy falling loss that flattens: every branch of ReduceLROnPlateau gets taken
+    falling = [float(v) for v in 2.0 * np.exp(-np.arange(45) / 8.0) + 0.3 +
+               rng.standard_normal(45) * 0.02]
+    rising = [float(v) for v in 0.9 - 0.5 * np.exp(-np.arange(45) / 6.0) +
+              rng.standard_normal(45) * 0.01]
+    plateau_cases = [
+        ("plateau_default", 0.1, S("reduce_on_plateau", patience=3), falling),
+        ("plateau_abs_cooldown", 0.1, S("reduce_on_plateau", factor=0.5, patience=2,
+                                        threshold=0.01, threshold_mode="abs", cooldown=3,
+                                        min_lr=0.002), falling),
+        ("plateau_max_rel", 0.05, S("reduce_on_plateau", mode="max", factor=0.3, patience=1,
+                                    threshold=0.002, monitor="val_acc"), rising),
+        ("plateau_max_abs_eps", 0.01, S("reduce_on_plateau", mode="max", factor=0.9,
+                                        patience=0, threshold=0.001, threshold_mode="abs",
+                                        eps=1e-3, monitor="val_acc"), rising),
     ]
     n_steps = 45
     lines = ["# schedules: `sched NAME BASE_LR key=value...` (optsweep's setting keys); then "
@@ -404,8 +454,13 @@ def gen_schedules(path):
         lrs = lr_sequence(s, base, n_steps)
         lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
         lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
+    for name, base, s, metrics in plateau_cases:
+        lrs = lr_sequence(s, base, n_steps, metrics)
+        lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
+        lines.append("metrics %d %s" % (n_steps, " ".join(repr(v) for v in metrics)))
+        lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
     write_text(path, lines)
-    return len(cases)
+    return len(cases) + len(plateau_cases)
 
 
 # ---- fixture 3: philox ---------------------------------------------------------------------
@@ -488,6 +543,23 @@ def trajectory_cases():
          S("cosine", T_max=3, eta_min=0.001), {}),
         ("sched_linear", O("sgd", **sgdm), S("linear", start_factor=0.25, total_iters=8),
          S("linear", start_factor=0.25, total_iters=4), {}),
+        ("sched_constant", O("sgd", **sgdm), S("constant", factor=0.5, total_iters=10),
+         S("constant", factor=0.5, total_iters=3), {}),
+        ("sched_polynomial", O("sgd", **sgdm), S("polynomial", total_iters=20, power=2.0),
+         S("polynomial", total_iters=6, power=2.0), {}),
+        ("sched_cosine_warm_restarts", O("sgd", **sgdm),
+         S("cosine_warm_restarts", T_0=4, T_mult=2, eta_min=0.001),
+         S("cosine_warm_restarts", T_0=2, T_mult=2, eta_min=0.001), {}),
+        ("sched_plateau_val_loss", O("sgd", lr=0.5, momentum=0.9),
+         S("reduce_on_plateau", patience=1, factor=0.5),
+         S("reduce_on_plateau", patience=0, factor=0.5),
+         dict(validation_freq=1, val_from_train=100)),
+        ("sched_plateau_val_acc", O("adam", lr=3e-3),
+         S("reduce_on_plateau", monitor="val_acc", mode="max", patience=1, factor=0.3,
+           threshold=0.01, threshold_mode="abs", cooldown=1),
+         S("reduce_on_plateau", monitor="val_acc", mode="max", patience=0, factor=0.3,
+           threshold=0.01, threshold_mode="abs"),
+         dict(validation_freq=1, val_from_train=100)),
         ("sched_warmup_cosine", O("adam", lr=3e-3),
          S("cosine", T_max=20, warmup_iters=5, warmup_start_factor=0.1),
          S("cosine", T_max=4, warmup_iters=2, warmup_start_factor=0.1), {}),
@@ -580,9 +652,11 @@ def train(init_state, o, s, epochs, batch, data, validation_freq, dtype, row_rng
             rec["val_epoch"].append(epoch)
             rec["val_loss"].append(vl)
             rec["val_acc"].append(va)
-            if s["every"] == "validation":
+            if s["kind"] == "reduce_on_plateau":  # steps on each validation's metric
+                sched.step(vl if s["monitor"] == "val_loss" else va)
+            elif s["every"] == "validation":
                 sched.step()
-        if s["every"] == "epoch":
+        if s["every"] == "epoch" and s["kind"] != "reduce_on_plateau":
             sched.step()
     rec["test_loss"], rec["test_acc"] = evaluate(averaged(model, opt, o), data.test, batch, dtype)
     rec["params"] = flat_params(model)
