@@ -247,8 +247,12 @@ static void test_optimizer_defaults(void)
         const char *name;
         double lr, eps, wd;
     } cases[] = {
+        /* PyTorch 1.13's defaults, written out by hand (registry.c must give them) */
         {"adagrad", 1e-2, 1e-10, 0}, {"rmsprop", 1e-2, 1e-8, 0},
         {"adam", 1e-3, 1e-8, 0},     {"adamw", 1e-3, 1e-8, 1e-2},
+        {"adadelta", 1.0, 1e-6, 0},  {"adamax", 2e-3, 1e-8, 0},
+        {"nadam", 2e-3, 1e-8, 0},    {"radam", 1e-3, 1e-8, 0},
+        {"rprop", 1e-2, 1e-8, 0},    {"asgd", 1e-2, 1e-8, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[256];
@@ -262,8 +266,26 @@ static void test_optimizer_defaults(void)
         CHECK(o->weight_decay == cases[i].wd);
         plan_free(&p);
     }
-    /* explicit values win over the optimizer's defaults */
+    /* the rest of the newer optimizers' PyTorch defaults */
     plan p;
+    expand("name: t\noptimizer: {name: asgd}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.alpha == 0.75 &&
+          p.runs[0].settings.optim.lambd == 1e-4 && p.runs[0].settings.optim.t0 == 1e6);
+    plan_free(&p);
+    expand("name: t\noptimizer: {name: rprop}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.etaminus == 0.5 &&
+          p.runs[0].settings.optim.etaplus == 1.2 &&
+          p.runs[0].settings.optim.step_size_min == 1e-6 &&
+          p.runs[0].settings.optim.step_size_max == 50);
+    plan_free(&p);
+    expand("name: t\noptimizer: {name: nadam}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.momentum_decay == 4e-3 &&
+          p.runs[0].settings.optim.beta1 == 0.9 && p.runs[0].settings.optim.beta2 == 0.999);
+    plan_free(&p);
+    expand("name: t\noptimizer: {name: adadelta}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.rho == 0.9);
+    plan_free(&p);
+    /* explicit values win over the optimizer's defaults */
     expand("name: t\noptimizer: {name: adamw, weight_decay: 0, eps: 1e-6}\n", &p);
     CHECK(p.n_runs == 1 && p.runs[0].settings.optim.weight_decay == 0 &&
           p.runs[0].settings.optim.eps == 1e-6);
