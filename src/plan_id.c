@@ -99,11 +99,15 @@ void plan_run_id(const run_settings *s, char *id, size_t n)
         setting_type t = settings_key_type(k);
         if (t == SETTING_BOOL) {
             snprintf(part, sizeof part, "%s", abbrev);
-        } else if (t == SETTING_DOUBLE_LIST) {
-            char x[32], y[32];
-            short_number(s->optim.beta1, 0, x, sizeof x);
-            short_number(s->optim.beta2, 0, y, sizeof y);
-            snprintf(part, sizeof part, "%s%s_%s", abbrev, x, y);
+        } else if (t == SETTING_DOUBLE_LIST) { /* "b0.8_0.99": the values joined by _ */
+            double x[SETTINGS_MAX_LIST];
+            int nx = settings_get_list(s, k, x, SETTINGS_MAX_LIST);
+            snprintf(part, sizeof part, "%s", abbrev);
+            for (int j = 0; j < nx; j++) {
+                short_number(x[j], 0, v, sizeof v);
+                size_t used = strlen(part);
+                snprintf(part + used, sizeof part - used, "%s%s", j ? "_" : "", v);
+            }
         } else {
             short_number(settings_get_number(s, k), 0, v, sizeof v);
             snprintf(part, sizeof part, "%s%s", abbrev, v);

@@ -902,6 +902,24 @@ double settings_get_number(const run_settings *s, int k)
     return NAN;
 }
 
+int settings_get_list(const run_settings *s, int k, double *out, int max)
+{
+    if (!valid_key(k)) return 0;
+    const setting_def *d = &table[k];
+    if (d->store == STORE_PAIR) {
+        if (max < 2) return 0;
+        memcpy(&out[0], cfield(s, d->off), sizeof(double));
+        memcpy(&out[1], cfield(s, d->off2), sizeof(double));
+        return 2;
+    }
+    if (d->store != STORE_INT_ARRAY) return 0;
+    int count;
+    memcpy(&count, cfield(s, d->off2), sizeof count);
+    const int *a = cfield(s, d->off);
+    for (int i = 0; i < count && i < max; i++) out[i] = (double)a[i];
+    return count < max ? count : max;
+}
+
 /* ---- did you mean ------------------------------------------------------------------------------- */
 /* Damerau-Levenshtein (optimal string alignment) distance, bounded lengths. */
 static int edit_distance(const char *a, const char *b)

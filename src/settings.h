@@ -192,6 +192,9 @@ void settings_format(const run_settings *s, int k, char *buf, size_t n);
 /* int/double value, bool as 0/1, enum as its index; first element of a list; NAN for
  * strings. */
 double settings_get_number(const run_settings *s, int k);
+/* The values of a list key (a pair, an int list) as doubles: their count (<= max), 0 for
+ * other types. */
+int settings_get_list(const run_settings *s, int k, double *out, int max);
 /* Names of an enum key's values (NULL-terminated), NULL for other types. */
 const char *const *settings_key_enum_names(int k);
 /* The key's abbreviation in run ids ("m" for optimizer.momentum), NULL for keys that never
