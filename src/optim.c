@@ -8,6 +8,8 @@
 #include <math.h>
 #include <string.h>
 
+_Static_assert(REGISTRY_MAX_SLOTS == OPTIM_MAX_SLOTS, "registry rows hold every state slot");
+
 /* A slot exists when its registry row says so: always, or while its key is non-zero. */
 static int slot_exists(const registry_slot *slot, const optim_settings *o)
 {
