@@ -1,8 +1,9 @@
 /* ops_loss.cu — softmax cross-entropy (row losses, the logits' gradient, correct predictions)
  * and the per-batch reduction of those rows into the batch's mean loss and correct count.
- * The row math is backend_cpu.c's softmax_cross_entropy, operation for operation; the batch
+ * The row math is torch_math.h's torch_cross_entropy_row, shared with the CPU backend; the batch
  * sum is a fixed-order tree in double (no atomics), rounded to float once. */
 #include "ops.cuh"
+#include "torch_math.h"
 
 enum { LOSS_BLOCK = 256, REDUCE_BLOCK = 512 };
 
@@ -22,28 +23,14 @@ static __global__ void softmax_cross_entropy_kernel(const float *z, const int32_
             row_correct[r] = 0;
         return;
     }
-    float mx = zr[0];
     int arg = 0; /* first maximum on ties, as torch.argmax */
     for (int j = 1; j < classes; j++)
-        if (zr[j] > mx) {
-            mx = zr[j];
+        if (zr[j] > zr[arg])
             arg = j;
-        }
-    float s = 0.0f;
-    for (int j = 0; j < classes; j++)
-        s = __fadd_rn(s, expf(__fsub_rn(zr[j], mx)));
-    const float log_s = logf(s);
-    /* -logp[label], logp = (z - max) - log(sum exp(z - max)) */
-    row_loss[r] = -__fsub_rn(__fsub_rn(zr[label], mx), log_s);
-    if (dz) {
-        /* nll's backward puts g = -1/m at the label; log_softmax's: g_j - exp(logp_j) * g */
-        const float g = -__fdiv_rn(1.0f, (float)rows);
-        float *dr = dz + (size_t)r * (size_t)classes;
-        for (int j = 0; j < classes; j++) {
-            float p = expf(__fsub_rn(__fsub_rn(zr[j], mx), log_s));
-            dr[j] = __fsub_rn(j == label ? g : 0.0f, __fmul_rn(p, g));
-        }
-    }
+    /* nll's backward puts g = -1/m at the label; the row is torch_math.h's, as on the CPU */
+    const float g = -__fdiv_rn(1.0f, (float)rows);
+    float *dr = dz ? dz + (size_t)r * (size_t)classes : NULL;
+    row_loss[r] = -torch_cross_entropy_row(zr, classes, label, g, dr);
     if (row_correct)
         row_correct[r] = arg == label;
 }

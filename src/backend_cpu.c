@@ -24,6 +24,7 @@
 #include "cpu_team.h"
 #include "optim.h"
 #include "philox.h"
+#include "torch_math.h"
 
 /* The elementwise loops below are short and hot (at batch 128 a whole step's GEMMs take
  * ~0.4 ms).  The release build's -O2 does not vectorize, so they ask for it here, plus an
@@ -263,14 +264,13 @@ CPU_VECTOR static void activation_backward(activation_kind a, const float *restr
     }
 }
 
-/* Rows [r0, r1) of a batch of m logits z (m, classes), as torch's CPU cross_entropy computes
- * them: log_softmax row by row, logp = (z - max) - log(sum exp(z - max)), in that order
- * (SoftMaxKernel.cpp _vec_log_softmax_lastdim); logp[r] keeps the label's.  The label of row
- * r is labels[rows[r]], or labels[r] when rows is NULL.
- * Training (dz not NULL): dz = d(mean loss)/dz, as torch's backward makes it: nll_loss puts
- * g = -(1 / m) at the label, and log_softmax's backward gives g_row - exp(logp) * sum(g_row)
- * with sum(g_row) = g.  Evaluation (hit not NULL): hit[r] = whether the argmax (the first
- * maximum on ties, as torch.argmax) is the label. */
+/* Rows [r0, r1) of a batch of m logits z (m, classes): torch's CPU cross_entropy row by row
+ * (torch_math.h, shared with the CUDA kernel: torch's SLEEF exp and log and its lane order,
+ * since glibc's correctly rounded expf moved every trajectory off torch's the same way,
+ * issue #12); logp[r] keeps the label's log-probability.  The label of row r is
+ * labels[rows[r]], or labels[r] when rows is NULL.  Training (dz not NULL): dz = d(mean
+ * loss)/dz, nll_loss's g = -(1 / m) at the label.  Evaluation (hit not NULL): hit[r] =
+ * whether the argmax (the first maximum on ties, as torch.argmax) is the label. */
 static void log_softmax_rows(const float *z, const int32_t *rows, const uint8_t *labels,
                              long r0, long r1, long m, int classes, float *logp, float *dz,
                              uint8_t *hit)
@@ -279,25 +279,15 @@ static void log_softmax_rows(const float *z, const int32_t *rows, const uint8_t 
     for (long r = r0; r < r1; r++) {
         const float *zr = z + (size_t)r * (size_t)classes;
         const int y = labels[rows ? rows[r] : r];
-        float mx = zr[0];
-        int arg = 0;
-        for (int j = 1; j < classes; j++)
-            if (zr[j] > mx) {
-                mx = zr[j];
-                arg = j;
-            }
-        float sum = 0.0f;
-        for (int j = 0; j < classes; j++)
-            sum += expf(zr[j] - mx);
-        const float log_sum = logf(sum);
-        logp[r] = (zr[y] - mx) - log_sum;
-        if (dz) {
-            float *dr = dz + (size_t)r * (size_t)classes;
-            for (int j = 0; j < classes; j++)
-                dr[j] = (j == y ? g : 0.0f) - expf((zr[j] - mx) - log_sum) * g;
-        }
-        if (hit)
+        logp[r] = torch_cross_entropy_row(zr, classes, y, g,
+                                          dz ? dz + (size_t)r * (size_t)classes : NULL);
+        if (hit) {
+            int arg = 0;
+            for (int j = 1; j < classes; j++)
+                if (zr[j] > zr[arg])
+                    arg = j;
             hit[r] = arg == y;
+        }
     }
 }
 

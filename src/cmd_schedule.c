@@ -11,6 +11,7 @@
 #include "check.h"
 #include "cmd_sweep.h"
 #include "commands.h"
+#include "registry.h"
 #include "report.h"
 #include "schedule.h"
 #include "settings_value.h"
@@ -78,20 +79,6 @@ static long training_steps(const run_settings *s)
     return has_val && epochs > 0 ? (epochs - 1) / freq + 1 : 0;
 }
 
-/* PyTorch's class for each schedule.name (settings.c's names, in schedule_kind order). */
-static const char *torch_name(schedule_kind k)
-{
-    switch (k) {
-    case SCHEDULE_NONE: return "constant";
-    case SCHEDULE_STEP: return "StepLR";
-    case SCHEDULE_MULTISTEP: return "MultiStepLR";
-    case SCHEDULE_EXPONENTIAL: return "ExponentialLR";
-    case SCHEDULE_COSINE: return "CosineAnnealingLR";
-    case SCHEDULE_LINEAR: return "LinearLR";
-    }
-    return "?";
-}
-
 /* Appends ", key=value" (the first without the comma) for the keys of one scheduler: those
  * under prefix whose rest has no further dot. */
 static size_t put_args(const run_settings *s, const char *prefix, char *desc, size_t dl, size_t n)
@@ -135,7 +122,7 @@ static void describe(const run_settings *s, char **key, char *desc, size_t n)
         dl += (size_t)snprintf(desc + (dl < n ? dl : n), dl < n ? n - dl : 0, ") then ");
     }
     dl += (size_t)snprintf(desc + (dl < n ? dl : n), dl < n ? n - dl : 0, "%s",
-                           torch_name(s->schedule.kind));
+                           registry_schedule(s->schedule.kind)->torch_class);
     if (s->schedule.kind != SCHEDULE_NONE) {
         dl += (size_t)snprintf(desc + (dl < n ? dl : n), dl < n ? n - dl : 0, "(");
         dl = put_args(s, "schedule.", desc, dl, n);

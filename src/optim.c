@@ -3,19 +3,43 @@
  * CPU update loop.  The element rules themselves live in optim.h (shared with CUDA). */
 #include "optim.h"
 
+#include "registry.h"
+
 #include <math.h>
 #include <string.h>
 
+_Static_assert(REGISTRY_MAX_SLOTS == OPTIM_MAX_SLOTS, "registry rows hold every state slot");
+
+/* A slot exists when its registry row says so: always, or while its key is non-zero. */
+static int slot_exists(const registry_slot *slot, const optim_settings *o)
+{
+    if (!slot->when) return 1;
+    run_settings s;
+    memset(&s, 0, sizeof s);
+    s.optim = *o;
+    return settings_get_number(&s, settings_find_key(slot->when)) != 0.0;
+}
+
 int optim_state_slots(const optim_settings *o)
 {
-    switch (o->kind) {
-    case OPTIM_SGD: return o->momentum != 0.0 ? 1 : 0;
-    case OPTIM_ADAGRAD: return 1;
-    case OPTIM_RMSPROP: return 1 + (o->momentum > 0.0) + (o->centered != 0);
-    case OPTIM_ADAM:
-    case OPTIM_ADAMW: return 2 + (o->amsgrad != 0);
+    const optim_info *row = registry_optim(o->kind);
+    int n = 0;
+    for (int j = 0; row && j < REGISTRY_MAX_SLOTS && row->slots[j].name; j++)
+        n += slot_exists(&row->slots[j], o);
+    return n;
+}
+
+int optim_averaged_slot(const optim_settings *o)
+{
+    const optim_info *row = registry_optim(o->kind);
+    if (!row || !row->averaged) return -1;
+    int n = 0;
+    for (int j = 0; j < REGISTRY_MAX_SLOTS && row->slots[j].name; j++) {
+        if (!slot_exists(&row->slots[j], o)) continue;
+        if (strcmp(row->slots[j].name, row->averaged) == 0) return n;
+        n++;
     }
-    return 0;
+    return -1;
 }
 
 void optim_state_init(const optim_settings *o, float *state, size_t n)
@@ -35,6 +59,79 @@ void optim_state_init(const optim_settings *o, float *state, size_t n)
 static double torch_step_value(long step)
 {
     return step > 16777216L ? 16777216.0 : (double)step;
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.NAdam.html
+ * mu_t = beta1 * (1 - 0.5 * 0.96 ** (t * momentum_decay)) in double; torch keeps
+ * mu_product as a float32 tensor (torch.tensor(1.), then mu_product *= mu each step), so it
+ * is the float32 product of mu_1 .. mu_step, each factor rounded to float first.  It depends
+ * on the step number only, so it is recomputed here (O(step) multiplications, ~10 us at
+ * step 10^4) rather than kept: a resumed run needs nothing but the step count. */
+static double nadam_mu(const optim_settings *o, double t)
+{
+    return o->beta1 * (1.0 - 0.5 * pow(0.96, t * o->momentum_decay));
+}
+
+static void nadam_scalars(const optim_settings *o, double lr, long step, optim_step *out)
+{
+    const double s = torch_step_value(step);
+    float mu_product = 1.0f;
+    for (long t = 1; t <= step; t++)
+        mu_product = mu_product * (float)nadam_mu(o, torch_step_value(t));
+    const double mu = nadam_mu(o, s), mu_next = nadam_mu(o, s + 1.0);
+    /* mu_product_next = mu_product * mu * mu_next, float32 tensor ops */
+    const float mu_product_next = (mu_product * (float)mu) * (float)mu_next;
+    out->c[OPTIM_NADAM_GRAD_COEF] = (float)(-lr * (1.0 - mu) / (1.0 - (double)mu_product));
+    out->c[OPTIM_NADAM_AVG_COEF] = (float)(-lr * mu_next / (1.0 - (double)mu_product_next));
+    out->c[OPTIM_NADAM_BETA1] = (float)o->beta1;
+    out->c[OPTIM_NADAM_ONE_MINUS_BETA1] = (float)(1.0 - o->beta1);
+    out->c[OPTIM_NADAM_BETA2] = (float)o->beta2;
+    out->c[OPTIM_NADAM_ONE_MINUS_BETA2] = (float)(1.0 - o->beta2);
+    out->c[OPTIM_NADAM_BC2] = (float)(1.0 - pow(o->beta2, s));
+    out->c[OPTIM_NADAM_EPS] = (float)o->eps;
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.RAdam.html
+ * rho_inf = 2 / (1 - beta2) - 1; rho_t = rho_inf - 2 step beta2^step / (1 - beta2^step);
+ * rect = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)), all in
+ * double as Python computes them. */
+static void radam_scalars(const optim_settings *o, double lr, long step, optim_step *out)
+{
+    (void)lr; /* the rule multiplies by out->lr, (float)lr, as torch's tensor * lr does */
+    const double s = torch_step_value(step);
+    const double bc1 = 1.0 - pow(o->beta1, s), bc2 = 1.0 - pow(o->beta2, s);
+    const double rho_inf = 2.0 / (1.0 - o->beta2) - 1.0;
+    const double rho_t = rho_inf - 2.0 * s * pow(o->beta2, s) / bc2;
+    out->rectify = rho_t > 5.0;
+    if (out->rectify)
+        out->c[OPTIM_RADAM_RECT] = (float)sqrt((rho_t - 4.0) * (rho_t - 2.0) * rho_inf /
+                                               ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_t));
+    out->c[OPTIM_RADAM_BC1] = (float)bc1;
+    out->c[OPTIM_RADAM_BC2_SQRT] = (float)sqrt(bc2);
+    out->c[OPTIM_RADAM_BETA1] = (float)o->beta1;
+    out->c[OPTIM_RADAM_ONE_MINUS_BETA1] = (float)(1.0 - o->beta1);
+    out->c[OPTIM_RADAM_BETA2] = (float)o->beta2;
+    out->c[OPTIM_RADAM_ONE_MINUS_BETA2] = (float)(1.0 - o->beta2);
+    out->c[OPTIM_RADAM_EPS] = (float)o->eps;
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.ASGD.html
+ * torch keeps eta and mu as float32 tensors: eta = lr at the first step, then after step t
+ * eta = lr / (1 + lambd * lr * t) ** alpha and mu = 1 / max(1, t - t0), so step t uses the
+ * values made after step t - 1, with the lr of step t - 1.  optsweep steps the lr between
+ * epochs only, and config rejects a schedule with asgd, so that lr is this one. */
+static void asgd_scalars(const optim_settings *o, double lr, long step, optim_step *out)
+{
+    const double prev = torch_step_value(step - 1); /* t of the step that made eta and mu */
+    float eta = (float)lr, mu = 1.0f;
+    if (step > 1) {
+        eta = (float)(lr / pow(1.0 + o->lambd * lr * prev, o->alpha));
+        mu = (float)(1.0 / fmax(1.0, prev - o->t0));
+    }
+    out->copy_average = (double)mu == 1.0; /* mu.item() != 1 */
+    out->c[OPTIM_ASGD_DECAY] = (float)(1.0 - o->lambd * (double)eta);
+    out->c[OPTIM_ASGD_NEG_ETA] = (float)(-(double)eta);
+    out->c[OPTIM_ASGD_MU] = mu;
 }
 
 void optim_prepare_step(const optim_settings *o, double lr, long step, optim_step *out)
@@ -94,6 +191,42 @@ void optim_prepare_step(const optim_settings *o, double lr, long step, optim_ste
             o->kind == OPTIM_ADAMW ? (float)(1.0 - lr * o->weight_decay) : 1.0f;
         break;
     }
+    case OPTIM_ADADELTA:
+        /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.Adadelta.html */
+        out->c[OPTIM_ADADELTA_NEG_LR] = (float)(-lr);
+        out->c[OPTIM_ADADELTA_RHO] = (float)o->rho;
+        out->c[OPTIM_ADADELTA_ONE_MINUS_RHO] = (float)(1.0 - o->rho);
+        out->c[OPTIM_ADADELTA_EPS] = (float)o->eps;
+        break;
+    case OPTIM_ADAMAX:
+        /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.Adamax.html
+         * bias_correction = 1 - beta1 ** step; clr = lr / bias_correction */
+        out->c[OPTIM_ADAMAX_NEG_CLR] =
+            (float)(-(lr / (1.0 - pow(o->beta1, torch_step_value(step)))));
+        out->c[OPTIM_ADAMAX_BETA1] = (float)o->beta1;
+        out->c[OPTIM_ADAMAX_ONE_MINUS_BETA1] = (float)(1.0 - o->beta1);
+        out->c[OPTIM_ADAMAX_BETA2] = (float)o->beta2;
+        out->c[OPTIM_ADAMAX_EPS] = (float)o->eps;
+        break;
+    case OPTIM_NADAM:
+        nadam_scalars(o, lr, step, out);
+        break;
+    case OPTIM_RADAM:
+        radam_scalars(o, lr, step, out);
+        break;
+    case OPTIM_RPROP:
+        /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.Rprop.html
+         * (the sign tensor holds etaplus/etaminus as float32; clamp's bounds likewise) */
+        out->c[OPTIM_RPROP_ETAMINUS] = (float)o->etaminus;
+        out->c[OPTIM_RPROP_ETAPLUS] = (float)o->etaplus;
+        out->c[OPTIM_RPROP_STEP_MIN] = (float)o->step_size_min;
+        out->c[OPTIM_RPROP_STEP_MAX] = (float)o->step_size_max;
+        break;
+    case OPTIM_ASGD:
+        asgd_scalars(o, lr, step, out);
+        break;
+    case OPTIM_KIND_COUNT:
+        break;
     }
 }
 
@@ -186,6 +319,23 @@ OPTIM_LOOP static void adam_loop(const optim_step *step, size_t begin, size_t en
 #undef RULE
 }
 
+/* The newer optimizers: one loop each; the weight decay branch is loop-invariant. */
+#define OPTIM_PLAIN_LOOP(fname, rule, ...)                                                   \
+    OPTIM_LOOP static void fname(const optim_step *step, size_t begin, size_t end,           \
+                                 float *restrict p, const float *restrict g,                 \
+                                 float *restrict s0, float *restrict s1)                     \
+    {                                                                                        \
+        const optim_step st = *step;                                                         \
+        (void)s1;                                                                            \
+        for (size_t i = begin; i < end; i++) rule(&st, i, p, g, __VA_ARGS__);                \
+    }
+OPTIM_PLAIN_LOOP(adadelta_loop, optim_update_adadelta, s0, s1)
+OPTIM_PLAIN_LOOP(adamax_loop, optim_update_adamax, s0, s1)
+OPTIM_PLAIN_LOOP(nadam_loop, optim_update_nadam, s0, s1)
+OPTIM_PLAIN_LOOP(radam_loop, optim_update_radam, s0, s1)
+OPTIM_PLAIN_LOOP(rprop_loop, optim_update_rprop, s0, s1)
+OPTIM_PLAIN_LOOP(asgd_loop, optim_update_asgd, s0)
+
 void optim_update_range(const optim_step *st, size_t begin, size_t end, size_t n,
                         float *params, const float *grads, float *state)
 {
@@ -199,6 +349,24 @@ void optim_update_range(const optim_step *st, size_t begin, size_t end, size_t n
     case OPTIM_RMSPROP:
         rmsprop_loop(st, begin, end, params, grads, state, state + n,
                      state + (size_t)(1 + st->has_momentum) * n);
+        break;
+    case OPTIM_ADADELTA:
+        adadelta_loop(st, begin, end, params, grads, state, state + n);
+        break;
+    case OPTIM_ADAMAX:
+        adamax_loop(st, begin, end, params, grads, state, state + n);
+        break;
+    case OPTIM_NADAM:
+        nadam_loop(st, begin, end, params, grads, state, state + n);
+        break;
+    case OPTIM_RADAM:
+        radam_loop(st, begin, end, params, grads, state, state + n);
+        break;
+    case OPTIM_RPROP:
+        rprop_loop(st, begin, end, params, grads, state, state + n);
+        break;
+    case OPTIM_ASGD:
+        asgd_loop(st, begin, end, params, grads, state, NULL);
         break;
     default: /* adam, adamw */
         adam_loop(st, begin, end, params, grads, state, state + n, state + 2 * n);

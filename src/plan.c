@@ -161,6 +161,45 @@ static int check_run(building *b, note_list *notes, config_diags *d)
                  "(PyTorch refuses it)");
         refused |= 1 + refuse(b, keys, 3, k_nesterov, msg, what, notes, d);
     }
+    if (!refused && s->optim.kind == OPTIM_RPROP &&
+        !(s->optim.etaminus < 1.0 && 1.0 < s->optim.etaplus)) {
+        int k_etas = settings_find_key("optimizer.etas");
+        snprintf(msg, sizeof msg, "optimizer.etas must be [etaminus, etaplus] with 0 < etaminus "
+                 "< 1 < etaplus (PyTorch refuses others)");
+        refused |= 1 + refuse(b, &k_etas, 1, k_etas, msg, NULL, notes, d);
+    }
+    if (!refused && s->optim.kind == OPTIM_ASGD &&
+        (s->schedule.kind != SCHEDULE_NONE || s->schedule.warmup)) {
+        int keys[] = {settings_find_key("schedule.name"), settings_find_key("optimizer.name")};
+        snprintf(msg, sizeof msg, "asgd with an lr schedule is not supported yet: PyTorch's "
+                 "ASGD takes each step's eta from the previous step's lr, which optsweep's "
+                 "backends do not pass");
+        refused |= 1 + refuse(b, keys, 2, keys[0], msg, NULL, notes, d);
+    }
+    if (!refused && s->schedule.kind == SCHEDULE_REDUCE_ON_PLATEAU) {
+        int k_name = settings_find_key("schedule.name"), k_factor = settings_find_key("schedule.factor");
+        int keys[] = {k_name, k_vtest, k_vtrain};
+        if (!has_validation) {
+            snprintf(msg, sizeof msg, "schedule reduce_on_plateau steps on validation results: "
+                     "set data.val_from_test or data.val_from_train");
+            refused |= 1 + refuse(b, keys, 3, k_name, msg, NULL, notes, d);
+        } else if (s->schedule.warmup) {
+            int wk[] = {k_name, settings_find_key("schedule.warmup")};
+            snprintf(msg, sizeof msg, "schedule.warmup cannot precede reduce_on_plateau "
+                     "(PyTorch's SequentialLR does not take ReduceLROnPlateau)");
+            refused |= 1 + refuse(b, wk, 2, wk[1], msg, NULL, notes, d);
+        } else if (!(s->schedule.factor < 1.0)) {
+            snprintf(msg, sizeof msg, "schedule.factor must be less than 1 for "
+                     "reduce_on_plateau (PyTorch refuses it)");
+            refused |= 1 + refuse(b, &k_factor, 1, k_factor, msg, NULL, notes, d);
+        }
+    }
+    if (!refused && s->schedule.kind == SCHEDULE_CONSTANT && s->schedule.factor == 0.0) {
+        int k_factor = settings_find_key("schedule.factor");
+        snprintf(msg, sizeof msg, "schedule.factor 0 makes ConstantLR divide by zero at "
+                 "total_iters (PyTorch raises ZeroDivisionError)");
+        refused |= 1 + refuse(b, &k_factor, 1, k_factor, msg, NULL, notes, d);
+    }
     if (!refused && s->data.val_from_test > 0 && s->data.val_from_train > 0) {
         int keys[] = {k_vtrain, k_vtest};
         snprintf(msg, sizeof msg, "data.val_from_train and data.val_from_test cannot both be "
@@ -251,7 +290,7 @@ static int resolve_run(building *b, config_diags *d)
         char what[500] = "";
         if (!b->is_set[cond]) describe(b, cond, what, sizeof what);
         config_error(d, where(b, cond), "%s must be given: %s%s%s%s", key,
-                     settings_required_reason(k), what[0] ? " (" : "", what, what[0] ? ")" : "");
+                     settings_required_reason(k, &b->s), what[0] ? " (" : "", what, what[0] ? ")" : "");
     }
     return n ? -1 : 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "registry.h"
 
 static int by_key_name(const void *a, const void *b)
 {
@@ -65,34 +66,6 @@ static void short_number(double x, int exponent, char *buf, size_t n)
     snprintf(buf, n, "%.*s%s", (int)(end - m), m, e);
 }
 
-static const struct {
-    const char *key, *abbrev;
-} prefix_keys[] = {
-    {"optimizer.momentum", "m"},
-    {"optimizer.dampening", "d"},
-    {"optimizer.nesterov", "nesterov"},
-    {"optimizer.weight_decay", "wd"},
-    {"optimizer.lr_decay", "lrd"},
-    {"optimizer.initial_accumulator_value", "iav"},
-    {"optimizer.alpha", "a"},
-    {"optimizer.eps", "eps"},
-    {"optimizer.centered", "centered"},
-    {"optimizer.betas", "b"},
-    {"optimizer.amsgrad", "amsgrad"},
-};
-
-static const char *schedule_abbrev(schedule_kind k)
-{
-    switch (k) {
-    case SCHEDULE_STEP: return "step";
-    case SCHEDULE_MULTISTEP: return "multistep";
-    case SCHEDULE_EXPONENTIAL: return "exp";
-    case SCHEDULE_COSINE: return "cos";
-    case SCHEDULE_LINEAR: return "linear";
-    default: return NULL;
-    }
-}
-
 static void append(char *buf, size_t n, const char *part)
 {
     size_t len = strlen(buf);
@@ -111,32 +84,37 @@ void plan_run_id(const run_settings *s, char *id, size_t n)
     none[settings_find_key("optimizer.name")] = 1;
     settings_resolve_defaults(&def, none, missing);
 
-    append(prefix, sizeof prefix, optim_kind_name(s->optim.kind));
+    append(prefix, sizeof prefix, registry_optim(s->optim.kind)->id);
     short_number(s->optim.lr, 1, v, sizeof v);
     snprintf(part, sizeof part, "lr%s", v);
     append(prefix, sizeof prefix, part);
-    for (size_t i = 0; i < sizeof prefix_keys / sizeof prefix_keys[0]; i++) {
-        int k = settings_find_key(prefix_keys[i].key);
-        if (!settings_key_applies(k, s)) continue;
+    /* every key with a run-id abbreviation (settings.c), in table order */
+    for (int k = 0; k < settings_n_keys(); k++) {
+        const char *abbrev = settings_key_id(k);
+        if (!abbrev || !settings_key_applies(k, s)) continue;
         char a[128], b[128];
         settings_format_canonical(s, k, a, sizeof a);
         settings_format_canonical(&def, k, b, sizeof b);
         if (strcmp(a, b) == 0) continue;
         setting_type t = settings_key_type(k);
         if (t == SETTING_BOOL) {
-            snprintf(part, sizeof part, "%s", prefix_keys[i].abbrev);
-        } else if (t == SETTING_DOUBLE_LIST) {
-            char x[32], y[32];
-            short_number(s->optim.beta1, 0, x, sizeof x);
-            short_number(s->optim.beta2, 0, y, sizeof y);
-            snprintf(part, sizeof part, "%s%s_%s", prefix_keys[i].abbrev, x, y);
+            snprintf(part, sizeof part, "%s", abbrev);
+        } else if (t == SETTING_DOUBLE_LIST) { /* "b0.8_0.99": the values joined by _ */
+            double x[SETTINGS_MAX_LIST];
+            int nx = settings_get_list(s, k, x, SETTINGS_MAX_LIST);
+            snprintf(part, sizeof part, "%s", abbrev);
+            for (int j = 0; j < nx; j++) {
+                short_number(x[j], 0, v, sizeof v);
+                size_t used = strlen(part);
+                snprintf(part + used, sizeof part - used, "%s%s", j ? "_" : "", v);
+            }
         } else {
             short_number(settings_get_number(s, k), 0, v, sizeof v);
-            snprintf(part, sizeof part, "%s%s", prefix_keys[i].abbrev, v);
+            snprintf(part, sizeof part, "%s%s", abbrev, v);
         }
         append(prefix, sizeof prefix, part);
     }
-    const char *sched = schedule_abbrev(s->schedule.kind);
+    const char *sched = registry_schedule(s->schedule.kind)->id;
     if (sched) append(prefix, sizeof prefix, sched);
     if (s->schedule.warmup) append(prefix, sizeof prefix, "warmup");
     if (s->data.dataset == DATASET_FASHION_MNIST) append(prefix, sizeof prefix, "fashion");

@@ -258,6 +258,11 @@ static void finish_run(run_ctx *c, int announced)
     char err[STORE_PATH_LEN + 2048];
     if (st->status != RUN_FAILED && c->b && c->b->ops->read_params(c->b, c->params) < 0)
         set_failed(st, st->next_epoch, "reading the final weights: %s", c->b->error);
+    /* ASGD's averaged weights (an optimizer state slot) go into the run file too */
+    const int avg_slot = optim_averaged_slot(&c->run->settings.optim);
+    if (avg_slot >= 0 && st->status != RUN_FAILED && c->b &&
+        c->b->ops->read_state(c->b, c->state) < 0)
+        set_failed(st, st->next_epoch, "reading the averaged weights: %s", c->b->error);
     int have_weights = c->b && st->status != RUN_FAILED;
     char end_time[STORE_TIME_LEN];
     store_utc_now(end_time);
@@ -267,6 +272,8 @@ static void finish_run(run_ctx *c, int announced)
         .start_time = c->start_time, .end_time = end_time, .wall_seconds = wall_seconds(c),
         .attempts = c->attempts, .st = st, .shape = &c->shape,
         .params = have_weights ? c->params : NULL,
+        .averaged_params = have_weights && avg_slot >= 0
+                               ? c->state + (size_t)avg_slot * c->n_params : NULL,
     };
     if (!announced)
         progress_run_start(&r->prog, &c->prog, c->i + 1, c->run, c->what, 0);

@@ -1,5 +1,6 @@
 /* schedule.c — torch 1.13's lr schedulers (StepLR, MultiStepLR, ExponentialLR,
- * CosineAnnealingLR, LinearLR and the SequentialLR warm-up chain), replayed step by step in
+ * CosineAnnealingLR, LinearLR, ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, the
+ * SequentialLR warm-up chain, and ReduceLROnPlateau over the validation history), replayed in
  * double with the same formulas, in the same order of operations, as
  * torch/optim/lr_scheduler.py, so the lr equals PyTorch's to the last bit or so (libm's cos
  * and pow are the only functions involved). */
@@ -20,6 +21,38 @@ static double linear_get_lr(double start, double end, int total_iters, double lr
                            ((double)total_iters * start + (double)(k - 1) * (end - start)));
 }
 
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.ConstantLR.html
+ * ConstantLR.get_lr (chainable) at last_epoch k from the group's current lr. */
+static double constant_get_lr(const schedule_settings *s, double lr, long k)
+{
+    if (k == 0) return lr * s->factor;
+    if (k != s->total_iters) return lr;
+    return lr * (1.0 / s->factor);
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.PolynomialLR.html
+ * decay_factor = ((1 - k / T) / (1 - (k - 1) / T)) ** power for 0 < k <= T */
+static double polynomial_get_lr(const schedule_settings *s, double lr, long k)
+{
+    if (k == 0 || k > s->total_iters) return lr;
+    const double T = (double)s->total_iters;
+    return lr * pow((1.0 - (double)k / T) / (1.0 - (double)(k - 1) / T), s->power);
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.CosineAnnealingWarmRestarts.html
+ * After k steps from construction: T_cur counts up by one per step and, on reaching T_i, drops
+ * by T_i while T_i grows by T_mult (step() without an epoch; the cycles are skipped whole
+ * here).  lr = eta_min + (base - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2, not chainable. */
+static double warm_restarts_lr(const schedule_settings *s, double base, long k)
+{
+    double T_cur = (double)k, T_i = (double)s->T_0;
+    while (T_cur >= T_i) {
+        T_cur -= T_i;
+        T_i *= (double)s->T_mult;
+    }
+    return s->eta_min + (base - s->eta_min) * (1.0 + cos(SCHEDULE_PI * T_cur / T_i)) / 2.0;
+}
+
 /* How many times k appears among the milestones (MultiStepLR keeps a Counter, so a repeated
  * milestone multiplies by gamma ** count). */
 static int milestone_count(const schedule_settings *s, long k)
@@ -35,6 +68,7 @@ static double main_get_lr(const schedule_settings *s, double base, double lr, lo
 {
     switch (s->kind) {
     case SCHEDULE_NONE:
+    case SCHEDULE_KIND_COUNT:
         return lr;
     case SCHEDULE_STEP:
         /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.StepLR.html */
@@ -66,6 +100,14 @@ static double main_get_lr(const schedule_settings *s, double base, double lr, lo
     }
     case SCHEDULE_LINEAR:
         return linear_get_lr(s->start_factor, s->end_factor, s->total_iters, lr, k);
+    case SCHEDULE_CONSTANT:
+        return constant_get_lr(s, lr, k);
+    case SCHEDULE_POLYNOMIAL:
+        return polynomial_get_lr(s, lr, k);
+    case SCHEDULE_COSINE_WARM_RESTARTS:
+        return warm_restarts_lr(s, base, k);
+    case SCHEDULE_REDUCE_ON_PLATEAU: /* steps on metrics: schedule_plateau_lr */
+        return lr;
     }
     return lr;
 }
@@ -77,6 +119,7 @@ static double main_closed_form(const schedule_settings *s, double base, long k)
 {
     switch (s->kind) {
     case SCHEDULE_NONE:
+    case SCHEDULE_KIND_COUNT:
         return base;
     case SCHEDULE_STEP:
         return base * pow(s->gamma, (double)(k / s->step_size));
@@ -95,6 +138,16 @@ static double main_closed_form(const schedule_settings *s, double base, long k)
         return base * (s->start_factor + (s->end_factor - s->start_factor) * (double)m /
                                              (double)s->total_iters);
     }
+    case SCHEDULE_CONSTANT:
+        return base * (s->factor + (double)(k >= s->total_iters) * (1.0 - s->factor));
+    case SCHEDULE_POLYNOMIAL: {
+        long m = k < s->total_iters ? k : s->total_iters;
+        return base * pow(1.0 - (double)m / (double)s->total_iters, s->power);
+    }
+    case SCHEDULE_COSINE_WARM_RESTARTS: /* step(epoch) restarts the count at epoch */
+        return warm_restarts_lr(s, base, k);
+    case SCHEDULE_REDUCE_ON_PLATEAU:
+        return base;
     }
     return base;
 }
@@ -130,4 +183,55 @@ double schedule_lr(const schedule_settings *s, double base_lr, long n_steps)
             lr = main_get_lr(s, base_lr, lr, k - W);
     }
     return lr;
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.ReduceLROnPlateau.html
+ * step(metric): better = below best * (1 - threshold) (mode min, rel), below best - threshold
+ * (min, abs), above best * (threshold + 1) (max, rel) or above best + threshold (max, abs);
+ * a better metric resets the bad count, else it grows; cooldown steps count down and reset it;
+ * more than `patience` bad steps: lr = max(lr * factor, min_lr) if that lowers lr by more
+ * than eps, then the cooldown starts and the count resets.  A pure function of the metrics
+ * seen, so a resumed run replays its logged validations and needs no scheduler state. */
+static int plateau_better(const schedule_settings *s, double a, double best)
+{
+    if (s->mode == PLATEAU_MIN)
+        return s->threshold_mode == THRESHOLD_REL ? a < best * (1.0 - s->threshold)
+                                                  : a < best - s->threshold;
+    return s->threshold_mode == THRESHOLD_REL ? a > best * (s->threshold + 1.0)
+                                              : a > best + s->threshold;
+}
+
+double schedule_plateau_lr(const schedule_settings *s, double base_lr, const double *metrics,
+                           int n)
+{
+    double lr = base_lr, best = s->mode == PLATEAU_MIN ? INFINITY : -INFINITY;
+    int bad = 0, cooldown = 0;
+    for (int i = 0; i < n; i++) {
+        if (plateau_better(s, metrics[i], best)) {
+            best = metrics[i];
+            bad = 0;
+        } else {
+            bad++;
+        }
+        if (cooldown > 0) {
+            cooldown--;
+            bad = 0; /* ignore any bad epochs in cooldown */
+        }
+        if (bad > s->patience) {
+            const double reduced = fmax(lr * s->factor, s->min_lr);
+            if (lr - reduced > s->eps) lr = reduced;
+            cooldown = s->cooldown;
+            bad = 0;
+        }
+    }
+    return lr;
+}
+
+double schedule_lr_of_run(const schedule_settings *s, double base_lr, long n_steps,
+                          const double *val_loss, const double *val_acc, int n_val)
+{
+    if (s->kind == SCHEDULE_REDUCE_ON_PLATEAU)
+        return schedule_plateau_lr(s, base_lr, s->monitor == MONITOR_VAL_ACC ? val_acc : val_loss,
+                                   n_val);
+    return schedule_lr(s, base_lr, n_steps);
 }

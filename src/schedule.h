@@ -15,4 +15,15 @@
  * factor of 1).  Cost O(n_steps). */
 double schedule_lr(const schedule_settings *s, double base_lr, long n_steps);
 
+/* ReduceLROnPlateau (SCHEDULE_REDUCE_ON_PLATEAU): the lr after step(metric) on each of the n
+ * metrics in order, from base_lr. */
+double schedule_plateau_lr(const schedule_settings *s, double base_lr, const double *metrics,
+                           int n);
+
+/* The lr of a run's next epoch: schedule_lr after n_steps scheduler steps, or, for
+ * reduce_on_plateau, schedule_plateau_lr over the validations so far (schedule.monitor picks
+ * val_loss or val_acc).  What train.c calls. */
+double schedule_lr_of_run(const schedule_settings *s, double base_lr, long n_steps,
+                          const double *val_loss, const double *val_acc, int n_val);
+
 #endif

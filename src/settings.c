@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "registry.h"
 
 /* ---- enum names (the YAML spelling, indexed by the enum's value) ---------------------------- */
 static const char *const dataset_names[] = {"mnist", "fashion_mnist", NULL};
@@ -22,12 +23,13 @@ static const char *const backend_names[] = {"auto", "cpu", "cuda", NULL};
 static const char *const precision_names[] = {"fp32", "tf32", NULL};
 static const char *const cpu_kernel_names[] = {"auto", "openblas", "prescott", "haswell",
                                                "skylakex", "cooperlake", NULL};
-static const char *const optim_names[] = {"sgd", "adagrad", "rmsprop", "adam", "adamw", NULL};
-static const char *const schedule_names[] = {"none", "step", "multistep", "exponential",
-                                             "cosine", "linear", NULL};
+/* optimizer.name and schedule.name list registry.c's rows (registry_*_names) */
 static const char *const every_names[] = {"epoch", "validation", NULL};
 /* an integer key with names for its first values: train.pack auto (0), off (1, alone), N */
 static const char *const pack_words[] = {"auto", "off", NULL};
+static const char *const monitor_names[] = {"val_loss", "val_acc", NULL};
+static const char *const mode_names[] = {"min", "max", NULL};
+static const char *const threshold_mode_names[] = {"rel", "abs", NULL};
 
 /* enums are stored through an int pointer */
 _Static_assert(sizeof(optim_kind) == sizeof(int), "enum fields are read as int");
@@ -67,16 +69,21 @@ typedef struct {
     unsigned schedules;       /* bit per schedule_kind it applies to; 0 = every schedule */
     const char *requires;     /* a bool key that must be true for this one to apply */
     unsigned flags;
+    const char *id;           /* run-id abbreviation when it differs from the default */
+    const char *const *(*names_fn)(void); /* enums whose names the registry lists */
 } setting_def;
 
 #define FIELD(f) offsetof(run_settings, f)
 #define FSIZE(f) sizeof(((run_settings *)0)->f)
 #define O(k) (1u << (k))
+#define PLATEAU O(SCHEDULE_REDUCE_ON_PLATEAU)
 #define SGD O(OPTIM_SGD)
 #define ADAGRAD O(OPTIM_ADAGRAD)
 #define RMSPROP O(OPTIM_RMSPROP)
 #define ADAMS (O(OPTIM_ADAM) | O(OPTIM_ADAMW))
+#define BETAS (ADAMS | O(OPTIM_ADAMAX) | O(OPTIM_NADAM) | O(OPTIM_RADAM))
 #define ALL 0u
+#define ALL_BUT(m) ((O(OPTIM_KIND_COUNT) - 1u) & ~(m))
 
 /* bounds: [lo, hi], with an open end where marked */
 #define ANY -HUGE_VAL, HUGE_VAL, 0, 0
@@ -103,8 +110,12 @@ typedef struct {
 /* One line per setting.  Defaults are PyTorch's (torch.optim, torch.optim.lr_scheduler)
  * where PyTorch has them; those that depend on the optimizer or dataset, and the arguments
  * PyTorch requires, are in `dependent_defaults` below. */
+/* Rows leave out their trailing columns (run-id abbreviation, names from the registry)
+ * where those are empty. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const setting_def table[] = {
-/*   key                              type+field                          bounds                len    enum names        default          optimizers       schedules  requires                 flags */
+/*   key                              type+field                          bounds                len    enum names        default          optimizers       schedules  requires                 flags  run-id  names from */
     {"data.dataset",                  ENUM_(data.dataset),                ANY,                  0, 0,  dataset_names,    "mnist",         ALL,             0, NULL,                      0},
     {"data.dir",                      STR_(data.dir),                     ANY,                  0, 0,  NULL,             "data/mnist",    ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"data.train_limit",              LONG_(data.train_limit),            CLOSED(0, 60000),     0, 0,  NULL,             "0",             ALL,             0, NULL,                      0},
@@ -129,53 +140,62 @@ static const setting_def table[] = {
     {"train.cpu_kernel",              ENUM_(train.cpu_kernel),            ANY,                  0, 0,  cpu_kernel_names, "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.pack",                    INT_(train.pack),                   CLOSED(0, SETTINGS_MAX_PACK), 0, 0, pack_words, "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.checkpoint_every",        INT_(train.checkpoint_every),       CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             0, NULL,                      FLAG_INCIDENTAL},
-    {"optimizer.name",                ENUM_(optim.kind),                  ANY,                  0, 0,  optim_names,      "sgd",           ALL,             0, NULL,                      0},
+    {"optimizer.name",                ENUM_(optim.kind),                  ANY,                  0, 0,  NULL,             "sgd",           ALL,             0, NULL,                      0, NULL, registry_optim_names},
     {"optimizer.lr",                  DBL_(optim.lr),                     ABOVE(0),             0, 0,  NULL,             "0.001",         ALL,             0, NULL,                      0},
-    {"optimizer.momentum",            DBL_(optim.momentum),               HALF_OPEN(0, 1),      0, 0,  NULL,             "0",             SGD | RMSPROP,   0, NULL,                      0},
-    {"optimizer.dampening",           DBL_(optim.dampening),              CLOSED(0, 1),         0, 0,  NULL,             "0",             SGD,             0, NULL,                      0},
-    {"optimizer.weight_decay",        DBL_(optim.weight_decay),           AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             0, NULL,                      0},
-    {"optimizer.nesterov",            BOOL_(optim.nesterov),              ANY,                  0, 0,  NULL,             "false",         SGD,             0, NULL,                      0},
-    {"optimizer.lr_decay",            DBL_(optim.lr_decay),               AT_LEAST(0),          0, 0,  NULL,             "0",             ADAGRAD,         0, NULL,                      0},
-    {"optimizer.initial_accumulator_value", DBL_(optim.initial_accumulator_value), AT_LEAST(0), 0, 0, NULL,            "0",             ADAGRAD,         0, NULL,                      0},
-    {"optimizer.eps",                 DBL_(optim.eps),                    AT_LEAST(0),          0, 0,  NULL,             "1e-08",         ADAGRAD | RMSPROP | ADAMS, 0, NULL,            0},
-    {"optimizer.alpha",               DBL_(optim.alpha),                  CLOSED(0, 1),         0, 0,  NULL,             "0.99",          RMSPROP,         0, NULL,                      0},
-    {"optimizer.centered",            BOOL_(optim.centered),              ANY,                  0, 0,  NULL,             "false",         RMSPROP,         0, NULL,                      0},
-    {"optimizer.betas",               PAIR_(optim.beta1, optim.beta2),    HALF_OPEN(0, 1),      2, 2,  NULL,             "[0.9, 0.999]",  ADAMS,           0, NULL,                      0},
-    {"optimizer.amsgrad",             BOOL_(optim.amsgrad),               ANY,                  0, 0,  NULL,             "false",         ADAMS,           0, NULL,                      0},
-    {"schedule.name",                 ENUM_(schedule.kind),               ANY,                  0, 0,  schedule_names,   "none",          ALL,             0, NULL,                      0},
+    {"optimizer.momentum",            DBL_(optim.momentum),               HALF_OPEN(0, 1),      0, 0,  NULL,             "0",             SGD | RMSPROP,   0, NULL,                      0, "m"},
+    {"optimizer.dampening",           DBL_(optim.dampening),              CLOSED(0, 1),         0, 0,  NULL,             "0",             SGD,             0, NULL,                      0, "d"},
+    {"optimizer.nesterov",            BOOL_(optim.nesterov),              ANY,                  0, 0,  NULL,             "false",         SGD,             0, NULL,                      0, "nesterov"},
+    {"optimizer.weight_decay",        DBL_(optim.weight_decay),           AT_LEAST(0),          0, 0,  NULL,             "0",             ALL_BUT(O(OPTIM_RPROP)), 0, NULL,                      0, "wd"},
+    {"optimizer.lr_decay",            DBL_(optim.lr_decay),               AT_LEAST(0),          0, 0,  NULL,             "0",             ADAGRAD,         0, NULL,                      0, "lrd"},
+    {"optimizer.initial_accumulator_value", DBL_(optim.initial_accumulator_value), AT_LEAST(0), 0, 0, NULL,            "0",             ADAGRAD,         0, NULL,                      0, "iav"},
+    {"optimizer.alpha",               DBL_(optim.alpha),                  CLOSED(0, 1),         0, 0,  NULL,             "0.99",          RMSPROP | O(OPTIM_ASGD), 0, NULL,                      0, "a"},
+    {"optimizer.eps",                 DBL_(optim.eps),                    AT_LEAST(0),          0, 0,  NULL,             "1e-08",         ADAGRAD | RMSPROP | BETAS | O(OPTIM_ADADELTA), 0, NULL, 0, "eps"},
+    {"optimizer.centered",            BOOL_(optim.centered),              ANY,                  0, 0,  NULL,             "false",         RMSPROP,         0, NULL,                      0, "centered"},
+    {"optimizer.betas",               PAIR_(optim.beta1, optim.beta2),    HALF_OPEN(0, 1),      2, 2,  NULL,             "[0.9, 0.999]",  BETAS,           0, NULL,                      0, "b"},
+    {"optimizer.amsgrad",             BOOL_(optim.amsgrad),               ANY,                  0, 0,  NULL,             "false",         ADAMS,           0, NULL,                      0, "amsgrad"},
+    {"optimizer.rho",                 DBL_(optim.rho),                    CLOSED(0, 1),         0, 0,  NULL,             "0.9",           O(OPTIM_ADADELTA), 0, NULL,                    0, "rho"},
+    {"optimizer.momentum_decay",      DBL_(optim.momentum_decay),         AT_LEAST(0),          0, 0,  NULL,             "0.004",         O(OPTIM_NADAM),  0, NULL,                      0, "md"},
+    {"optimizer.etas",                PAIR_(optim.etaminus, optim.etaplus), ABOVE(0),           2, 2,  NULL,             "[0.5, 1.2]",    O(OPTIM_RPROP),  0, NULL,                      0, "etas"},
+    {"optimizer.step_sizes",          PAIR_(optim.step_size_min, optim.step_size_max), AT_LEAST(0), 2, 2, NULL,          "[1e-06, 50]",   O(OPTIM_RPROP),  0, NULL,                      0, "ss"},
+    {"optimizer.lambd",               DBL_(optim.lambd),                  AT_LEAST(0),          0, 0,  NULL,             "0.0001",        O(OPTIM_ASGD),   0, NULL,                      0, "lambd"},
+    {"optimizer.t0",                  DBL_(optim.t0),                     AT_LEAST(0),          0, 0,  NULL,             "1000000",       O(OPTIM_ASGD),   0, NULL,                      0, "t0"},
+    {"optimizer.evaluate_averaged",   BOOL_(optim.evaluate_averaged),     ANY,                  0, 0,  NULL,             "false",         O(OPTIM_ASGD),   0, NULL,                      0, "avg"},
+    {"schedule.name",                 ENUM_(schedule.kind),               ANY,                  0, 0,  NULL,             "none",          ALL,             0, NULL,                      0, NULL, registry_schedule_names},
     {"schedule.step_every",           ENUM_(schedule.every),              ANY,                  0, 0,  every_names,      "epoch",         ALL,             0, NULL,                      FLAG_LENIENT | FLAG_STEPPING},
     {"schedule.step_size",            INT_(schedule.step_size),           CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_STEP), NULL,       0},
     {"schedule.gamma",                DBL_(schedule.gamma),               ABOVE(0),             0, 0,  NULL,             "0.1",           ALL,             O(SCHEDULE_STEP) | O(SCHEDULE_MULTISTEP) | O(SCHEDULE_EXPONENTIAL), NULL, 0},
     {"schedule.milestones",           INTS_(schedule.milestones, schedule.n_milestones), CLOSED(1, BIG), 1, SETTINGS_MAX_MILESTONES, NULL, "[]", ALL, O(SCHEDULE_MULTISTEP), NULL, FLAG_INCREASING},
     {"schedule.T_max",                INT_(schedule.T_max),               CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE), NULL,     0},
-    {"schedule.eta_min",              DBL_(schedule.eta_min),             AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             O(SCHEDULE_COSINE), NULL,     0},
+    {"schedule.eta_min",              DBL_(schedule.eta_min),             AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             O(SCHEDULE_COSINE) | O(SCHEDULE_COSINE_WARM_RESTARTS), NULL,     0},
     {"schedule.start_factor",         DBL_(schedule.start_factor),        OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.33333333333333331", ALL,      O(SCHEDULE_LINEAR), NULL,     0},
     {"schedule.end_factor",           DBL_(schedule.end_factor),          CLOSED(0, 1),         0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_LINEAR), NULL,     0},
-    {"schedule.total_iters",          INT_(schedule.total_iters),         CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             O(SCHEDULE_LINEAR), NULL,     0},
+    {"schedule.total_iters",          INT_(schedule.total_iters),         CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             O(SCHEDULE_LINEAR) | O(SCHEDULE_CONSTANT) | O(SCHEDULE_POLYNOMIAL), NULL,     0},
+    {"schedule.factor",               DBL_(schedule.factor),              CLOSED(0, 1),         0, 0,  NULL,             "0.33333333333333331", ALL,      O(SCHEDULE_CONSTANT) | PLATEAU, NULL, 0},
+    {"schedule.power",                DBL_(schedule.power),               AT_LEAST(0),          0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_POLYNOMIAL), NULL, 0},
+    {"schedule.T_0",                  INT_(schedule.T_0),                 CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE_WARM_RESTARTS), NULL, 0},
+    {"schedule.T_mult",               INT_(schedule.T_mult),              CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE_WARM_RESTARTS), NULL, 0},
+    {"schedule.monitor",              ENUM_(schedule.monitor),            ANY,                  0, 0,  monitor_names,    "val_loss",      ALL,             PLATEAU, NULL,                0},
+    {"schedule.mode",                 ENUM_(schedule.mode),               ANY,                  0, 0,  mode_names,       "min",           ALL,             PLATEAU, NULL,                0},
+    {"schedule.patience",             INT_(schedule.patience),            CLOSED(0, BIG),       0, 0,  NULL,             "10",            ALL,             PLATEAU, NULL,                0},
+    {"schedule.threshold",            DBL_(schedule.threshold),           AT_LEAST(0),          0, 0,  NULL,             "0.0001",        ALL,             PLATEAU, NULL,                0},
+    {"schedule.threshold_mode",       ENUM_(schedule.threshold_mode),     ANY,                  0, 0,  threshold_mode_names, "rel",       ALL,             PLATEAU, NULL,                0},
+    {"schedule.cooldown",             INT_(schedule.cooldown),            CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             PLATEAU, NULL,                0},
+    {"schedule.min_lr",               DBL_(schedule.min_lr),              AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             PLATEAU, NULL,                0},
+    {"schedule.eps",                  DBL_(schedule.eps),                 AT_LEAST(0),          0, 0,  NULL,             "1e-08",         ALL,             PLATEAU, NULL,                0},
     {"schedule.warmup",               BOOL_(schedule.warmup),             ANY,                  0, 0,  NULL,             "false",         ALL,             0, NULL,                      FLAG_GROUP},
     {"schedule.warmup.start_factor",  DBL_(schedule.warmup_start_factor), OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.33333333333333331", ALL,      0, "schedule.warmup",         0},
     {"schedule.warmup.total_iters",   INT_(schedule.warmup_iters),        CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             0, "schedule.warmup",         0},
 };
+#pragma GCC diagnostic pop
 #define N_KEYS ((int)(sizeof table / sizeof table[0]))
 _Static_assert(sizeof table / sizeof table[0] <= SETTINGS_MAX_KEYS, "raise SETTINGS_MAX_KEYS");
 
-/* Defaults that depend on another key's value, first match wins; value NULL means PyTorch
- * has no default there, so the sweep must give one. */
+/* Defaults that depend on another key's value, first match wins.  (Those that depend on the
+ * optimizer or the schedule, and the arguments PyTorch requires, are registry.c's rows.) */
 static const struct {
     const char *key, *when_key, *when_value, *value;
 } dependent_defaults[] = {
     {"data.dir",               "data.dataset",   "fashion_mnist", "data/fashion-mnist"},
-    {"optimizer.lr",           "optimizer.name", "sgd",           NULL},  /* torch 1.x: required */
-    {"optimizer.lr",           "optimizer.name", "adagrad",       "0.01"},
-    {"optimizer.lr",           "optimizer.name", "rmsprop",       "0.01"},
-    {"optimizer.lr",           "optimizer.name", "adam",          "0.001"},
-    {"optimizer.lr",           "optimizer.name", "adamw",         "0.001"},
-    {"optimizer.eps",          "optimizer.name", "adagrad",       "1e-10"},
-    {"optimizer.weight_decay", "optimizer.name", "adamw",         "0.01"},
-    {"schedule.step_size",     "schedule.name",  "step",          NULL},
-    {"schedule.milestones",    "schedule.name",  "multistep",     NULL},
-    {"schedule.gamma",         "schedule.name",  "exponential",   NULL},
-    {"schedule.T_max",         "schedule.name",  "cosine",        NULL},
 };
 #define N_DEPENDENT ((int)(sizeof dependent_defaults / sizeof dependent_defaults[0]))
 
@@ -196,24 +216,37 @@ static void errf(char *err, size_t n, const char *fmt, ...)
 static int valid_key(int k) { return k >= 0 && k < N_KEYS; }
 
 /* ---- names ----------------------------------------------------------------------------------- */
-static const char *name_of(const char *const *names, int n, int v)
+/* names[v] of a NULL-terminated list, "?" out of range */
+static const char *name_of(const char *const *names, int v)
 {
-    return v >= 0 && v < n ? names[v] : "?";
+    for (int i = 0; names && names[i]; i++)
+        if (i == v) return names[i];
+    return "?";
 }
-const char *optim_kind_name(optim_kind k) { return name_of(optim_names, 5, (int)k); }
-const char *schedule_kind_name(schedule_kind k) { return name_of(schedule_names, 6, (int)k); }
-const char *schedule_every_name(schedule_every e) { return name_of(every_names, 2, (int)e); }
-const char *dataset_kind_name(dataset_kind k) { return name_of(dataset_names, 2, (int)k); }
-const char *activation_kind_name(activation_kind k) { return name_of(activation_names, 3, (int)k); }
-const char *backend_kind_name(backend_kind k) { return name_of(backend_names, 3, (int)k); }
-const char *precision_kind_name(precision_kind k) { return name_of(precision_names, 2, (int)k); }
-const char *cpu_kernel_kind_name(cpu_kernel_kind k) { return name_of(cpu_kernel_names, 6, (int)k); }
+const char *optim_kind_name(optim_kind k) { return name_of(registry_optim_names(), (int)k); }
+const char *schedule_kind_name(schedule_kind k)
+{
+    return name_of(registry_schedule_names(), (int)k);
+}
+const char *schedule_every_name(schedule_every e) { return name_of(every_names, (int)e); }
+const char *dataset_kind_name(dataset_kind k) { return name_of(dataset_names, (int)k); }
+const char *activation_kind_name(activation_kind k) { return name_of(activation_names, (int)k); }
+const char *backend_kind_name(backend_kind k) { return name_of(backend_names, (int)k); }
+const char *precision_kind_name(precision_kind k) { return name_of(precision_names, (int)k); }
+
+/* an enum key's names: its own list, or the registry's */
+static const char *const *enum_names(const setting_def *d)
+{
+    return d->names_fn ? d->names_fn() : d->names;
+}
+const char *cpu_kernel_kind_name(cpu_kernel_kind k) { return name_of(cpu_kernel_names, (int)k); }
 
 /* ---- key lookup ----------------------------------------------------------------------------- */
 int settings_n_keys(void) { return N_KEYS; }
 const char *settings_key_name(int k) { return valid_key(k) ? table[k].key : NULL; }
 setting_type settings_key_type(int k) { return valid_key(k) ? table[k].type : SETTING_STRING; }
-const char *const *settings_key_enum_names(int k) { return valid_key(k) ? table[k].names : NULL; }
+const char *const *settings_key_enum_names(int k) { return valid_key(k) ? enum_names(&table[k]) : NULL; }
+const char *settings_key_id(int k) { return valid_key(k) ? table[k].id : NULL; }
 int settings_key_is_incidental(int k) { return valid_key(k) && (table[k].flags & FLAG_INCIDENTAL); }
 int settings_key_is_group(int k) { return valid_key(k) && (table[k].flags & FLAG_GROUP); }
 int settings_key_is_lenient(int k) { return valid_key(k) && (table[k].flags & FLAG_LENIENT); }
@@ -276,14 +309,14 @@ int settings_key_inapplicable_reason(int k, const run_settings *s, char *buf, si
     const setting_def *d = &table[k];
     if (d->optims && !(d->optims & O(s->optim.kind))) {
         char list[128];
-        mask_names(d->optims, optim_names, list, sizeof list);
+        mask_names(d->optims, registry_optim_names(), list, sizeof list);
         errf(buf, n, "%s does not apply to %s (only to: %s)", d->key,
              optim_kind_name(s->optim.kind), list);
         return 1;
     }
     if (d->schedules && !(d->schedules & O(s->schedule.kind))) {
         char list[128];
-        mask_names(d->schedules, schedule_names, list, sizeof list);
+        mask_names(d->schedules, registry_schedule_names(), list, sizeof list);
         errf(buf, n, "%s does not apply to schedule %s (only to: %s)", d->key,
              schedule_kind_name(s->schedule.kind), list);
         return 1;
@@ -463,7 +496,7 @@ static int parse_number(const setting_def *d, const char *text, long long *iv, d
 
 int settings_enum_index(int k, const char *text)
 {
-    const char *const *names = table[k].names;
+    const char *const *names = enum_names(&table[k]);
     for (int i = 0; names && names[i]; i++)
         if (strcmp(names[i], text) == 0) return i;
     return -1;
@@ -499,8 +532,8 @@ int settings_parse_scalar(int k, const char *text, setting_value *v, char *err, 
         int i = settings_enum_index(k, text);
         if (i < 0) {
             char list[256], hint[160] = "";
-            join_names(d->names, list, sizeof list);
-            const char *best = settings_suggest(text, d->names);
+            join_names(enum_names(d), list, sizeof list);
+            const char *best = settings_suggest(text, enum_names(d));
             if (best) snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
             errf(err, n, "%s must be one of: %s; found '%s'%s", d->key, list, text, hint);
             return -1;
@@ -667,6 +700,17 @@ void settings_normalize(run_settings *s)
     if (!s->schedule.warmup) s->schedule.warmup_iters = 0;
 }
 
+/* The registry rows of the run's optimizer and schedule, as one list of pairs each. */
+static const registry_pair *row_pairs(const run_settings *s, int schedule, int required)
+{
+    if (schedule) {
+        const schedule_info *r = registry_schedule(s->schedule.kind);
+        return r ? (required ? r->required : r->defaults) : NULL;
+    }
+    const optim_info *r = registry_optim(s->optim.kind);
+    return r ? (required ? r->required : r->defaults) : NULL;
+}
+
 int settings_resolve_defaults(run_settings *s, const unsigned char *is_set, int *missing)
 {
     int n_missing = 0;
@@ -694,6 +738,22 @@ int settings_resolve_defaults(run_settings *s, const unsigned char *is_set, int 
         settings_apply_value(s, k, &v);
         setting_value_free(&v);
     }
+    /* the optimizer's and the schedule's own defaults, and the arguments they require */
+    for (int sched = 0; sched < 2; sched++) {
+        const registry_pair *def = row_pairs(s, sched, 0), *req = row_pairs(s, sched, 1);
+        for (int i = 0; def && i < REGISTRY_MAX_DEFAULTS && def[i].key; i++) {
+            int k = settings_find_key(def[i].key);
+            if (k < 0 || is_set[k]) continue;
+            setting_value v;
+            parse_default(k, def[i].value, &v);
+            settings_apply_value(s, k, &v);
+            setting_value_free(&v);
+        }
+        for (int i = 0; req && i < REGISTRY_MAX_REQUIRED && req[i].key; i++) {
+            int k = settings_find_key(req[i].key);
+            if (k >= 0 && !is_set[k] && settings_key_applies(k, s)) missing[n_missing++] = k;
+        }
+    }
     /* sub-keys of a group switched on without them take their defaults (warmup: {} -> 5) */
     for (int k = 0; k < N_KEYS; k++) {
         int g = settings_key_group(k);
@@ -707,14 +767,13 @@ int settings_resolve_defaults(run_settings *s, const unsigned char *is_set, int 
     return n_missing;
 }
 
-const char *settings_required_reason(int k)
+const char *settings_required_reason(int k, const run_settings *s)
 {
-    const char *key = table[k].key;
-    if (strcmp(key, "optimizer.lr") == 0) return "PyTorch's SGD has no default lr";
-    if (strcmp(key, "schedule.step_size") == 0) return "StepLR has no default step_size";
-    if (strcmp(key, "schedule.milestones") == 0) return "MultiStepLR has no default milestones";
-    if (strcmp(key, "schedule.gamma") == 0) return "ExponentialLR has no default gamma";
-    if (strcmp(key, "schedule.T_max") == 0) return "CosineAnnealingLR has no default T_max";
+    for (int sched = 0; sched < 2; sched++) {
+        const registry_pair *p = row_pairs(s, sched, 1);
+        for (int i = 0; p && i < REGISTRY_MAX_REQUIRED && p[i].key; i++)
+            if (valid_key(k) && strcmp(p[i].key, table[k].key) == 0) return p[i].value;
+    }
     return "it has no default";
 }
 
@@ -768,7 +827,7 @@ void settings_format(const run_settings *s, int k, char *buf, size_t n)
         snprintf(buf, n, "%s", get_int_field(s, k) ? "true" : "false");
         break;
     case STORE_ENUM:
-        snprintf(buf, n, "%s", name_of(d->names, 64, get_int_field(s, k)));
+        snprintf(buf, n, "%s", name_of(enum_names(d), get_int_field(s, k)));
         break;
     case STORE_STRING:
         snprintf(buf, n, "%s", (const char *)p);
@@ -846,6 +905,24 @@ double settings_get_number(const run_settings *s, int k)
         return NAN;
     }
     return NAN;
+}
+
+int settings_get_list(const run_settings *s, int k, double *out, int max)
+{
+    if (!valid_key(k)) return 0;
+    const setting_def *d = &table[k];
+    if (d->store == STORE_PAIR) {
+        if (max < 2) return 0;
+        memcpy(&out[0], cfield(s, d->off), sizeof(double));
+        memcpy(&out[1], cfield(s, d->off2), sizeof(double));
+        return 2;
+    }
+    if (d->store != STORE_INT_ARRAY) return 0;
+    int count;
+    memcpy(&count, cfield(s, d->off2), sizeof count);
+    const int *a = cfield(s, d->off);
+    for (int i = 0; i < count && i < max; i++) out[i] = (double)a[i];
+    return count < max ? count : max;
 }
 
 /* ---- did you mean ------------------------------------------------------------------------------- */

@@ -35,6 +35,13 @@ typedef enum {
     OPTIM_RMSPROP,
     OPTIM_ADAM,
     OPTIM_ADAMW,
+    OPTIM_ADADELTA,
+    OPTIM_ADAMAX,
+    OPTIM_NADAM,
+    OPTIM_RADAM,
+    OPTIM_RPROP,
+    OPTIM_ASGD,
+    OPTIM_KIND_COUNT /* not a kind: the number of rows in registry.c */
 } optim_kind;
 
 typedef enum {
@@ -44,9 +51,17 @@ typedef enum {
     SCHEDULE_EXPONENTIAL, /* ExponentialLR */
     SCHEDULE_COSINE,      /* CosineAnnealingLR */
     SCHEDULE_LINEAR,      /* LinearLR (linear warm-up) */
+    SCHEDULE_CONSTANT,    /* ConstantLR */
+    SCHEDULE_POLYNOMIAL,  /* PolynomialLR */
+    SCHEDULE_COSINE_WARM_RESTARTS, /* CosineAnnealingWarmRestarts */
+    SCHEDULE_REDUCE_ON_PLATEAU,    /* ReduceLROnPlateau (on validation loss or accuracy) */
+    SCHEDULE_KIND_COUNT   /* not a kind: the number of rows in registry.c */
 } schedule_kind;
 
 typedef enum { SCHEDULE_EVERY_EPOCH, SCHEDULE_EVERY_VALIDATION } schedule_every;
+typedef enum { PLATEAU_MIN, PLATEAU_MAX } plateau_mode;          /* ReduceLROnPlateau mode */
+typedef enum { THRESHOLD_REL, THRESHOLD_ABS } threshold_mode;    /* its threshold_mode */
+typedef enum { MONITOR_VAL_LOSS, MONITOR_VAL_ACC } plateau_monitor; /* the metric it steps on */
 
 typedef struct {
     dataset_kind dataset;
@@ -91,8 +106,14 @@ typedef struct {
     double eps;                                 /* adagrad 1e-10, rmsprop/adam 1e-8 */
     double alpha;                               /* rmsprop */
     int centered;
-    double beta1, beta2;                        /* adam, adamw (`betas: [b1, b2]`) */
+    double beta1, beta2;                        /* adam(w), adamax, nadam, radam (`betas`) */
     int amsgrad;
+    double rho;                                 /* adadelta */
+    double momentum_decay;                      /* nadam */
+    double etaminus, etaplus;                   /* rprop (`etas: [minus, plus]`) */
+    double step_size_min, step_size_max;        /* rprop (`step_sizes: [min, max]`) */
+    double lambd, t0;                           /* asgd (and alpha, weight_decay) */
+    int evaluate_averaged;                      /* asgd: validate and test with the average */
 } optim_settings;
 
 typedef struct {
@@ -105,7 +126,16 @@ typedef struct {
     int T_max;                                   /* cosine */
     double eta_min;
     double start_factor, end_factor;             /* linear */
-    int total_iters;
+    int total_iters;                             /* linear, constant, polynomial */
+    double factor;                               /* constant, reduce_on_plateau */
+    double power;                                /* polynomial */
+    int T_0, T_mult;                             /* cosine_warm_restarts (and eta_min) */
+    plateau_monitor monitor;                     /* reduce_on_plateau: */
+    plateau_mode mode;
+    int patience, cooldown;
+    double threshold;
+    threshold_mode threshold_mode;
+    double min_lr, eps;
     /* optional linear warm-up before the schedule above, as PyTorch's
      * SequentialLR([LinearLR(warmup_start_factor, 1.0, warmup_iters), main], [warmup_iters]) */
     int warmup;                                  /* 1 when schedule.warmup is set */
@@ -162,8 +192,14 @@ void settings_format(const run_settings *s, int k, char *buf, size_t n);
 /* int/double value, bool as 0/1, enum as its index; first element of a list; NAN for
  * strings. */
 double settings_get_number(const run_settings *s, int k);
+/* The values of a list key (a pair, an int list) as doubles: their count (<= max), 0 for
+ * other types. */
+int settings_get_list(const run_settings *s, int k, double *out, int max);
 /* Names of an enum key's values (NULL-terminated), NULL for other types. */
 const char *const *settings_key_enum_names(int k);
+/* The key's abbreviation in run ids ("m" for optimizer.momentum), NULL for keys that never
+ * appear there. */
+const char *settings_key_id(int k);
 /* The run's resolved YAML (applicable keys only, sections in table order): valid input to
  * config_load, and the same run when loaded. */
 void settings_write_yaml(const run_settings *s, FILE *f);

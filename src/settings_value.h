@@ -8,7 +8,11 @@
 #include <stddef.h>
 #include "settings.h"
 
-#define SETTINGS_MAX_KEYS 64
+#ifdef __cplusplus /* the numerics fixtures read settings in .cu tests too */
+extern "C" {
+#endif
+
+#define SETTINGS_MAX_KEYS 128
 
 /* One key's value: scalars use element 0, lists n elements; integers (bools and enum
  * indexes too) in i, numbers in d (integers also as double), strings in s (owned). */
@@ -45,7 +49,8 @@ void settings_apply_value(run_settings *s, int k, const setting_value *v);
  * for keys not in is_set[]; returns how many required keys are missing (PyTorch has no
  * default: lr for sgd, step_size for step, ...), their numbers in missing[]. */
 int settings_resolve_defaults(run_settings *s, const unsigned char *is_set, int *missing);
-const char *settings_required_reason(int k);
+/* Why key k must be given for this run (the registry row's words). */
+const char *settings_required_reason(int k, const run_settings *s);
 /* Keeps derived fields consistent (warmup_iters = 0 without warm-up). */
 void settings_normalize(run_settings *s);
 
@@ -69,5 +74,9 @@ const char *settings_suggest(const char *typed, const char *const *candidates);
 /* A key for `typed` under `prefix` ("optimizer"; "" at the top level): a close sibling, the
  * dotted key it resembles, or the same word in another section.  1 and buf filled, or 0. */
 int settings_suggest_key(const char *prefix, const char *typed, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

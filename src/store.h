@@ -74,6 +74,7 @@ typedef struct {
     const train_state *st;         /* logs, status, test results */
     const model_shape *shape;
     const float *params;           /* (shape->n_params) final weights; NULL: none (failed) */
+    const float *averaged_params;  /* (shape->n_params) ASGD's averaged weights, or NULL */
 } store_run_record;
 
 /* Writes the run file at `path` (the caller's .part name). */

@@ -12,36 +12,37 @@
 
 #define TRY(call) do { if ((call) < 0) goto fail; } while (0)
 
-/* /model/layer{k}/{weight,bias}, k = 1..L: the layout store_load_weights reads. */
-static int write_weights(hid_t file, const model_shape *shape, const float *params, char *err,
-                         size_t n)
+/* /<group>/layer{k}/{weight,bias}, k = 1..L: the layout store_load_weights reads from
+ * /model (group "model": the final weights; "averaged": ASGD's averaged ones). */
+static int write_weights(hid_t file, const char *group, const model_shape *shape,
+                         const float *params, char *err, size_t n)
 {
     int rc = -1;
-    hid_t model = H5Gcreate2(file, "model", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    if (model < 0) return store_h5_fail(err, n, "creating group /model");
+    hid_t model = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (model < 0) return store_h5_fail(err, n, "creating group /%s", group);
     int32_t sizes[MODEL_MAX_LAYERS + 1];
     for (int k = 0; k <= shape->n_layers; k++) sizes[k] = shape->sizes[k];
     TRY(store_h5_attr_int32(model, "n_layers", shape->n_layers, err, n));
     TRY(store_h5_attr_int32_array(model, "sizes", sizes, (size_t)shape->n_layers + 1, err, n));
     TRY(store_h5_attr_string(model, "activation", activation_kind_name(shape->activation), err, n));
     for (int k = 0; k < shape->n_layers; k++) {
-        char name[32], w[48], b[48];
+        char name[32], w[64], b[64];
         snprintf(name, sizeof name, "layer%d", k + 1);
         hid_t g = H5Gcreate2(model, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
         if (g < 0 || H5Gclose(g) < 0) {
-            store_h5_fail(err, n, "creating group /model/%s", name);
+            store_h5_fail(err, n, "creating group /%s/%s", group, name);
             goto fail;
         }
         /* full paths, so a write error names /model/layerK/... */
-        snprintf(w, sizeof w, "/model/%s/weight", name);
-        snprintf(b, sizeof b, "/model/%s/bias", name);
+        snprintf(w, sizeof w, "/%s/%s/weight", group, name);
+        snprintf(b, sizeof b, "/%s/%s/bias", group, name);
         size_t out = (size_t)shape->sizes[k + 1], in = (size_t)shape->sizes[k];
         TRY(store_h5_dset_float_2d(file, w, params + shape->weight_offset[k], out, in, err, n));
         TRY(store_h5_dset_float(file, b, params + shape->bias_offset[k], out, err, n));
     }
     rc = 0;
 fail:
-    if (H5Gclose(model) < 0 && rc == 0) rc = store_h5_fail(err, n, "closing /model");
+    if (H5Gclose(model) < 0 && rc == 0) rc = store_h5_fail(err, n, "closing /%s", group);
     return rc;
 }
 
@@ -109,7 +110,10 @@ int store_write_run(const char *path, const store_run_record *r, char *err, size
     if (file < 0) return -1;
     int rc = write_metadata(file, r, why, sizeof why);
     if (rc == 0) rc = store_write_logs(file, r->st, why, sizeof why);
-    if (rc == 0 && r->params) rc = write_weights(file, r->shape, r->params, why, sizeof why);
+    if (rc == 0 && r->params)
+        rc = write_weights(file, "model", r->shape, r->params, why, sizeof why);
+    if (rc == 0 && r->params && r->averaged_params)
+        rc = write_weights(file, "averaged", r->shape, r->averaged_params, why, sizeof why);
     if (rc == 0) rc = store_checksum_seal(file, why, sizeof why); /* last: covers the rest */
     /* closing flushes: a full disk often shows up only here */
     if (H5Fclose(file) < 0 && rc == 0) rc = store_h5_fail(why, sizeof why, "closing the file");

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "optim.h"
 #include "schedule.h"
 
 const char *run_status_name(run_status s)
@@ -71,6 +72,26 @@ static run_status fail(train_state *st, int epoch, const char *what, const backe
     return st->status;
 }
 
+/* Loss and accuracy on a split; with optimizer.evaluate_averaged, of the averaged parameters
+ * (ASGD's ax, an optimizer state slot): they stand in for the parameters during the
+ * evaluation, which then go back, so training continues from its own parameters. */
+static int evaluate(const run_settings *s, backend *b, split_id split, eval_result *r)
+{
+    const int slot = s->optim.evaluate_averaged ? optim_averaged_slot(&s->optim) : -1;
+    if (slot < 0) return b->ops->evaluate(b, split, r);
+    const size_t np = b->config.shape.n_params;
+    const size_t slots = (size_t)optim_state_slots(&s->optim);
+    float *params = xmalloc(np * sizeof(float)), *state = xmalloc(slots * np * sizeof(float));
+    int rc = b->ops->read_params(b, params);
+    if (rc == 0) rc = b->ops->read_state(b, state);
+    if (rc == 0) rc = b->ops->load_params(b, state + (size_t)slot * np);
+    if (rc == 0) rc = b->ops->evaluate(b, split, r);
+    if (rc == 0) rc = b->ops->load_params(b, params);
+    free(params);
+    free(state);
+    return rc;
+}
+
 /* Validation of one epoch: records loss and accuracy, steps a `step_every: validation`
  * schedule, and updates early stopping.  Returns 1 when early stopping ends the run now.
  *
@@ -84,7 +105,7 @@ static run_status fail(train_state *st, int epoch, const char *what, const backe
 static int validate(const run_settings *s, backend *b, train_state *st, int epoch, int *failed)
 {
     eval_result r;
-    if (b->ops->evaluate(b, SPLIT_VAL, &r) != 0) {
+    if (evaluate(s, b, SPLIT_VAL, &r) != 0) {
         *failed = 1;
         return 0;
     }
@@ -150,10 +171,10 @@ static int after_training(const run_settings *s, backend *b, train_state *st, in
 }
 
 /* The end of a run that completed or stopped early: the test. */
-static void finish_run(backend *b, train_state *st, int stopped_early)
+static void finish_run(const run_settings *s, backend *b, train_state *st, int stopped_early)
 {
     eval_result r;
-    if (b->ops->evaluate(b, SPLIT_TEST, &r) != 0) {
+    if (evaluate(s, b, SPLIT_TEST, &r) != 0) {
         fail(st, st->next_epoch - 1, "test", b);
         return;
     }
@@ -192,14 +213,15 @@ void train_pack(const train_member *members, int n)
             if (!going[i]) continue;
             if (m->st->next_epoch >= m->s->train.epochs) { /* its epochs are done */
                 going[i] = 0;
-                finish_run(m->b, m->st, stopped_early[i]);
+                finish_run(m->s, m->b, m->st, stopped_early[i]);
                 if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
                 continue;
             }
             which[n_jobs] = i;
             jobs[n_jobs++] = (backend_epoch_job){
                 .b = m->b, .seed = m->s->train.seed, .epoch = m->st->next_epoch,
-                .lr = schedule_lr(&m->s->schedule, m->s->optim.lr, m->st->schedule_steps),
+                .lr = schedule_lr_of_run(&m->s->schedule, m->s->optim.lr, m->st->schedule_steps,
+                                         m->st->val_loss, m->st->val_acc, m->st->n_val),
                 .step = &m->st->step, .mean_loss = &loss[i],
             };
         }
@@ -230,7 +252,7 @@ void train_pack(const train_member *members, int n)
             if (after_training(m->s, m->b, m->st, jobs[j].epoch, jobs[j].lr, loss[i], secs,
                                &stopped_early[i])) {
                 going[i] = 0;
-                if (stopped_early[i]) finish_run(m->b, m->st, 1);
+                if (stopped_early[i]) finish_run(m->s, m->b, m->st, 1);
                 if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
                 continue;
             }

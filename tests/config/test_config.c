@@ -144,8 +144,16 @@ static void test_numbers(void)
     CHECK(settings_parse_scalar(key("train.seed"), "-1", &v, err, sizeof err) != 0);
     CHECK(settings_parse_scalar(key("train.seed"), "9223372036854775807", &v, err, sizeof err) == 0);
     CHECK(settings_parse_scalar(key("optimizer.name"), "Adam", &v, err, sizeof err) != 0);
-    CHECK_STR(err, "optimizer.name must be one of: sgd, adagrad, rmsprop, adam, adamw; found "
-                   "'Adam' (did you mean 'adam'?)");
+    {   /* the list is the registry's, every name in enum order */
+        char want[1024] = "optimizer.name must be one of: ";
+        const char *const *names = settings_key_enum_names(key("optimizer.name"));
+        for (int i = 0; names[i]; i++) {
+            strcat(want, i ? ", " : "");
+            strcat(want, names[i]);
+        }
+        strcat(want, "; found 'Adam' (did you mean 'adam'?)");
+        CHECK_STR(err, want);
+    }
 }
 
 static void test_suggest(void)
@@ -158,7 +166,7 @@ static void test_suggest(void)
     CHECK(settings_suggest_key("optimizer", "epochs", buf, sizeof buf) &&
           !strcmp(buf, "train.epochs"));
     CHECK(!settings_suggest_key("optimizer", "zzzzzz", buf, sizeof buf));
-    static const char *const names[] = {"sgd", "adagrad", "rmsprop", "adam", "adamw", NULL};
+    const char *const *names = settings_key_enum_names(key("optimizer.name"));
     CHECK(settings_suggest("rmsporp", names) && !strcmp(settings_suggest("rmsporp", names), "rmsprop"));
     CHECK(settings_suggest("xyz", names) == NULL);
 }
@@ -239,8 +247,12 @@ static void test_optimizer_defaults(void)
         const char *name;
         double lr, eps, wd;
     } cases[] = {
+        /* PyTorch 1.13's defaults, written out by hand (registry.c must give them) */
         {"adagrad", 1e-2, 1e-10, 0}, {"rmsprop", 1e-2, 1e-8, 0},
         {"adam", 1e-3, 1e-8, 0},     {"adamw", 1e-3, 1e-8, 1e-2},
+        {"adadelta", 1.0, 1e-6, 0},  {"adamax", 2e-3, 1e-8, 0},
+        {"nadam", 2e-3, 1e-8, 0},    {"radam", 1e-3, 1e-8, 0},
+        {"rprop", 1e-2, 1e-8, 0},    {"asgd", 1e-2, 1e-8, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[256];
@@ -254,8 +266,26 @@ static void test_optimizer_defaults(void)
         CHECK(o->weight_decay == cases[i].wd);
         plan_free(&p);
     }
-    /* explicit values win over the optimizer's defaults */
+    /* the rest of the newer optimizers' PyTorch defaults */
     plan p;
+    expand("name: t\noptimizer: {name: asgd}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.alpha == 0.75 &&
+          p.runs[0].settings.optim.lambd == 1e-4 && p.runs[0].settings.optim.t0 == 1e6);
+    plan_free(&p);
+    expand("name: t\noptimizer: {name: rprop}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.etaminus == 0.5 &&
+          p.runs[0].settings.optim.etaplus == 1.2 &&
+          p.runs[0].settings.optim.step_size_min == 1e-6 &&
+          p.runs[0].settings.optim.step_size_max == 50);
+    plan_free(&p);
+    expand("name: t\noptimizer: {name: nadam}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.momentum_decay == 4e-3 &&
+          p.runs[0].settings.optim.beta1 == 0.9 && p.runs[0].settings.optim.beta2 == 0.999);
+    plan_free(&p);
+    expand("name: t\noptimizer: {name: adadelta}\n", &p);
+    CHECK(p.n_runs == 1 && p.runs[0].settings.optim.rho == 0.9);
+    plan_free(&p);
+    /* explicit values win over the optimizer's defaults */
     expand("name: t\noptimizer: {name: adamw, weight_decay: 0, eps: 1e-6}\n", &p);
     CHECK(p.n_runs == 1 && p.runs[0].settings.optim.weight_decay == 0 &&
           p.runs[0].settings.optim.eps == 1e-6);

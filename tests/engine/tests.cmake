@@ -12,3 +12,8 @@ foreach(t gradcheck sgd_step determinism divergence mnist early_stopping schedul
   # one OpenBLAS thread: ctest runs tests side by side on 2 shared cores
   set_tests_properties(engine_${t} PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endforeach()
+# ASGD's averaged weights in the run file and optimizer.evaluate_averaged, end to end
+add_test(NAME engine_asgd_averaged
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/engine/averaged.sh $<TARGET_FILE:optsweep>
+                 ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
+set_tests_properties(engine_asgd_averaged PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

@@ -24,6 +24,7 @@
 #include "data.h"
 #include "model.h"
 #include "optim.h"
+#include "settings_value.h"
 #include "philox.h"
 #include "settings.h"
 #include "train.h"
@@ -147,6 +148,40 @@ static void adam_options(run_settings *s)
 static void adamw(run_settings *s) { adam(s); s->optim.kind = OPTIM_ADAMW; s->optim.weight_decay = 1e-2; }
 static void adamw_amsgrad(run_settings *s) { adamw(s); s->optim.weight_decay = 5e-2; s->optim.amsgrad = 1; }
 
+/* The newer optimizers with their PyTorch defaults (registry rows, as a sweep file gets them). */
+static void with_defaults(run_settings *s, optim_kind kind)
+{
+    unsigned char is_set[SETTINGS_MAX_KEYS] = {0};
+    int missing[SETTINGS_MAX_KEYS];
+    s->optim.kind = kind;
+    (void)settings_resolve_defaults(s, is_set, missing);
+}
+static void adadelta(run_settings *s) { with_defaults(s, OPTIM_ADADELTA); }
+static void adadelta_options(run_settings *s)
+{
+    adadelta(s);
+    s->optim.lr = 0.5;
+    s->optim.rho = 0.8;
+    s->optim.weight_decay = 1e-4;
+}
+static void adamax(run_settings *s) { with_defaults(s, OPTIM_ADAMAX); }
+static void nadam(run_settings *s) { with_defaults(s, OPTIM_NADAM); }
+static void nadam_options(run_settings *s)
+{
+    nadam(s);
+    s->optim.momentum_decay = 0.01;
+    s->optim.weight_decay = 1e-4;
+}
+static void radam(run_settings *s) { with_defaults(s, OPTIM_RADAM); }
+static void rprop(run_settings *s) { with_defaults(s, OPTIM_RPROP); s->optim.lr = 1e-3; }
+static void asgd(run_settings *s) { with_defaults(s, OPTIM_ASGD); s->optim.lr = 0.1; }
+static void asgd_averaged(run_settings *s) /* the average from step 11 on, evaluated with it */
+{
+    asgd(s);
+    s->optim.t0 = 10;
+    s->optim.evaluate_averaged = 1;
+}
+
 static void step_lr(run_settings *s)
 {
     momentum(s);
@@ -183,6 +218,36 @@ static void linear(run_settings *s)
     s->schedule.start_factor = 0.25;
     s->schedule.end_factor = 1.0;
     s->schedule.total_iters = 3;
+}
+static void constant_lr(run_settings *s)
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_CONSTANT;
+    s->schedule.factor = 0.5;
+    s->schedule.total_iters = 2;
+}
+static void polynomial(run_settings *s)
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_POLYNOMIAL;
+    s->schedule.total_iters = 4;
+    s->schedule.power = 2.0;
+}
+static void warm_restarts(run_settings *s)
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_COSINE_WARM_RESTARTS;
+    s->schedule.T_0 = 1;
+    s->schedule.T_mult = 2;
+    s->schedule.eta_min = 1e-3;
+}
+static void plateau(run_settings *s) /* every validation; patience 0 so the lr moves */
+{
+    momentum(s);
+    s->schedule.kind = SCHEDULE_REDUCE_ON_PLATEAU;
+    s->schedule.factor = 0.5;
+    s->schedule.patience = 0;
+    s->schedule.threshold = 0.05;
 }
 static void warmup_step(run_settings *s)
 {
@@ -243,11 +308,24 @@ static const parity_case cases[] = {
     {"adam_options", CLASS_ADAPTIVE, adam_options},
     {"adamw", CLASS_ADAPTIVE, adamw},
     {"adamw_amsgrad", CLASS_ADAPTIVE, adamw_amsgrad},
+    {"adadelta", CLASS_ADAPTIVE, adadelta},
+    {"adadelta_options", CLASS_ADAPTIVE, adadelta_options},
+    {"adamax", CLASS_ADAPTIVE, adamax},
+    {"nadam", CLASS_ADAPTIVE, nadam},
+    {"nadam_options", CLASS_ADAPTIVE, nadam_options},
+    {"radam", CLASS_ADAPTIVE, radam},
+    {"rprop", CLASS_ADAPTIVE, rprop},
+    {"asgd", CLASS_TIGHT, asgd},
+    {"asgd_averaged", CLASS_TIGHT, asgd_averaged},
     {"schedule_step", CLASS_TIGHT, step_lr},
     {"schedule_multistep", CLASS_TIGHT, multistep},
     {"schedule_exponential", CLASS_TIGHT, exponential},
     {"schedule_cosine", CLASS_TIGHT, cosine},
     {"schedule_linear", CLASS_TIGHT, linear},
+    {"schedule_constant", CLASS_TIGHT, constant_lr},
+    {"schedule_polynomial", CLASS_TIGHT, polynomial},
+    {"schedule_cosine_warm_restarts", CLASS_TIGHT, warm_restarts},
+    {"schedule_reduce_on_plateau", CLASS_TIGHT, plateau},
     {"schedule_warmup_step", CLASS_TIGHT, warmup_step},
     {"schedule_every_validation", CLASS_TIGHT, step_every_validation},
     {"relu", CLASS_TIGHT, relu},

@@ -17,20 +17,7 @@
 #include "fixture_text.h"
 #include "schedule.h"
 
-static int parse_kind(const char *w, schedule_kind *k)
-{
-    static const char *names[] = {"none", "step", "multistep", "exponential", "cosine",
-                                  "linear"};
-    static const schedule_kind kinds[] = {SCHEDULE_NONE, SCHEDULE_STEP, SCHEDULE_MULTISTEP,
-                                          SCHEDULE_EXPONENTIAL, SCHEDULE_COSINE,
-                                          SCHEDULE_LINEAR};
-    for (int i = 0; i < 6; i++)
-        if (strcmp(w, names[i]) == 0) {
-            *k = kinds[i];
-            return 0;
-        }
-    return -1;
-}
+enum { SCHEDULE_FIXTURE_MAX_STEPS = 1000 };
 
 int main(int argc, char **argv)
 {
@@ -45,6 +32,7 @@ int main(int argc, char **argv)
 
     const double rel_tol = 1e-12;
     int cases = 0, failures = 0;
+    unsigned char seen[SCHEDULE_KIND_COUNT] = {0};
     long compared = 0;
     double worst = 0.0;
     const char *rec;
@@ -56,32 +44,35 @@ int main(int argc, char **argv)
         char name[64];
         snprintf(name, sizeof name, "%s", fixture_word(&t));
         double base = fixture_double(&t);
-        schedule_settings s;
-        memset(&s, 0, sizeof s);
-        if (parse_kind(fixture_word(&t), &s.kind) != 0) fixture_error(&t, "unknown kind");
-        s.every = SCHEDULE_EVERY_EPOCH;
-        s.step_size = (int)fixture_int(&t);
-        s.gamma = fixture_double(&t);
-        s.T_max = (int)fixture_int(&t);
-        s.eta_min = fixture_double(&t);
-        s.start_factor = fixture_double(&t);
-        s.end_factor = fixture_double(&t);
-        s.total_iters = (int)fixture_int(&t);
-        s.warmup_iters = (int)fixture_int(&t);
-        s.warmup = s.warmup_iters > 0;
-        s.warmup_start_factor = fixture_double(&t);
-        s.n_milestones = (int)fixture_int(&t);
-        if (s.n_milestones < 0 || s.n_milestones > SETTINGS_MAX_MILESTONES) {
-            fixture_error(&t, "bad milestone count");
+        run_settings rs;
+        settings_set_defaults(&rs);
+        if (fixture_settings_words(&t, &rs) < 1) break;
+        const schedule_settings s = rs.schedule;
+        seen[s.kind] = 1;
+        /* ReduceLROnPlateau cases give the metric of each step first */
+        static double metrics[SCHEDULE_FIXTURE_MAX_STEPS];
+        int n_metrics = -1;
+        const char *next = fixture_next_record(&t);
+        if (next && strcmp(next, "metrics") == 0) {
+            n_metrics = (int)fixture_int(&t);
+            if (n_metrics < 0 || n_metrics > SCHEDULE_FIXTURE_MAX_STEPS) {
+                fixture_error(&t, "bad metrics count");
+                break;
+            }
+            for (int j = 0; j < n_metrics; j++) metrics[j] = fixture_double(&t);
+            next = fixture_next_record(&t);
+        }
+        if (!next || strcmp(next, "lr") != 0) {
+            fixture_error(&t, "expected an `lr` record");
             break;
         }
-        for (int j = 0; j < s.n_milestones; j++) s.milestones[j] = (int)fixture_int(&t);
-        if (fixture_expect(&t, "lr") != 0) break;
         long n = (long)fixture_int(&t);
         int bad_here = 0;
         for (long k = 0; k <= n && !t.bad; k++) {
             double want = fixture_double(&t);
-            double got = schedule_lr(&s, base, k);
+            if (n_metrics >= 0 && k > n_metrics) fixture_error(&t, "fewer metrics than steps");
+            double got = n_metrics >= 0 ? schedule_plateau_lr(&s, base, metrics, (int)k)
+                                        : schedule_lr(&s, base, k);
             double rel = fabs(got - want) / fabs(want);
             if (want == 0.0) rel = fabs(got);
             if (rel > worst) worst = rel;
@@ -97,10 +88,13 @@ int main(int argc, char **argv)
     }
     if (t.bad) failures++;
     fixture_close(&t);
-    if (cases < 19) {
-        printf("FAIL expected 19 schedules in the fixture, read %d\n", cases);
-        failures++;
-    }
+    /* every schedule.name the registry has must be in the fixture */
+    const char *const *names = settings_key_enum_names(settings_find_key("schedule.name"));
+    for (int k = 0; names[k]; k++)
+        if (!seen[k]) {
+            printf("FAIL schedule %s has no case in the fixture\n", names[k]);
+            failures++;
+        }
     printf("%d schedules, %ld lr values compared, worst relative difference %.2e "
            "(tolerance %.0e), %d failures\n",
            cases, compared, worst, rel_tol, failures);

@@ -2,7 +2,7 @@
 # bit for bit against torch), lr schedules (against torch's lr_scheduler), Philox (Random123's
 # known answers, permutation contract).  Fixtures come from tests/reference/gen_reference.py.
 set(OPTSWEEP_REFERENCE_FIXTURES ${CMAKE_SOURCE_DIR}/tests/reference/fixtures)
-foreach(t optim schedule philox)
+foreach(t optim schedule philox torch_math)
   add_executable(test_${t} ${CMAKE_SOURCE_DIR}/tests/numerics/test_${t}.c)
   target_link_libraries(test_${t} PRIVATE optsweep_core)
   add_test(NAME numerics_${t} COMMAND test_${t} ${OPTSWEEP_REFERENCE_FIXTURES})

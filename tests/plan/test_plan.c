@@ -166,6 +166,23 @@ static void test_id_rules(void)
                  "weight_decay: 1e-4}\n", &b) == 0);
     CHECK(strncmp(b.runs[0].id, "rmsprop-lr1e-02-m0.5-wd0.0001-a0.9-centered-", 44) == 0);
     plan_free(&b);
+    /* pairs show every value (not the first pair's); the newer optimizers' and schedules'
+     * abbreviations */
+    CHECK(expand("name: a\noptimizer: {name: rprop, etas: [0.4, 1.3], step_sizes: [1e-5, 10]}\n",
+                 &b) == 0);
+    CHECK(strncmp(b.runs[0].id, "rprop-lr1e-02-etas0.4_1.3-ss1e-05_10-", 37) == 0);
+    plan_free(&b);
+    CHECK(expand("name: a\noptimizer: {name: adamax, betas: [0.8, 0.99]}\n", &b) == 0);
+    CHECK(strncmp(b.runs[0].id, "adamax-lr2e-03-b0.8_0.99-", 25) == 0);
+    plan_free(&b);
+    CHECK(expand("name: a\noptimizer: {name: asgd, t0: 100, evaluate_averaged: true}\n"
+                 "schedule: {name: none}\n", &b) == 0);
+    CHECK(strncmp(b.runs[0].id, "asgd-lr1e-02-t0100-avg-", 23) == 0);
+    plan_free(&b);
+    CHECK(expand("name: a\noptimizer: {name: nadam, momentum_decay: 0.01}\n"
+                 "schedule: {name: cosine_warm_restarts, T_0: 5}\n", &b) == 0);
+    CHECK(strncmp(b.runs[0].id, "nadam-lr2e-03-md0.01-cawr-", 26) == 0);
+    plan_free(&b);
     plan_free(&a);
     /* the canonical text: sorted, applicable, no incidental keys, %.17g */
     CHECK(expand("name: a\noptimizer: {name: sgd, lr: 0.1}\n", &a) == 0);

@@ -6,6 +6,11 @@ thread) computes, for the C tests to reproduce:
                              (params and every state buffer after each step)
   fixtures/schedules.txt     the lr after 0..N scheduler.step() calls, every schedule kind
   fixtures/philox.txt        Philox4x32-10 outputs and permutations (this file's numpy version)
+  fixtures/torch_math.txt    torch.exp, torch.log and cross-entropy's log-softmax and logits
+                             gradient on float32 inputs, bit for bit (SLEEF's exp/log, lanes)
+  fixtures/steps.h5          parameters after each of the first 6 full-batch steps, every
+                             optimizer case, several train.seed row orders, with the spread of
+                             torch's own runs in other row orders (issue #12's check)
   fixtures/reference.h5      training trajectories of a small MLP on the MNIST slice from a
                              fixed init (/model/layer{k}/weight|bias, optsweep's model.init
                              layout), full-batch and mini-batch, every optimizer option and
@@ -15,8 +20,10 @@ Run from anywhere:  /usr/bin/python3 tests/reference/gen_reference.py
 (plain `python3` here may be a pyenv without torch).  Deterministic: same output every run.
 """
 import gzip
+import inspect
 import math
 import os
+import re
 import struct
 import sys
 import warnings
@@ -138,82 +145,116 @@ def flat_params(model):
 
 # ---- optimizers and schedules from settings.h-named fields ----------------------------------
 OPTIM_DEFAULTS = dict(lr=0.01, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=0,
-                      lr_decay=0.0, initial_accumulator_value=0.0, eps=None, alpha=0.99,
-                      centered=0, beta1=0.9, beta2=0.999, amsgrad=0)
+                      lr_decay=0.0, initial_accumulator_value=0.0, eps=1e-8, alpha=0.99,
+                      centered=0, beta1=0.9, beta2=0.999, amsgrad=0, rho=0.9,
+                      momentum_decay=4e-3, etaminus=0.5, etaplus=1.2, step_size_min=1e-6,
+                      step_size_max=50.0, lambd=1e-4, t0=1e6, evaluate_averaged=0)
 SCHEDULE_DEFAULTS = dict(kind="none", every="epoch", step_size=1, gamma=0.1, milestones=[],
                          T_max=1, eta_min=0.0, start_factor=1.0 / 3, end_factor=1.0,
-                         total_iters=5, warmup_iters=0, warmup_start_factor=1.0 / 3)
+                         total_iters=5, factor=1.0 / 3, power=1.0, T_0=1, T_mult=1,
+                         monitor="val_loss", mode="min", patience=10, threshold=1e-4,
+                         threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8,
+                         warmup_iters=0, warmup_start_factor=1.0 / 3)
+# settings keys holding a pair: the key and its two fields
+PAIRS = {"optimizer.betas": ("beta1", "beta2"), "optimizer.etas": ("etaminus", "etaplus"),
+         "optimizer.step_sizes": ("step_size_min", "step_size_max")}
+
+
+def registry_rows(enum_prefix):
+    """src/registry.c's rows of one table: [(name, class, [brace groups at depth 2])]."""
+    text = open(os.path.join(ROOT, "src", "registry.c")).read()
+    rows = []
+    for m in re.finditer(r'\[%s_\w+\] = \{' % enum_prefix, text):
+        depth, i, groups, start = 1, m.end(), [], None
+        while depth:
+            c = text[i]
+            if c == "{":
+                depth += 1
+                if depth == 2:
+                    start = i
+            elif c == "}":
+                if depth == 2:
+                    groups.append(text[start:i + 1])
+                depth -= 1
+            i += 1
+        head = re.match(r'\s*"(\w+)", "(?:torch\.optim\.)?(\w+)"', text[m.end():])
+        rows.append((head.group(1), head.group(2), groups))
+    return rows
+
+
+def _pairs(group):
+    unq = lambda v: None if v == "NULL" else v.strip('"')
+    return [(unq(x), unq(y)) for x, y in re.findall(r'\{("[^"]*"|NULL), ("[^"]*"|NULL)\}', group)
+            if x != "NULL"]
+
+
+def read_registry():
+    """The optimizer rows: name -> (torch class, [(slot, when key)], {key: default}), so that
+    this script knows no optimizer by name either."""
+    rows = {name: (cls, _pairs(g[0]), dict(_pairs(g[2])))
+            for name, cls, g in registry_rows("OPTIM")}
+    assert len(rows) >= 11, "registry.c rows not found"
+    return rows
+
+
+def read_schedule_registry():
+    """The schedule rows: name -> (lr_scheduler class, {key: default})."""
+    return {name: (cls, dict(_pairs(g[1]))) for name, cls, g in registry_rows("SCHEDULE")}
+
+
+REGISTRY = read_registry()
+SCHEDULE_REGISTRY = read_schedule_registry()
+
+
+def field_of(key):
+    return key.split(".", 1)[1]
 
 
 def optim_full(kind, **kw):
-    o = dict(OPTIM_DEFAULTS, kind=kind, **kw)
-    if o["eps"] is None:
-        o["eps"] = 1e-10 if kind == "adagrad" else 1e-8
+    o = dict(OPTIM_DEFAULTS, kind=kind)
+    for key, value in REGISTRY[kind][2].items():
+        o[field_of(key)] = float(value)
+    o.update(kw)
     return o
 
 
 def make_optimizer(o, params):
-    k = o["kind"]
-    if k == "sgd":
-        return torch.optim.SGD(params, lr=o["lr"], momentum=o["momentum"],
-                               dampening=o["dampening"], weight_decay=o["weight_decay"],
-                               nesterov=bool(o["nesterov"]))
-    if k == "adagrad":
-        return torch.optim.Adagrad(params, lr=o["lr"], lr_decay=o["lr_decay"],
-                                   weight_decay=o["weight_decay"],
-                                   initial_accumulator_value=o["initial_accumulator_value"],
-                                   eps=o["eps"])
-    if k == "rmsprop":
-        return torch.optim.RMSprop(params, lr=o["lr"], alpha=o["alpha"], eps=o["eps"],
-                                   weight_decay=o["weight_decay"], momentum=o["momentum"],
-                                   centered=bool(o["centered"]))
-    cls = torch.optim.Adam if k == "adam" else torch.optim.AdamW
-    return cls(params, lr=o["lr"], betas=(o["beta1"], o["beta2"]), eps=o["eps"],
-               weight_decay=o["weight_decay"], amsgrad=bool(o["amsgrad"]))
+    """The registry's torch class with every keyword it takes from o (PyTorch's names are
+    optsweep's; the pairs betas, etas, step_sizes are tuples), foreach=False: the
+    single-tensor code the C rules follow."""
+    cls = getattr(torch.optim, REGISTRY[o["kind"]][0])
+    kwargs = {}
+    for name in inspect.signature(cls.__init__).parameters:
+        key = "optimizer." + name
+        if key in PAIRS:
+            kwargs[name] = tuple(o[f] for f in PAIRS[key])
+        elif name in ("nesterov", "centered", "amsgrad"):
+            kwargs[name] = bool(o[name])
+        elif name == "foreach":
+            kwargs[name] = False
+        elif name in o and name != "maximize":
+            kwargs[name] = o[name]
+    return cls(params, **kwargs)
 
 
 def state_slots(o, opt, p):
-    """The optimizer state of parameter p as optsweep's slots (optim.h's order)."""
+    """The optimizer state of parameter p as optsweep's slots: the registry row's, in order,
+    those whose `when` key is non-zero."""
     st = opt.state[p]
-    k = o["kind"]
     zeros = torch.zeros_like(p)
-    if k == "sgd":
-        if o["momentum"] == 0:
-            return []
-        return [st.get("momentum_buffer", zeros)]
-    if k == "adagrad":
-        return [st["sum"]]
-    if k == "rmsprop":
-        s = [st.get("square_avg", zeros)]
-        if o["momentum"] > 0:
-            s.append(st.get("momentum_buffer", zeros))
-        if o["centered"]:
-            s.append(st.get("grad_avg", zeros))
-        return s
-    s = [st.get("exp_avg", zeros), st.get("exp_avg_sq", zeros)]
-    if o["amsgrad"]:
-        s.append(st.get("max_exp_avg_sq", zeros))
-    return s
+    return [st.get(name, zeros) for name, when in REGISTRY[o["kind"]][1]
+            if when is None or o[field_of(when)] != 0]
 
 
 def make_main_scheduler(s, opt):
-    k = s["kind"]
-    if k == "step":
-        return torch.optim.lr_scheduler.StepLR(opt, step_size=s["step_size"], gamma=s["gamma"])
-    if k == "multistep":
-        return torch.optim.lr_scheduler.MultiStepLR(opt, milestones=list(s["milestones"]),
-                                                    gamma=s["gamma"])
-    if k == "exponential":
-        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=s["gamma"])
-    if k == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=s["T_max"],
-                                                          eta_min=s["eta_min"])
-    if k == "linear":
-        return torch.optim.lr_scheduler.LinearLR(opt, start_factor=s["start_factor"],
-                                                 end_factor=s["end_factor"],
-                                                 total_iters=s["total_iters"])
-    # "none": a constant factor of 1, so it can sit behind a warm-up
-    return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)
+    """The registry's lr_scheduler class with every keyword it takes from s; "none" is a
+    constant factor of 1 (LambdaLR), so that it can sit behind a warm-up."""
+    if s["kind"] == "none":
+        return torch.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0)
+    cls = getattr(torch.optim.lr_scheduler, SCHEDULE_REGISTRY[s["kind"]][0])
+    kwargs = {name: (list(s[name]) if name == "milestones" else s[name])
+              for name in inspect.signature(cls.__init__).parameters if name in s}
+    return cls(opt, **kwargs)
 
 
 def make_scheduler(s, opt):
@@ -227,7 +268,11 @@ def make_scheduler(s, opt):
 
 
 def schedule_full(kind="none", **kw):
-    return dict(SCHEDULE_DEFAULTS, kind=kind, **kw)
+    s = dict(SCHEDULE_DEFAULTS, kind=kind)
+    for key, value in SCHEDULE_REGISTRY[kind][1].items():
+        s[field_of(key)] = float(value)
+    s.update(kw)
+    return s
 
 
 def hexwords(t):
@@ -235,13 +280,8 @@ def hexwords(t):
     return " ".join("%08x" % v for v in a)
 
 
-OPTIM_FIELDS = ["lr", "momentum", "dampening", "weight_decay", "nesterov", "lr_decay",
-                "initial_accumulator_value", "eps", "alpha", "centered", "beta1", "beta2",
-                "amsgrad"]
-
-
 def optim_line(o):
-    return " ".join([o["kind"]] + [repr(float(o[f])) for f in OPTIM_FIELDS])
+    return setting_words(o, "optim.")
 
 
 # ---- fixture 1: optimizer steps, bit for bit -------------------------------------------------
@@ -269,14 +309,36 @@ def gen_optim_steps(path):
         ("adam_amsgrad", optim_full("adam", lr=2e-3, amsgrad=1)),
         ("adamw", optim_full("adamw", lr=1e-3, weight_decay=1e-2)),
         ("adamw_amsgrad", optim_full("adamw", lr=1e-3, weight_decay=0.1, amsgrad=1, eps=1e-6)),
+        ("adadelta", optim_full("adadelta")),
+        ("adadelta_all", optim_full("adadelta", lr=0.5, rho=0.8, eps=1e-5, weight_decay=0.01)),
+        ("adamax", optim_full("adamax")),
+        ("adamax_all", optim_full("adamax", lr=1e-3, beta1=0.8, beta2=0.99, eps=1e-6,
+                                  weight_decay=0.01)),
+        ("nadam", optim_full("nadam")),
+        ("nadam_all", optim_full("nadam", lr=1e-3, beta1=0.8, beta2=0.99, momentum_decay=0.01,
+                                 weight_decay=0.01)),
+        # rho_t > 5 (the rectified update) from step 6 with beta2 = 0.99: 8 steps
+        ("radam", optim_full("radam", beta2=0.99), 8),
+        ("radam_all", optim_full("radam", lr=2e-3, beta1=0.8, beta2=0.99, eps=1e-6,
+                                 weight_decay=0.01), 8),
+        ("rprop", optim_full("rprop"), 8),
+        ("rprop_all", optim_full("rprop", lr=0.02, etaminus=0.3, etaplus=1.5,
+                                 step_size_min=1e-3, step_size_max=0.03), 8),
+        # asgd: the lr stays (its eta follows the previous step's lr); t0 = 2 starts the
+        # average at step 4
+        ("asgd", optim_full("asgd"), 6, False),
+        ("asgd_all", optim_full("asgd", lr=0.05, lambd=0.01, alpha=0.6, t0=2.0,
+                                weight_decay=0.01), 6, False),
     ]
-    n, steps = 37, 4
-    lrs = [1.0, 0.5, 0.25, 0.8]  # multipliers of the case's lr, one per step
+    n = 37
+    lrs = [1.0, 0.5, 0.25, 0.8]  # multipliers of the case's lr, one per step (cycled)
     rng = np.random.default_rng(2024)
-    lines = ["# optim_steps: <kind> lr momentum dampening weight_decay nesterov lr_decay "
-             "initial_accumulator_value eps alpha centered beta1 beta2 amsgrad; n; steps;",
+    lines = ["# optim_steps: `case NAME key=value...` (optsweep's setting keys); n; steps;",
              "# p0 = float32 words; per step: lr (repr), g, p after, then one line per state slot"]
-    for name, o in cases:
+    for case in cases:
+        name, o = case[0], case[1]
+        steps = case[2] if len(case) > 2 else 4
+        vary_lr = case[3] if len(case) > 3 else True
         p = torch.from_numpy((rng.standard_normal(n) * 0.5).astype(np.float32))
         p.requires_grad_(True)
         opt = make_optimizer(o, [p])
@@ -288,7 +350,7 @@ def gen_optim_steps(path):
             g[3] = 0.0
             g[7] = 1e-9
             g[11] = -3e-12
-            lr = o["lr"] * lrs[s]
+            lr = o["lr"] * (lrs[s % len(lrs)] if vary_lr else 1.0)
             opt.param_groups[0]["lr"] = lr
             p.grad = torch.from_numpy(g)
             opt.step()
@@ -303,26 +365,23 @@ def gen_optim_steps(path):
 
 
 # ---- fixture 2: schedules -----------------------------------------------------------------
-SCHEDULE_FIELDS = ["step_size", "gamma", "T_max", "eta_min", "start_factor", "end_factor",
-                   "total_iters", "warmup_iters", "warmup_start_factor"]
-
-
 def schedule_line(s):
-    vals = [s["kind"]] + [repr(s[f]) if isinstance(s[f], float) else str(s[f])
-                          for f in SCHEDULE_FIELDS]
-    vals += [str(len(s["milestones"]))] + [str(m) for m in s["milestones"]]
-    return " ".join(vals)
+    return setting_words(s, "schedule.")
 
 
-def lr_sequence(s, base_lr, n_steps):
-    """lr after construction and after each of n_steps scheduler.step() calls."""
+def lr_sequence(s, base_lr, n_steps, metrics=None):
+    """lr after construction and after each of n_steps scheduler.step() calls (with metrics:
+    step(metrics[k]), ReduceLROnPlateau)."""
     p = torch.zeros(1, requires_grad=True)
     opt = torch.optim.SGD([p], lr=base_lr)
     sched = make_scheduler(s, opt)
     out = [opt.param_groups[0]["lr"]]
-    for _ in range(n_steps):
+    for k in range(n_steps):
         opt.step()
-        sched.step()
+        if metrics is None:
+            sched.step()
+        else:
+            sched.step(metrics[k])
         out.append(opt.param_groups[0]["lr"])
     return out
 
@@ -354,16 +413,54 @@ def gen_schedules(path):
         ("warmup_none", 0.1, S("none", warmup_iters=5, warmup_start_factor=0.1)),
         ("warmup_1_cosine", 0.1, S("cosine", T_max=3, eta_min=0.002, warmup_iters=1,
                                    warmup_start_factor=0.5)),
+        ("constant_default", 0.1, S("constant")),
+        ("constant_half_7", 0.05, S("constant", factor=0.5, total_iters=7)),
+        ("constant_one", 0.1, S("constant", factor=1.0, total_iters=3)),
+        ("polynomial_default", 0.1, S("polynomial")),
+        ("polynomial_square_10", 0.2, S("polynomial", total_iters=10, power=2.0)),
+        ("polynomial_root_9", 0.1, S("polynomial", total_iters=9, power=0.5)),
+        ("warm_restarts_5", 0.1, S("cosine_warm_restarts", T_0=5)),
+        ("warm_restarts_3x2_eta", 0.05, S("cosine_warm_restarts", T_0=3, T_mult=2,
+                                          eta_min=0.001)),
+        ("warm_restarts_1x3", 0.1, S("cosine_warm_restarts", T_0=1, T_mult=3, eta_min=0.01)),
+        ("warmup_constant", 0.1, S("constant", factor=0.5, total_iters=4, warmup_iters=3,
+                                   warmup_start_factor=0.2)),
+        ("warmup_polynomial", 0.1, S("polynomial", total_iters=8, power=1.5, warmup_iters=4,
+                                     warmup_start_factor=0.25)),
+        ("warmup_warm_restarts", 0.1, S("cosine_warm_restarts", T_0=4, T_mult=2, eta_min=0.001,
+                                        warmup_iters=3, warmup_start_factor=0.1)),
+    ]
+    rng = np.random.default_rng(45)
+    # a noisy falling loss that flattens: every branch of ReduceLROnPlateau gets taken
+    falling = [float(v) for v in 2.0 * np.exp(-np.arange(45) / 8.0) + 0.3 +
+               rng.standard_normal(45) * 0.02]
+    rising = [float(v) for v in 0.9 - 0.5 * np.exp(-np.arange(45) / 6.0) +
+              rng.standard_normal(45) * 0.01]
+    plateau_cases = [
+        ("plateau_default", 0.1, S("reduce_on_plateau", patience=3), falling),
+        ("plateau_abs_cooldown", 0.1, S("reduce_on_plateau", factor=0.5, patience=2,
+                                        threshold=0.01, threshold_mode="abs", cooldown=3,
+                                        min_lr=0.002), falling),
+        ("plateau_max_rel", 0.05, S("reduce_on_plateau", mode="max", factor=0.3, patience=1,
+                                    threshold=0.002, monitor="val_acc"), rising),
+        ("plateau_max_abs_eps", 0.01, S("reduce_on_plateau", mode="max", factor=0.9,
+                                        patience=0, threshold=0.001, threshold_mode="abs",
+                                        eps=1e-3, monitor="val_acc"), rising),
     ]
     n_steps = 45
-    lines = ["# schedules: name base_lr kind " + " ".join(SCHEDULE_FIELDS) +
-             " n_milestones milestones...; then `lr N v_0 .. v_N` (lr after k steps)"]
+    lines = ["# schedules: `sched NAME BASE_LR key=value...` (optsweep's setting keys); then "
+             "`lr N v_0 .. v_N` (lr after k steps)"]
     for name, base, s in cases:
         lrs = lr_sequence(s, base, n_steps)
         lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
         lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
+    for name, base, s, metrics in plateau_cases:
+        lrs = lr_sequence(s, base, n_steps, metrics)
+        lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
+        lines.append("metrics %d %s" % (n_steps, " ".join(repr(v) for v in metrics)))
+        lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
     write_text(path, lines)
-    return len(cases)
+    return len(cases) + len(plateau_cases)
 
 
 # ---- fixture 3: philox ---------------------------------------------------------------------
@@ -417,6 +514,25 @@ def trajectory_cases():
         ("adamw", O("adamw", lr=3e-3, weight_decay=0.1), S(), S(), {}),
         ("adamw_amsgrad", O("adamw", lr=3e-3, weight_decay=0.05, amsgrad=1, eps=1e-6),
          S(), S(), {}),
+        ("adadelta", O("adadelta"), S(), S(), {}),
+        ("adadelta_rho_eps_wd", O("adadelta", lr=0.5, rho=0.8, eps=1e-5, weight_decay=1e-3),
+         S(), S(), {}),
+        ("adamax", O("adamax", lr=3e-3), S(), S(), {}),
+        ("adamax_betas_wd", O("adamax", lr=3e-3, beta1=0.8, beta2=0.99, weight_decay=1e-2),
+         S(), S(), {}),
+        ("nadam", O("nadam", lr=3e-3), S(), S(), {}),
+        ("nadam_md_wd", O("nadam", lr=3e-3, momentum_decay=0.01, weight_decay=1e-2), S(), S(),
+         {}),
+        ("radam", O("radam", lr=3e-3), S(), S(), {}),
+        ("radam_betas_wd", O("radam", lr=3e-3, beta2=0.99, weight_decay=1e-2), S(), S(), {}),
+        ("rprop", O("rprop", lr=1e-3), S(), S(), {}),
+        ("rprop_etas_step_sizes", O("rprop", lr=1e-3, etaminus=0.4, etaplus=1.3,
+                                    step_size_min=1e-5, step_size_max=0.01), S(), S(), {}),
+        ("asgd", O("asgd", lr=0.1), S(), S(), {}),
+        # t0 = 10: the average starts after step 11; validated and tested with it
+        ("asgd_averaged", O("asgd", lr=0.1, lambd=1e-3, t0=10.0, weight_decay=1e-3,
+                            evaluate_averaged=1), S(), S(),
+         dict(validation_freq=2, val_from_train=100)),
         ("sched_step", O("sgd", **sgdm), S("step", step_size=5, gamma=0.5),
          S("step", step_size=2, gamma=0.5), {}),
         ("sched_multistep", O("sgd", **sgdm), S("multistep", milestones=[3, 8, 8, 15], gamma=0.5),
@@ -427,6 +543,23 @@ def trajectory_cases():
          S("cosine", T_max=3, eta_min=0.001), {}),
         ("sched_linear", O("sgd", **sgdm), S("linear", start_factor=0.25, total_iters=8),
          S("linear", start_factor=0.25, total_iters=4), {}),
+        ("sched_constant", O("sgd", **sgdm), S("constant", factor=0.5, total_iters=10),
+         S("constant", factor=0.5, total_iters=3), {}),
+        ("sched_polynomial", O("sgd", **sgdm), S("polynomial", total_iters=20, power=2.0),
+         S("polynomial", total_iters=6, power=2.0), {}),
+        ("sched_cosine_warm_restarts", O("sgd", **sgdm),
+         S("cosine_warm_restarts", T_0=4, T_mult=2, eta_min=0.001),
+         S("cosine_warm_restarts", T_0=2, T_mult=2, eta_min=0.001), {}),
+        ("sched_plateau_val_loss", O("sgd", **sgdm),
+         S("reduce_on_plateau", patience=1, factor=0.5, threshold=0.03),
+         S("reduce_on_plateau", patience=0, factor=0.5, threshold=0.03),
+         dict(validation_freq=1, val_from_train=100)),
+        ("sched_plateau_val_acc", O("adam", lr=3e-3),
+         S("reduce_on_plateau", monitor="val_acc", mode="max", patience=1, factor=0.3,
+           threshold=0.01, threshold_mode="abs", cooldown=1),
+         S("reduce_on_plateau", monitor="val_acc", mode="max", patience=0, factor=0.3,
+           threshold=0.01, threshold_mode="abs"),
+         dict(validation_freq=1, val_from_train=100)),
         ("sched_warmup_cosine", O("adam", lr=3e-3),
          S("cosine", T_max=20, warmup_iters=5, warmup_start_factor=0.1),
          S("cosine", T_max=4, warmup_iters=2, warmup_start_factor=0.1), {}),
@@ -459,6 +592,19 @@ class Data:
 def to_input(pixels, dtype):
     # torchvision's ToTensor: x.float().div(255) (float32 division; double for float64)
     return torch.from_numpy(pixels.copy()).to(dtype).div(255)
+
+
+def averaged(model, opt, o):
+    """For optimizer.evaluate_averaged: a copy of the model holding ASGD's averaged parameters
+    (state 'ax'), as optsweep evaluates then."""
+    if not o.get("evaluate_averaged"):
+        return model
+    import copy
+    avg = copy.deepcopy(model)
+    with torch.no_grad():
+        for p_avg, p in zip(avg.parameters(), model.parameters()):
+            p_avg.copy_(opt.state[p]["ax"])
+    return avg
 
 
 def evaluate(model, split, batch, dtype):
@@ -502,29 +648,68 @@ def train(init_state, o, s, epochs, batch, data, validation_freq, dtype, row_rng
         rec["loss"].append(sum(losses) / len(losses))  # the notebook's running_loss / batches
         rec["lr"].append(lr)
         if validation_freq > 0 and epoch % validation_freq == 0 and data.val is not None:
-            vl, va = evaluate(model, data.val, batch, dtype)
+            vl, va = evaluate(averaged(model, opt, o), data.val, batch, dtype)
             rec["val_epoch"].append(epoch)
             rec["val_loss"].append(vl)
             rec["val_acc"].append(va)
-            if s["every"] == "validation":
+            if s["kind"] == "reduce_on_plateau":  # steps on each validation's metric
+                sched.step(vl if s["monitor"] == "val_loss" else va)
+            elif s["every"] == "validation":
                 sched.step()
-        if s["every"] == "epoch":
+        if s["every"] == "epoch" and s["kind"] != "reduce_on_plateau":
             sched.step()
-    rec["test_loss"], rec["test_acc"] = evaluate(model, data.test, batch, dtype)
+    rec["test_loss"], rec["test_acc"] = evaluate(averaged(model, opt, o), data.test, batch, dtype)
     rec["params"] = flat_params(model)
     return rec
 
 
-def put_attrs(g, d, prefix):
+# gen_reference's field names -> optsweep's setting keys (settings.c): fixtures name every
+# value by its key, so the C tests read them by walking the key table (fixture_settings.h)
+SETTING_KEY = {"optim.kind": "optimizer.name", "schedule.kind": "schedule.name",
+               "schedule.every": "schedule.step_every",
+               "schedule.warmup_iters": "schedule.warmup.total_iters",
+               "schedule.warmup_start_factor": "schedule.warmup.start_factor"}
+
+
+def setting_items(d, prefix):
+    """(setting key, value) of a gen_reference dict: betas as a pair, enums as their YAML
+    names, booleans 0/1; no warm-up keys without a warm-up, no empty lists."""
+    out = []
     for k, v in d.items():
-        if k == "kind" or k == "every":
-            g.attrs[prefix + k] = np.bytes_(v)
-        elif k == "milestones":
-            g.attrs[prefix + k] = np.array(v, dtype=np.int64)
-        elif isinstance(v, float):
-            g.attrs[prefix + k] = np.float64(v)
+        key = SETTING_KEY.get(prefix + k, ("optimizer." if prefix == "optim." else
+                                           prefix) + k)
+        pair = [pk for pk, fields in PAIRS.items() if k in fields] if prefix == "optim." else []
+        if pair and k == PAIRS[pair[0]][1]:
+            continue
+        if pair:
+            out.append((pair[0], [d[f] for f in PAIRS[pair[0]]]))
+        elif k in ("warmup_iters", "warmup_start_factor") and d.get("warmup_iters", 0) == 0:
+            continue  # no warm-up: schedule.warmup stays off
+        elif isinstance(v, (list, tuple)) and not v:
+            continue
         else:
-            g.attrs[prefix + k] = np.int64(v)
+            out.append((key, v))
+    return out
+
+
+def put_setting_attrs(g, d, prefix):
+    """Attributes named by setting keys (fixture_settings.h reads them by key)."""
+    for key, v in setting_items(d, prefix):
+        if isinstance(v, str):
+            g.attrs[key] = np.bytes_(v)
+        elif isinstance(v, (list, tuple)):
+            g.attrs[key] = np.array(v, dtype=np.float64 if key in PAIRS else np.int64)
+        elif isinstance(v, float):
+            g.attrs[key] = np.float64(v)
+        else:
+            g.attrs[key] = np.int64(v)
+
+
+def setting_words(d, prefix):
+    """The same as `key=value` words (lists comma-separated; fixture_text.h reads them)."""
+    text = lambda v: repr(float(v)) if isinstance(v, float) else str(v)
+    return " ".join("%s=%s" % (key, ",".join(text(x) for x in v) if isinstance(v, (list, tuple))
+                               else text(v)) for key, v in setting_items(d, prefix))
 
 
 def gen_trajectories(path, mnist):
@@ -560,8 +745,8 @@ def gen_trajectories(path, mnist):
                 dev = lambda key: np.max([np.abs(np.array(r[key]) - np.array(ref[key]))
                                           for r in others], axis=0)
                 g = f.create_group(f"cases/{name}_{mode}")
-                put_attrs(g, o, "optim.")
-                put_attrs(g, s, "schedule.")
+                put_setting_attrs(g, o, "optim.")
+                put_setting_attrs(g, s, "schedule.")
                 g.attrs["epochs"] = np.int64(epochs)
                 g.attrs["batch_size"] = np.int64(batch)
                 g.attrs["validation_freq"] = np.int64(freq)
@@ -589,6 +774,115 @@ def gen_trajectories(path, mnist):
     return summary
 
 
+# ---- fixture 5: torch's exp, log and log-softmax, bit for bit --------------------------------
+def gen_torch_math(path):
+    """Values a 10-class cross-entropy meets: exp of (z - max) in [-90, 0] and beyond, log of
+    sums in [1, 10] and beyond, and whole rows of logits (log_softmax and the logits' gradient
+    of the mean loss over the batch).  torch applies Vec256 SLEEF exp/log to tensors of 8 or
+    more floats, so every tensor here is long."""
+    rng = np.random.default_rng(12)
+    xe = np.concatenate([-rng.random(3000) * 90, rng.standard_normal(1000) * 3,
+                         np.array([0.0, -0.0, -103.9, -104.5, 88.0, 100.5, 1e-8, -1e-30])])
+    xe = torch.from_numpy(xe.astype(np.float32))
+    xl = np.concatenate([1 + rng.random(3000) * 9, rng.random(500) * 1e-3,
+                         np.exp(rng.standard_normal(500) * 20), np.array([1.0, 2.0, 1e-40])])
+    xl = torch.from_numpy(xl.astype(np.float32))
+    lines = ["# torch_math: `exp n` / `log n`, then `x` and `y` lines (y = f(x)); `ce m classes`,"
+             " then `labels`, `z` (logits), `logp` (log_softmax), `grad` (d(mean loss)/dz);"
+             " floats as float32 hex words"]
+    lines += ["exp %d" % len(xe), "x " + hexwords(xe), "y " + hexwords(xe.exp())]
+    lines += ["log %d" % len(xl), "x " + hexwords(xl), "y " + hexwords(xl.log())]
+    for m, scale in ((64, 3.0), (100, 10.0), (37, 0.3)):
+        z = torch.from_numpy((rng.standard_normal((m, 10)) * scale).astype(np.float32))
+        z.requires_grad_(True)
+        y = torch.from_numpy(rng.integers(0, 10, m).astype(np.int64))
+        F.cross_entropy(z, y).backward()
+        lines += ["ce %d 10" % m, "labels " + " ".join(str(int(v)) for v in y),
+                  "z " + hexwords(z.reshape(-1)),
+                  "logp " + hexwords(F.log_softmax(z.detach(), 1).reshape(-1)),
+                  "grad " + hexwords(z.grad.reshape(-1))]
+    write_text(path, lines)
+
+
+# ---- fixture 6: the first steps, parameter by parameter -------------------------------------
+STEPS_HIDDEN = [32, 16]    # small enough to store, wide enough for near-zero pre-activations
+STEPS_N = 1000             # one full batch of the first 1000 slice images
+STEPS = 6
+STEPS_SEEDS = [0, 1, 2]    # train.seed: each its own row order
+STEPS_ORDERS = 4           # torch runs in other row orders per seed: the spread
+STEPS_STRIDE = 11          # elements stored: every 11th (a jump moves tens of elements at once)
+
+
+def steps_cases():
+    """The first trajectory case of every optimizer (its plain form)."""
+    seen, out = set(), []
+    for name, o, _, _, _ in trajectory_cases():
+        if o["kind"] not in seen:
+            seen.add(o["kind"])
+            out.append((name, o))
+    return out
+
+
+def gen_steps(path, mnist):
+    """Per case and train.seed: torch's parameters after steps 1..6 in that seed's row order
+    (every STEPS_STRIDE-th element), and per step the largest deviation, over all elements,
+    of STEPS_ORDERS runs with the rows of each batch permuted: the float32 spread a jump must
+    stand out from."""
+    tr_x, tr_y = mnist[0][:STEPS_N], mnist[1][:STEPS_N]
+    torch.manual_seed(INIT_SEED)
+    sizes = [784] + STEPS_HIDDEN + [10]
+    layers = []
+    for k in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[k], sizes[k + 1]))
+        if k + 2 < len(sizes):
+            layers.append(nn.LeakyReLU(0.01))
+    init_model = nn.Sequential(*layers)
+    init_state = {k: v.detach().clone() for k, v in init_model.state_dict().items()}
+
+    def run(o, seed, row_rng):
+        model = nn.Sequential(*[type(m)(m.in_features, m.out_features) if isinstance(m, nn.Linear)
+                                else nn.LeakyReLU(0.01) for m in layers])
+        model.load_state_dict(init_state)
+        opt = make_optimizer(o, model.parameters())
+        out = []
+        for step in range(STEPS):
+            rows = philox_permutation(seed, PHILOX_STREAM_EPOCH0 + step, STEPS_N)
+            if row_rng is not None:
+                rows = rows[row_rng.permutation(len(rows))]
+            x = to_input(tr_x[rows], torch.float32)
+            y = torch.from_numpy(tr_y[rows].astype(np.int64))
+            opt.zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            opt.step()
+            out.append(flat_params(model).astype(np.float32))
+        return out
+
+    with h5py.File(path + ".tmp", "w") as f:
+        f.attrs["hidden"] = np.array(STEPS_HIDDEN, dtype=np.int64)
+        f.attrs["train_limit"] = np.int64(STEPS_N)
+        f.attrs["steps"] = np.int64(STEPS)
+        f.attrs["stride"] = np.int64(STEPS_STRIDE)
+        f.attrs["seeds"] = np.array(STEPS_SEEDS, dtype=np.int64)
+        for k, lin in enumerate(linears(init_model), 1):
+            f[f"model/layer{k}/weight"] = lin.weight.detach().numpy()
+            f[f"model/layer{k}/bias"] = lin.bias.detach().numpy()
+        for name, o in steps_cases():
+            g = f.create_group(f"cases/{name}")
+            put_setting_attrs(g, o, "optim.")
+            for seed in STEPS_SEEDS:
+                ref = run(o, seed, None)
+                others = [run(o, seed, np.random.default_rng(100 + r)) for r in range(STEPS_ORDERS)]
+                spread = np.array([[np.abs(other[k] - ref[k]).max() for other in others]
+                                   for k in range(STEPS)])  # (steps, orders)
+                sg = g.create_group(f"seed{seed}")
+                sg.attrs["seed"] = np.int64(seed)
+                sg.create_dataset("params", data=np.stack([r[::STEPS_STRIDE] for r in ref]),
+                                  compression="gzip", shuffle=True)
+                sg["spread"] = spread
+    os.replace(path + ".tmp", path)
+    return len(steps_cases())
+
+
 def main():
     check_philox_kat()
     os.makedirs(FIXTURES, exist_ok=True)
@@ -598,6 +892,10 @@ def main():
     print(f"schedules.txt: {n} schedules")
     gen_philox(os.path.join(FIXTURES, "philox.txt"))
     print("philox.txt")
+    gen_torch_math(os.path.join(FIXTURES, "torch_math.txt"))
+    print("torch_math.txt")
+    n = gen_steps(os.path.join(FIXTURES, "steps.h5"), load_mnist())
+    print(f"steps.h5: {n} optimizer cases x {len(STEPS_SEEDS)} seeds x {STEPS} steps")
     summary = gen_trajectories(os.path.join(FIXTURES, "reference.h5"), load_mnist())
     print("reference.h5: %d cases" % len(summary))
     print("%-36s %10s %10s %9s %9s %9s %7s %7s" % ("case", "loss[0]", "loss[-1]", "band0rel",

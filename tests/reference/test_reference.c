@@ -28,6 +28,7 @@
 #include "backend.h"
 #include "check.h"
 #include "data.h"
+#include "fixture_settings.h"
 #include "model.h"
 #include "settings.h"
 #include "store.h"
@@ -90,30 +91,6 @@ static int attr_int_array(hid_t obj, const char *name, long long *out, int max)
     return count;
 }
 
-/* Fixed-length string attribute (h5py's np.bytes_) into buf. */
-static void attr_string(hid_t obj, const char *name, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
-    if (a < 0) {
-        bad("attribute", name);
-        return;
-    }
-    hid_t t = H5Aget_type(a);
-    size_t len = H5Tget_size(t);
-    if (H5Tget_class(t) != H5T_STRING || H5Tis_variable_str(t) || len + 1 > n) {
-        bad("string attribute", name);
-    } else {
-        hid_t mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, len + 1);
-        H5Tset_strpad(mt, H5T_STR_NULLTERM);
-        if (H5Aread(a, mt, buf) < 0) bad("attribute", name);
-        H5Tclose(mt);
-    }
-    H5Tclose(t);
-    H5Aclose(a);
-}
-
 /* 1-D dataset of doubles: returns its length (<= max), or -1. */
 static int dset_doubles(hid_t g, const char *name, double *out, int max)
 {
@@ -166,33 +143,10 @@ typedef struct {
     uint64_t seed, split_seed;
 } common;
 
-static int parse_optim_kind(const char *s, optim_kind *k)
-{
-    static const char *names[] = {"sgd", "adagrad", "rmsprop", "adam", "adamw"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *k = (optim_kind)i;
-            return 0;
-        }
-    return -1;
-}
-
-static int parse_schedule_kind(const char *s, schedule_kind *k)
-{
-    static const char *names[] = {"none", "step", "multistep", "exponential", "cosine",
-                                  "linear"};
-    for (int i = 0; i < 6; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *k = (schedule_kind)i;
-            return 0;
-        }
-    return -1;
-}
-
-/* The run's settings from the case's attributes (settings.h names, prefixed optim./schedule.). */
+/* The run's settings: data, model and training from the file and the case, the optimizer and
+ * schedule from the case's attributes named by setting keys. */
 static void read_settings(hid_t g, const common *c, run_settings *s)
 {
-    char buf[64];
     settings_set_defaults(s);
     s->data.dataset = DATASET_MNIST;
     if (check_copy_string(s->data.dir, sizeof s->data.dir, c->mnist_dir) != 0)
@@ -214,41 +168,9 @@ static void read_settings(hid_t g, const common *c, run_settings *s)
     s->train.backend = BACKEND_CPU;
     s->train.precision = PRECISION_FP32;
 
-    optim_settings *o = &s->optim;
-    attr_string(g, "optim.kind", buf, sizeof buf);
-    if (parse_optim_kind(buf, &o->kind) != 0) bad("optim.kind", buf);
-    o->lr = attr_double(g, "optim.lr");
-    o->momentum = attr_double(g, "optim.momentum");
-    o->dampening = attr_double(g, "optim.dampening");
-    o->weight_decay = attr_double(g, "optim.weight_decay");
-    o->nesterov = (int)attr_int(g, "optim.nesterov");
-    o->lr_decay = attr_double(g, "optim.lr_decay");
-    o->initial_accumulator_value = attr_double(g, "optim.initial_accumulator_value");
-    o->eps = attr_double(g, "optim.eps");
-    o->alpha = attr_double(g, "optim.alpha");
-    o->centered = (int)attr_int(g, "optim.centered");
-    o->beta1 = attr_double(g, "optim.beta1");
-    o->beta2 = attr_double(g, "optim.beta2");
-    o->amsgrad = (int)attr_int(g, "optim.amsgrad");
-
-    schedule_settings *sc = &s->schedule;
-    attr_string(g, "schedule.kind", buf, sizeof buf);
-    if (parse_schedule_kind(buf, &sc->kind) != 0) bad("schedule.kind", buf);
-    attr_string(g, "schedule.every", buf, sizeof buf);
-    sc->every = strcmp(buf, "validation") == 0 ? SCHEDULE_EVERY_VALIDATION : SCHEDULE_EVERY_EPOCH;
-    sc->step_size = (int)attr_int(g, "schedule.step_size");
-    sc->gamma = attr_double(g, "schedule.gamma");
-    long long ms[SETTINGS_MAX_MILESTONES];
-    sc->n_milestones = attr_int_array(g, "schedule.milestones", ms, SETTINGS_MAX_MILESTONES);
-    for (int j = 0; j < sc->n_milestones; j++) sc->milestones[j] = (int)ms[j];
-    sc->T_max = (int)attr_int(g, "schedule.T_max");
-    sc->eta_min = attr_double(g, "schedule.eta_min");
-    sc->start_factor = attr_double(g, "schedule.start_factor");
-    sc->end_factor = attr_double(g, "schedule.end_factor");
-    sc->total_iters = (int)attr_int(g, "schedule.total_iters");
-    sc->warmup_iters = (int)attr_int(g, "schedule.warmup_iters");
-    sc->warmup = sc->warmup_iters > 0;
-    sc->warmup_start_factor = attr_double(g, "schedule.warmup_start_factor");
+    /* the optimizer and the schedule: attributes named by their setting keys */
+    char err[256];
+    if (fixture_apply_settings(g, s, err, sizeof err) < 1) bad("settings", err);
 }
 
 typedef struct {

@@ -9,3 +9,10 @@ add_test(NAME reference_trajectories
 # two threads on every machine: the CPU backend's team splits each step in two (as on the
 # 2-core machines the tolerances were measured on), whatever the core count
 set_tests_properties(reference_trajectories PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=2")
+# issue #12: parameters after each of the first 6 steps, every optimizer, several seeds
+add_executable(test_steps ${CMAKE_SOURCE_DIR}/tests/reference/test_steps.c)
+target_link_libraries(test_steps PRIVATE optsweep_core)
+add_test(NAME reference_steps
+         COMMAND test_steps ${CMAKE_SOURCE_DIR}/tests/reference/fixtures/steps.h5
+                 ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
+set_tests_properties(reference_steps PROPERTIES ENVIRONMENT "OPENBLAS_NUM_THREADS=2")
