@@ -16,6 +16,7 @@
 #include "config.h"
 #include "plan.h"
 #include "quote.h"
+#include "runner.h"
 #include "slurm.h"
 #include "store.h"
 
@@ -37,10 +38,15 @@ static const char usage[] =
     "  --set KEY=VALUE      override a setting, as for `optsweep run` (repeatable)\n"
     "  --max-runs N         allow sweeps larger than 10000 runs\n"
     "  --results DIR        results folder (default results/)\n"
-    "  --sbatch-arg ARG     an extra #SBATCH line for the array, e.g. --sbatch-arg=--account=x\n"
-    "                       (repeatable; comes last, so it overrides the lines above)\n"
+    "  --sbatch-arg ARG     an extra #SBATCH line for the array and the report job, e.g.\n"
+    "                       --sbatch-arg=--account=x (repeatable; comes last, so it overrides\n"
+    "                       the lines above)\n"
+    "  --setup LINE         a shell line both scripts run before optsweep, e.g.\n"
+    "                       --setup 'module load cuda/12.4' (repeatable, in order)\n"
     "  --submit             submit the array and the report job (default: only print)\n"
     "\n"
+    "The data (data.dir) and model.init files of the sweep must be readable from here, as\n"
+    "from the nodes: they are checked before anything is written.\n"
     "Submitting again runs only what is missing: completed runs are skipped, unfinished ones\n"
     "resume from their checkpoints.  Follow a sweep with `optsweep status RESULTS/<sweep>`.\n";
 
@@ -51,6 +57,8 @@ typedef struct {
     long time_seconds;
     const char **sbatch_args;
     int n_sbatch_args;
+    const char **setup;
+    int n_setup;
     int submit;
 } slurm_args;
 
@@ -102,11 +110,13 @@ static int parse_args(int argc, char **argv, slurm_args *a)
 {
     static const char *const options[] = {
         "--tasks", "--partition", "--time", "--gpus-per-task", "--cpus-per-task", "--mem",
-        "--set", "--max-runs", "--results", "--sbatch-arg", "--submit", "--help", NULL};
+        "--set", "--max-runs", "--results", "--sbatch-arg", "--setup", "--submit", "--help",
+        NULL};
     a->tasks = -1;
     a->time_seconds = -1;
     a->results = "results";
     a->sbatch_args = xcalloc((size_t)argc, sizeof *a->sbatch_args);
+    a->setup = xcalloc((size_t)argc, sizeof *a->setup);
     for (int i = 1; i < argc; i++) {
         const char *v, *opt = argv[i];
         int missing = 0, got;
@@ -154,6 +164,11 @@ static int parse_args(int argc, char **argv, slurm_args *a)
                 return usage_error("--sbatch-arg: expected one sbatch option such as "
                                    "--sbatch-arg=--account=NAME, found '%s'", v);
             a->sbatch_args[a->n_sbatch_args++] = v;
+        } else if ((v = cmd_option_value(argc, argv, &i, "--setup", &missing))) {
+            if (!v[0] || strpbrk(v, "\r\n"))
+                return usage_error("--setup: expected one shell line such as --setup 'module "
+                                   "load cuda', found '%s'", v);
+            a->setup[a->n_setup++] = v;
         } else if (missing) {
             return usage_error("%s needs a value", opt);
         } else if (opt[0] == '-' && opt[1] != '\0') {
@@ -364,6 +379,13 @@ int cmd_slurm(int argc, char **argv)
         rc = EXIT_USAGE;
         goto out;
     }
+    /* the data and model.init files, as the tasks will read them: a wrong path is found now,
+     * not in every task's log */
+    if (runner_check_files(&full, err, sizeof err) < 0) {
+        fprintf(stderr, "optsweep slurm: %s; nothing was written\n", err);
+        rc = EXIT_USAGE;
+        goto out;
+    }
     if (make_dir(results, err, sizeof err) < 0 || make_dir(sweep_dir, err, sizeof err) < 0
         || make_dir(slurm_dir, err, sizeof err) < 0 || make_dir(logs_dir, err, sizeof err) < 0
         || !(sweep_copy = copy_sweep(a.sweep.file, slurm_dir, err, sizeof err))) {
@@ -377,7 +399,8 @@ int cmd_slurm(int argc, char **argv)
         .partition = a.partition, .time_seconds = a.time_seconds,
         .gpus_per_task = a.gpus, .cpus_per_task = a.cpus, .mem = a.mem,
         .sets = a.sweep.sets, .n_sets = a.sweep.n_sets, .sbatch_args = a.sbatch_args,
-        .n_sbatch_args = a.n_sbatch_args, .max_runs = a.sweep.max_runs, .binary = exe,
+        .n_sbatch_args = a.n_sbatch_args, .setup = a.setup, .n_setup = a.n_setup,
+        .max_runs = a.sweep.max_runs, .binary = exe,
         .sweep_file = sweep_copy, .results_dir = results, .sweep_dir = sweep_dir,
         .logs_dir = logs_dir, .workdir = cwd, .command_line = cmdline,
     };
@@ -388,6 +411,9 @@ int cmd_slurm(int argc, char **argv)
         goto out;
     }
 
+    /* plan.json now, so that `optsweep status` counts every run before a task starts */
+    if (store_write_plan(sweep_dir, &full, err, sizeof err) < 0)
+        fprintf(stderr, "optsweep slurm: warning: %s\n", err);
     printf("sweep %s: %d run%s in %d array task%s\n", full.name, full.n_runs,
            full.n_runs == 1 ? "" : "s", tasks, tasks == 1 ? "" : "s");
     printf("  array script   %s\n", array_path);
@@ -408,9 +434,6 @@ int cmd_slurm(int argc, char **argv)
         goto out;
     }
 
-    /* plan.json now, so that `optsweep status` counts every run before a task starts */
-    if (store_write_plan(sweep_dir, &full, err, sizeof err) < 0)
-        fprintf(stderr, "optsweep slurm: warning: %s\n", err);
     if (slurm_sbatch(array_path, NULL, array_id, sizeof array_id, err, sizeof err) < 0) {
         fprintf(stderr, "optsweep slurm: %s; nothing was submitted\n", err);
         rc = EXIT_FAILURE_RUN;
@@ -444,6 +467,7 @@ out:
     }
     cmd_sweep_args_free(&a.sweep);
     free(a.sbatch_args);
+    free(a.setup);
     free(results);
     free(sweep_dir);
     free(slurm_dir);

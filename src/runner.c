@@ -55,24 +55,78 @@ backend_kind runner_backend(const runner *r, const plan_run *run)
                                        : run->settings.train.backend;
 }
 
+/* The first run of each distinct data setting, in plan order, into first; returns how many. */
+static int distinct_data(const plan *p, int *first)
+{
+    int n = 0;
+    for (int i = 0; i < p->n_runs; i++) {
+        int seen = 0;
+        for (int j = 0; j < n && !seen; j++)
+            seen = data_same_load(&p->runs[first[j]].settings.data, &p->runs[i].settings.data);
+        if (!seen) first[n++] = i;
+    }
+    return n;
+}
+
+/* Every run's model.init file loads for its shape (each (file, shape) once).  0, or -1 with
+ * "model.init of run ID: why" in err. */
+static int check_init_files(const plan *p, char *err, size_t errlen)
+{
+    char why[2048];
+    for (int i = 0; i < p->n_runs; i++) {
+        const plan_run *run = &p->runs[i];
+        const char *init = run->settings.model.init;
+        if (init[0] == '\0' || strcmp(init, "default") == 0) continue;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = strcmp(p->runs[j].settings.model.init, init) == 0
+                   && p->runs[j].settings.model.n_hidden == run->settings.model.n_hidden
+                   && memcmp(p->runs[j].settings.model.hidden, run->settings.model.hidden,
+                             sizeof run->settings.model.hidden) == 0;
+        if (seen) continue;
+        model_shape shape;
+        model_shape_init(&shape, &run->settings.model);
+        float *w = xmalloc(sizeof(float) * (shape.n_params ? shape.n_params : 1));
+        int rc = store_load_weights(init, &shape, w, why, sizeof why);
+        free(w);
+        if (rc < 0) {
+            snprintf(err, errlen, "model.init of run %s: %s", run->id, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int runner_check_files(const plan *p, char *err, size_t errlen)
+{
+    char why[2048];
+    int *first = xmalloc(sizeof *first * (size_t)(p->n_runs ? p->n_runs : 1));
+    const int n = distinct_data(p, first);
+    for (int j = 0; j < n; j++) {
+        dataset d;
+        if (data_load(&d, &p->runs[first[j]].settings.data, why, sizeof why) < 0) {
+            snprintf(err, errlen, "data of run %s: %s", p->runs[first[j]].id, why);
+            free(first);
+            return -1;
+        }
+        data_free(&d);
+    }
+    free(first);
+    return check_init_files(p, err, errlen);
+}
+
 static int check_inputs(runner *r)
 {
     const plan *p = r->p;
-    char err[2048];
+    char err[2400];
     /* every distinct data setting loads; the last one loaded is the first run's, which the
      * cache then hands to run 0 */
     int *first = xmalloc(sizeof *first * (size_t)p->n_runs);
-    int n_distinct = 0;
-    for (int i = 0; i < p->n_runs; i++) {
-        int seen = 0;
-        for (int j = 0; j < n_distinct && !seen; j++)
-            seen = data_same_load(&p->runs[first[j]].settings.data, &p->runs[i].settings.data);
-        if (!seen) first[n_distinct++] = i;
-    }
+    const int n_distinct = distinct_data(p, first);
     for (int j = n_distinct - 1; j >= 0; j--) {
         const plan_run *run = &p->runs[first[j]];
         if (!runner_data(r, &run->settings.data, err, sizeof err)) {
-            char msg[2300];
+            char msg[2500];
             snprintf(msg, sizeof msg, "data of run %s: %s", run->id, err);
             say_error(msg);
             free(first);
@@ -94,26 +148,10 @@ static int check_inputs(runner *r)
             say_error(err);
             return -1;
         }
-        const char *init = run->settings.model.init;
-        if (init[0] == '\0' || strcmp(init, "default") == 0) continue;
-        int seen = 0; /* each (file, shape) once */
-        for (int j = 0; j < i && !seen; j++)
-            seen = strcmp(p->runs[j].settings.model.init, init) == 0
-                   && p->runs[j].settings.model.n_hidden == run->settings.model.n_hidden
-                   && memcmp(p->runs[j].settings.model.hidden, run->settings.model.hidden,
-                             sizeof run->settings.model.hidden) == 0;
-        if (seen) continue;
-        model_shape shape;
-        model_shape_init(&shape, &run->settings.model);
-        float *w = xmalloc(sizeof(float) * (shape.n_params ? shape.n_params : 1));
-        int rc = store_load_weights(init, &shape, w, err, sizeof err);
-        free(w);
-        if (rc < 0) {
-            char msg[2300];
-            snprintf(msg, sizeof msg, "model.init of run %s: %s", run->id, err);
-            say_error(msg);
-            return -1;
-        }
+    }
+    if (check_init_files(p, err, sizeof err) < 0) {
+        say_error(err);
+        return -1;
     }
     return 0;
 }

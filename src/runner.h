@@ -27,4 +27,10 @@ typedef struct {
  * 128 + signo after SIGINT/SIGTERM/SIGUSR1 stopped it (checkpoint written). */
 int runner_run_plan(const plan *p, const runner_options *o);
 
+/* The files the plan's runs read, checked as `run` checks them before training: every
+ * distinct data setting loads, every model.init file loads for its run's shape.  For
+ * `optsweep slurm`, before it writes scripts.  0, or -1 with "data of run ID: why" or
+ * "model.init of run ID: why" in err. */
+int runner_check_files(const plan *p, char *err, size_t errlen);
+
 #endif

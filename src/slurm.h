@@ -23,8 +23,10 @@ typedef struct {
     const char *mem;
     const char *const *sets;    /* (n_sets) "KEY=VALUE", passed to optsweep run as --set */
     int n_sets;
-    const char *const *sbatch_args; /* (n_sbatch_args) extra #SBATCH lines of the array */
+    const char *const *sbatch_args; /* (n_sbatch_args) extra #SBATCH lines of both scripts */
     int n_sbatch_args;
+    const char *const *setup;   /* (n_setup) shell lines both scripts run before optsweep */
+    int n_setup;
     long max_runs;              /* passed as --max-runs when > 0 */
     const char *binary;         /* the optsweep executable */
     const char *sweep_file;     /* the copy of the sweep file under slurm/ */

@@ -160,6 +160,23 @@ static FILE *open_buffer(char **buf, size_t *len, const char *path, char *err, s
     return f;
 }
 
+/* The user's --setup lines (module load ..., a virtualenv), as given: they are the user's own
+ * command line, run before optsweep in both scripts. */
+static void write_setup(FILE *f, const slurm_spec *sp)
+{
+    if (sp->n_setup == 0) return;
+    fputs("\n# set-up (optsweep slurm --setup), before optsweep starts\n", f);
+    for (int i = 0; i < sp->n_setup; i++)
+        fprintf(f, "%s\n", sp->setup[i]);
+}
+
+/* The --sbatch-arg lines, last so that they override the lines above them. */
+static void write_sbatch_args(FILE *f, const slurm_spec *sp)
+{
+    for (int i = 0; i < sp->n_sbatch_args; i++)
+        fprintf(f, "#SBATCH %s\n", sp->sbatch_args[i]);
+}
+
 int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, size_t errlen)
 {
     char *buf = NULL;
@@ -199,10 +216,11 @@ int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, 
     sbatch_opt(f, "gpus-per-task", sp->gpus_per_task);
     sbatch_opt(f, "cpus-per-task", sp->cpus_per_task);
     sbatch_opt(f, "mem", sp->mem);
-    for (i = 0; i < sp->n_sbatch_args; i++) /* last, so they override the lines above */
-        fprintf(f, "#SBATCH %s\n", sp->sbatch_args[i]);
+    write_sbatch_args(f, sp);
 
-    fputs("\nset -u\noptsweep=", f);
+    fputs("\nset -u\n", f);
+    write_setup(f, sp);
+    fputs("optsweep=", f);
     quote_shell(f, sp->binary);
     fputs("\n# a copy of the sweep file: editing the original does not change this array\nsweep=",
           f);
@@ -305,7 +323,10 @@ int slurm_write_report_script(const slurm_spec *sp, const char *path, char *err,
         return bad_path(f, &buf, sp->workdir, err, errlen);
     sbatch_opt(f, "partition", sp->partition);
     sbatch_opt(f, "time", tmp);
-    fputs("\nset -u\noptsweep=", f);
+    write_sbatch_args(f, sp); /* an --account the cluster requires applies here too */
+    fputs("\nset -u\n", f);
+    write_setup(f, sp);
+    fputs("optsweep=", f);
     quote_shell(f, sp->binary);
     fputs("\nsweep_dir=", f);
     quote_shell(f, sp->sweep_dir);

@@ -135,6 +135,8 @@ submit() { # submit LOGNAME [env assignments...]: prints nothing; sets array, re
     local name=$1
     shift
     (cd "$work" && env "$@" "$bin" slurm sweep.yaml --tasks 4 --results "$work/results" \
+        --sbatch-arg=--export=ALL,OPTSWEEP_E2E_MARK=from-sbatch-arg \
+        --setup 'echo "setup line ran: ${OPTSWEEP_E2E_MARK:-no mark}"' \
         --submit) >"$work/$name.log" 2>&1 || fail "optsweep slurm --submit failed (see $name.log)"
     array=$(sed -n 's/^submitted array job \([0-9]*\) .*/\1/p' "$work/$name.log")
     report=$(sed -n 's/^submitted report job \([0-9]*\):.*/\1/p' "$work/$name.log")
@@ -155,7 +157,7 @@ model: {hidden: [16]}
 train: {epochs: 2, batch_size: 100, seed: 1, validation_freq: 1, checkpoint_every: 1, backend: cpu}
 optimizer: {name: sgd, lr: 0.1}
 cases:
-  - {name: long, model: {hidden: [512, 512]}, train: {epochs: 40}}
+  - {name: long, model: {hidden: [512, 512]}, train: {epochs: 100}}
   - {name: lr05, optimizer: {lr: 0.05}}
   - {name: lr1, optimizer: {lr: 0.1}}
   - {name: lr2, optimizer: {lr: 0.2}}
@@ -235,6 +237,11 @@ for i in 0 1 3 4; do
 done
 [ -e "$runs/${ids[2]}.h5" ] && fail "run ${ids[2]} of the failed task exists"
 [ -f "$logs/report_$report1.out" ] || fail "the report job did not run after the first array"
+# --setup ran in both scripts, and --sbatch-arg (an --export of a mark) reached both jobs
+log_has "$logs/${array1}_1.out" "setup line ran: from-sbatch-arg" ||
+    fail "task 1: the --setup line did not run, or --sbatch-arg did not reach the array"
+log_has "$logs/report_$report1.out" "setup line ran: from-sbatch-arg" ||
+    fail "report: the --setup line did not run, or --sbatch-arg did not reach the report job"
 [ -f "$work/results/slurm-e2e/summary.md" ] || fail "no summary.md after the first array"
 
 # ---- retry: the same command again runs only what is missing --------------------------------

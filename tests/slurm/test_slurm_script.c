@@ -108,6 +108,9 @@ int main(int argc, char **argv)
     sp.n_sets = 3;
     sp.sbatch_args = extra;
     sp.n_sbatch_args = 1;
+    static const char *const setup[] = {"module load cuda/12.4", "source /opt/env/bin/activate"};
+    sp.setup = setup;
+    sp.n_setup = 2;
     sp.binary = "/opt/opt sweep/optsweep";
     sp.sweep_file = "/r/demo/slurm/demo.yaml";
     sp.results_dir = "/r";
@@ -144,6 +147,9 @@ int main(int argc, char **argv)
     /* every #SBATCH line must come before the first command, or sbatch ignores it */
     EXPECT(text && strstr(text, "#SBATCH --account=abc") < strstr(text, "\nset -u"),
            "#SBATCH lines after the first command");
+    expect_line(text, "\nmodule load cuda/12.4\nsource /opt/env/bin/activate\n", array);
+    EXPECT(text && strstr(text, "\nmodule load") < strstr(text, "\"$optsweep\" \"${args[@]}\""),
+           "the --setup lines must run before optsweep");
     free(text);
 
     text = test_read_file(report, NULL);
@@ -151,6 +157,11 @@ int main(int argc, char **argv)
     expect_line(text, "\n#SBATCH --time=00:30:00\n", report);
     expect_line(text, "\n#SBATCH --output=/r/demo/slurm/logs/report_%j.out\n", report);
     expect_line(text, "\nexec \"$optsweep\" report \"$sweep_dir\"\n", report);
+    /* a cluster that requires --account refuses a report job without it */
+    expect_line(text, "\n#SBATCH --account=abc\n", report);
+    EXPECT(text && strstr(text, "#SBATCH --account=abc") < strstr(text, "\nset -u"),
+           "#SBATCH lines after the first command (report)");
+    expect_line(text, "\nmodule load cuda/12.4\nsource /opt/env/bin/activate\n", report);
     EXPECT(text && !strstr(text, "--array"), "the report job must not be an array");
     EXPECT(text && !strstr(text, "gpus"), "the report job needs no GPU");
     free(text);
