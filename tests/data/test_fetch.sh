@@ -45,6 +45,11 @@ cmp -s "$slice/t10k-labels-idx1-ubyte.gz" "$tmp/keep/t10k-labels-idx1-ubyte.gz.c
 expect 1 "sudo apt-get install dataset-fashion-mnist" -- env OPTSWEEP_FETCH_SOURCES=system \
     OPTSWEEP_FASHION_MNIST_DIR="$tmp/none" bash "$script" fashion_mnist "$tmp/f"
 
+# never a system package unasked: the apt-install source needs --install
+expect 1 "not installing dataset-fashion-mnist: that needs --install" -- env \
+    OPTSWEEP_FETCH_SOURCES=apt-install OPTSWEEP_FASHION_MNIST_DIR="$tmp/none" \
+    bash "$script" fashion_mnist "$tmp/f2"
+
 full=""
 for d in "$repo/../shared/datasets/mnist" /work/shared/datasets/mnist; do
     [ -f "$d/train-images-idx3-ubyte.gz" ] || [ -f "$d/train-images-idx3-ubyte" ] || continue
