@@ -272,12 +272,12 @@ static int sweep_loop(runner *r)
     }
     free(runs);
     progress_end(&r->prog);
-    if (!r->o->quiet || rc != 0)
-        progress_note(&r->prog, "sweep %s: %d trained (%d diverged), %d failed, %d already "
-                      "done, %d being trained by other processes%s", r->p->name, r->n_trained,
-                      r->n_diverged, r->n_failed, r->n_done_before, r->n_busy,
-                      rc > 128 ? " — stopped by a signal; run again to resume"
-                      : io_error ? " — stopped: results could not be written" : "");
+    /* --quiet keeps this line: what its help promises */
+    progress_note(&r->prog, "sweep %s: %d trained (%d diverged), %d failed, %d already "
+                  "done, %d being trained by other processes%s", r->p->name, r->n_trained,
+                  r->n_diverged, r->n_failed, r->n_done_before, r->n_busy,
+                  rc > 128 ? " — stopped by a signal; run again to resume"
+                  : io_error ? " — stopped: results could not be written" : "");
     return rc;
 }
 
@@ -413,7 +413,9 @@ int runner_run_plan(const plan *p, const runner_options *o)
             r.force_ino[i] = (unsigned long long)sb.st_ino;
         }
         if (exists && !opts.force) n_done++;
-        else total_cost += (double)p->runs[i].cost;
+        /* every run: the ones found done leave the ETA's work when the loop skips them
+         * (progress_skip), as do the ones another process holds */
+        total_cost += (double)p->runs[i].cost;
     }
     find_varying(&r);
     unsigned char *on_gpu = xcalloc((size_t)p->n_runs, 1);
