@@ -12,8 +12,9 @@ tmp=$(mktemp -d /tmp/optsweep-shell.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-cat >"$tmp/sweep.yaml" <<'YAML'
+cat >"$tmp/sweep.yaml" <<YAML
 name: shell
+data: {dir: "$slice"}
 model: {hidden: [16]}
 train: {epochs: 1, backend: cpu}
 optimizer: {name: sgd, lr: 0.1}
