@@ -107,7 +107,20 @@ int cmd_sweep_plan(const cmd_sweep_args *a, const char *cmd, int verbose, plan *
     /* --set errors are reported even when the file has errors of its own */
     for (int i = 0; i < a->n_sets; i++)
         if (config_apply_set(&sw, a->sets[i], &d) != 0) rc = -1;
-    if (rc == 0) rc = plan_expand(&sw, full, a->max_runs, verbose, &d);
+    if (rc == 0) {
+        rc = plan_expand(&sw, full, a->max_runs, verbose, &d);
+    } else {
+        /* every error at once: what the expansion says about keys the file sets (momentum
+         * with adam) stands beside the file's own errors; the rest of it could be their echo */
+        config_diags more;
+        config_diags_init(&more);
+        plan scratch;
+        memset(&scratch, 0, sizeof scratch);
+        plan_expand(&sw, &scratch, a->max_runs, 0, &more);
+        plan_free(&scratch);
+        config_diags_add_key_errors(&d, &more);
+        config_diags_free(&more);
+    }
     if (rc != 0) {
         config_diags_print(&d, stderr);
         int n = d.n + d.n_dropped;

@@ -21,6 +21,8 @@ typedef struct {
 typedef struct {
     config_loc loc;
     char *msg;
+    int about_set_key;  /* about a key the sweep sets (config_error_key): valid even when the
+                         * sweep has errors of its own, so reported with them */
 } config_diag;
 
 /* Errors of one load + expansion, deduplicated, in the order found. */
@@ -44,6 +46,13 @@ void config_error(config_diags *d, config_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* "file:line:col: message", then the source line and a caret under the column. */
 void config_diags_print(const config_diags *d, FILE *f);
+/* config_error for an error about a key the sweep sets, where it means nothing or PyTorch
+ * refuses it: it stands even when other parts of the file are wrong. */
+void config_error_key(config_diags *d, config_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Adds src's errors about set keys (config_error_key) to d: the expansion of a sweep that has
+ * errors of its own, so that every error of a file comes at once. */
+void config_diags_add_key_errors(config_diags *d, const config_diags *src);
 /* Keeps a copy of a file's text so errors can show their line. */
 void config_diags_add_source(config_diags *d, const char *path, const char *text, size_t len);
 /* "x.yaml:12:5" or "--set optimizer.lr=0" (for messages that point at a second place). */

@@ -43,18 +43,14 @@ static int same_loc(config_loc a, config_loc b)
            strcmp(a.file ? a.file : "", b.file ? b.file : "") == 0;
 }
 
-void config_error(config_diags *d, config_loc loc, const char *fmt, ...)
+/* Adds one error unless the same one is there already; 1 when added. */
+static int add(config_diags *d, config_loc loc, const char *msg, int about_set_key)
 {
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
     for (int i = 0; i < d->n; i++)
-        if (same_loc(d->items[i].loc, loc) && strcmp(d->items[i].msg, msg) == 0) return;
+        if (same_loc(d->items[i].loc, loc) && strcmp(d->items[i].msg, msg) == 0) return 0;
     if (d->n >= CONFIG_MAX_DIAGS) {
         d->n_dropped++;
-        return;
+        return 0;
     }
     if (d->n == d->cap) {
         d->cap = d->cap ? 2 * d->cap : 16;
@@ -64,6 +60,40 @@ void config_error(config_diags *d, config_loc loc, const char *fmt, ...)
     g->loc = loc;
     g->loc.file = xstrdup(loc.file ? loc.file : "");
     g->msg = xstrdup(msg);
+    g->about_set_key = about_set_key;
+    return 1;
+}
+
+void config_error(config_diags *d, config_loc loc, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    add(d, loc, msg, 0);
+}
+
+void config_error_key(config_diags *d, config_loc loc, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    add(d, loc, msg, 1);
+}
+
+void config_diags_add_key_errors(config_diags *d, const config_diags *src)
+{
+    for (int i = 0; i < src->n; i++) {
+        const config_diag *g = &src->items[i];
+        /* an error already at that place (a bad value, say) says enough about it */
+        int taken = 0;
+        for (int j = 0; j < d->n && !taken; j++)
+            taken = same_loc(d->items[j].loc, g->loc);
+        if (g->about_set_key && !taken) add(d, g->loc, g->msg, 1);
+    }
 }
 
 void config_loc_format(config_loc loc, char *buf, size_t n)
@@ -108,10 +138,34 @@ static void print_caret(FILE *f, const char *line, size_t len, int col)
     fputs("^\n", f);
 }
 
+/* Printing order: files in the order their first error was found, each file's errors by
+ * line and column (a file's own errors and its expansion's come out interleaved as the
+ * reader meets them); errors without a place keep their order. */
+static int before(const config_diags *d, const config_diag *a, const config_diag *b)
+{
+    if (strcmp(a->loc.file, b->loc.file) != 0) {
+        for (int i = 0; i < d->n; i++) { /* the file seen first comes first */
+            if (strcmp(d->items[i].loc.file, a->loc.file) == 0) return 1;
+            if (strcmp(d->items[i].loc.file, b->loc.file) == 0) return 0;
+        }
+        return 0;
+    }
+    return a->loc.line < b->loc.line || (a->loc.line == b->loc.line && a->loc.col < b->loc.col);
+}
+
 void config_diags_print(const config_diags *d, FILE *f)
 {
-    for (int i = 0; i < d->n; i++) {
-        const config_diag *g = &d->items[i];
+    int *order = xmalloc(sizeof(int) * (size_t)(d->n ? d->n : 1));
+    for (int i = 0; i < d->n; i++) { /* insertion sort: stable, a handful of errors */
+        int j = i;
+        while (j > 0 && before(d, &d->items[i], &d->items[order[j - 1]])) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    for (int o = 0; o < d->n; o++) {
+        const config_diag *g = &d->items[order[o]];
         char where[1200];
         config_loc_format(g->loc, where, sizeof where);
         fprintf(f, "%s: %s\n", where, g->msg);
@@ -121,4 +175,5 @@ void config_diags_print(const config_diags *d, FILE *f)
     }
     if (d->n_dropped)
         fprintf(f, "... and %d more error%s\n", d->n_dropped, d->n_dropped == 1 ? "" : "s");
+    free(order);
 }

@@ -113,7 +113,8 @@ static int refuse(building *b, const int *keys, int n_keys, int primary, const c
         note_add(notes, note);
         return 0;
     }
-    config_error(d, where(b, primary), "%s%s%s", msg, detail ? "; " : "", detail ? detail : "");
+    config_error_key(d, where(b, primary), "%s%s%s", msg, detail ? "; " : "",
+                     detail ? detail : "");
     return 1;
 }
 
@@ -134,7 +135,7 @@ static int check_run(building *b, note_list *notes, config_diags *d)
             describe(b, c, what, sizeof what);
             snprintf(cond, sizeof cond, "; %s", what);
         }
-        config_error(d, b->loc[k], "%s%s", reason, cond);
+        config_error_key(d, b->loc[k], "%s%s", reason, cond);
         bad = 1;
     }
     if (bad) return -1;
