@@ -15,7 +15,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: optsweep plan FILE... [--set KEY=VALUE]... [--format table|tsv|json|ids]\n"
-            "                             [--shard I/N] [--max-runs N] [--sweep-name]\n"
+            "                             [--shard I/N] [--only PATTERN]... [--max-runs N]\n"
+            "                             [--sweep-name]\n"
             "\n"
             "Prints every run the sweep FILE expands to, in the order `optsweep run` trains\n"
             "them (cases outer, grid inner, the last grid axis fastest): its run id, its case,\n"
@@ -31,6 +32,9 @@ static void usage(FILE *f)
             "                    first), json (every resolved setting of every run), ids\n"
             "  --shard I/N       only the runs whose position mod N is I (default: from\n"
             "                    SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set)\n"
+            "  --only PATTERN    only the runs it matches (repeatable: any of them): a run id,\n"
+            "                    a case name or a glob ('adam-*'), or KEY=VALUE\n"
+            "                    (optimizer.name=adam, optimizer.lr=0.01, train.seed='[12]')\n"
             "  --max-runs N      allow up to N runs (default 10000)\n"
             "  --sweep-name      print the sweep's name (its folder under results/) and exit\n"
             "\n"
@@ -39,7 +43,7 @@ static void usage(FILE *f)
 
 int cmd_plan(int argc, char **argv)
 {
-    static const char *const options[] = {"--set", "--format", "--shard", "--max-runs",
+    static const char *const options[] = {"--set", "--format", "--shard", "--max-runs", "--only",
                                           "--sweep-name", "--help", NULL};
     cmd_sweep_args a;
     cmd_sweep_args_init(&a);

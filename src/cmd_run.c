@@ -16,7 +16,8 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: optsweep run FILE [--set KEY=VALUE]... [--shard I/N] [--max-runs N]\n"
+            "usage: optsweep run FILE [--set KEY=VALUE]... [--shard I/N] [--only PATTERN]...\n"
+            "                         [--max-runs N]\n"
             "                         [--results DIR] [--backend auto|cpu|cuda] [--force]\n"
             "                         [--jobs N] [--quiet]\n"
             "\n"
@@ -29,6 +30,9 @@ static void usage(FILE *f)
             "                    --set 'optimizer.lr=[0.1, 0.01]' adds or replaces a grid axis\n"
             "  --shard I/N       train only the runs whose position mod N is I (default: from\n"
             "                    SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT when set)\n"
+            "  --only PATTERN    train only the runs it matches (repeatable: any of them): a run id,\n"
+            "                    a case name or a glob ('adam-*'), or KEY=VALUE\n"
+            "                    (optimizer.name=adam, optimizer.lr=0.01, train.seed='[12]')\n"
             "  --max-runs N      allow up to N runs (default 10000)\n"
             "  --results DIR     where results go (default: results); the sweep writes under\n"
             "                    DIR/<name>/\n"
@@ -75,7 +79,7 @@ static int choose_cpu_kernel(const plan *p, int backend_override)
 
 int cmd_run(int argc, char **argv)
 {
-    static const char *const options[] = {"--set", "--shard", "--max-runs", "--results",
+    static const char *const options[] = {"--set", "--shard", "--max-runs", "--only", "--results",
                                           "--backend", "--force", "--jobs", "--quiet", "--help",
                                           NULL};
     cmd_sweep_args a;

@@ -20,6 +20,7 @@ void cmd_sweep_args_init(cmd_sweep_args *a)
 void cmd_sweep_args_free(cmd_sweep_args *a)
 {
     free(a->sets);
+    free(a->only);
     memset(a, 0, sizeof *a);
 }
 
@@ -75,6 +76,21 @@ int cmd_sweep_option(cmd_sweep_args *a, const char *cmd, int argc, char **argv, 
     }
     if (missing) {
         fprintf(stderr, "optsweep %s: --shard needs I/N, like --shard 0/4\n", cmd);
+        return -1;
+    }
+    if ((v = cmd_option_value(argc, argv, i, "--only", &missing))) {
+        char err[256];
+        if (plan_only_check(v, err, sizeof err) != 0) {
+            fprintf(stderr, "optsweep %s: %s\n", cmd, err);
+            return -1;
+        }
+        a->only = xrealloc(a->only, (size_t)(a->n_only + 1) * sizeof *a->only);
+        a->only[a->n_only++] = v;
+        return 1;
+    }
+    if (missing) {
+        fprintf(stderr, "optsweep %s: --only needs a pattern, like --only 'adam-*' or --only "
+                "optimizer.name=adam\n", cmd);
         return -1;
     }
     if ((v = cmd_option_value(argc, argv, i, "--max-runs", &missing))) {
@@ -148,5 +164,16 @@ int cmd_sweep_plan(const cmd_sweep_args *a, const char *cmd, int verbose, plan *
         }
     }
     plan_shard(full, index, count, shard);
+    if (a->n_only > 0) {
+        plan_keep_only(shard, a->only, a->n_only);
+        if (shard->n_runs == 0) {
+            fprintf(stderr, "optsweep %s: --only matches none of the %d runs of %s%s (optsweep "
+                    "plan %s lists them)\n", cmd, full->n_runs, a->file,
+                    count > 1 ? " in this shard" : "", a->file);
+            plan_free(shard);
+            plan_free(full);
+            return EXIT_USAGE;
+        }
+    }
     return EXIT_OK;
 }

@@ -13,12 +13,14 @@ typedef struct {
     int n_sets;
     long max_runs;           /* --max-runs, 0 = the default limit */
     int shard_index, shard_count, have_shard; /* --shard I/N */
+    const char **only;       /* --only PATTERN (plan_only.c), repeatable: any matches */
+    int n_only;
 } cmd_sweep_args;
 
 void cmd_sweep_args_init(cmd_sweep_args *a);
 void cmd_sweep_args_free(cmd_sweep_args *a);
 
-/* If argv[*i] is one of --set/-s, --shard, --max-runs, consumes it (and its value) into a.
+/* If argv[*i] is one of --set/-s, --shard, --max-runs, --only, consumes it (and its value) into a.
  * Returns 1 when consumed, 0 when it is not one of these, -1 after printing a usage error
  * ("optsweep <cmd>: --shard: expected I/N ..."). */
 int cmd_sweep_option(cmd_sweep_args *a, const char *cmd, int argc, char **argv, int *i);
@@ -33,7 +35,8 @@ void cmd_unknown_option(const char *cmd, const char *arg, const char *const *opt
 
 /* Loads the file, applies --set, expands into *full and (when a shard is asked for, by
  * --shard or by a SLURM array task's environment) keeps that shard in *shard; without a shard
- * *shard is a copy of the full plan.  Prints every error with its source line.  Returns 0,
+ * *shard is a copy of the full plan.  --only keeps, of *shard, the runs it matches (none is a
+ * usage error); *full stays whole.  Prints every error with its source line.  Returns 0,
  * or 2 (the exit code for a config error) with nothing to free. */
 int cmd_sweep_plan(const cmd_sweep_args *a, const char *cmd, int verbose, plan *full,
                    plan *shard);

@@ -79,6 +79,14 @@ typedef enum {
     PLAN_FORMAT_IDS,   /* one run id per line */
 } plan_format;
 int plan_parse_format(const char *text, plan_format *f);
+/* --only PATTERN (plan_only.c): KEY=VALUE (a glob over the value as plan prints it, or a
+ * number compared as a number; "-" matches runs the key does not apply to) or a glob over the
+ * run id and the case name. */
+int plan_only_check(const char *pattern, char *err, size_t n); /* 0, or -1 with a message */
+int plan_run_matches(const plan_run *r, const char *const *patterns, int n);
+/* Keeps the runs any pattern matches, in order (their index, and so --shard, unchanged). */
+void plan_keep_only(plan *p, const char *const *patterns, int n);
+
 /* pack_of (n_runs, or NULL): each run's pack (pack.h), shown as a column from 1. */
 void plan_print(const plan *p, const int *pack_of, plan_format fmt, FILE *f);
 

@@ -19,3 +19,7 @@ set_tests_properties(cli_resource_limits PROPERTIES TIMEOUT 60)
 add_test(NAME cli_smaller_items COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/smaller_items.sh
                                         $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli_smaller_items PROPERTIES TIMEOUT 120)
+# issue #15: --only PATTERN for plan and run
+add_test(NAME cli_only COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/only.sh $<TARGET_FILE:optsweep>
+                               ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_only PROPERTIES TIMEOUT 120)

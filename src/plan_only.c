@@ -1,0 +1,70 @@
+/* plan_only.c — `--only PATTERN`: which runs of a plan a command keeps.  A pattern is either
+ * KEY=VALUE (a dotted setting key; VALUE a glob over the setting's value as `plan` prints it,
+ * or a number compared as a number: optimizer.lr=1e-2 matches 0.01; the keys `case` and `id`
+ * name the case and the run id) or a glob over the run id and the case name (`adam-*`,
+ * `nesterov`).  A run is kept when any pattern matches it. */
+#include "plan.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "settings_value.h"
+
+int plan_only_check(const char *pattern, char *err, size_t n)
+{
+    const char *eq = strchr(pattern, '=');
+    if (!pattern[0] || (eq && eq == pattern)) {
+        snprintf(err, n, "--only: expected a run id, a case name, a glob such as 'adam-*' or "
+                 "KEY=VALUE such as optimizer.name=adam, found '%s'", pattern);
+        return -1;
+    }
+    if (!eq) return 0;
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - pattern), pattern);
+    if (strcmp(key, "case") != 0 && strcmp(key, "id") != 0 && settings_find_key(key) < 0) {
+        snprintf(err, n, "--only %s: unknown key '%s' (a setting such as optimizer.name, or "
+                 "case, or id)", pattern, key);
+        return -1;
+    }
+    return 0;
+}
+
+/* Does KEY=VALUE match run r?  (pattern checked by plan_only_check) */
+static int key_matches(const plan_run *r, const char *pattern)
+{
+    const char *eq = strchr(pattern, '=');
+    char key[128], text[SETTINGS_PATH_LEN + 64];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - pattern), pattern);
+    const char *want = eq + 1;
+    if (strcmp(key, "case") == 0) return fnmatch(want, r->settings.case_name, 0) == 0;
+    if (strcmp(key, "id") == 0) return fnmatch(want, r->id, 0) == 0;
+    const int k = settings_find_key(key);
+    if (!settings_key_applies(k, &r->settings)) return strcmp(want, "-") == 0;
+    settings_format(&r->settings, k, text, sizeof text);
+    double a, b;
+    if (settings_parse_double(want, &a) == 0 && settings_parse_double(text, &b) == 0)
+        return a == b;
+    return fnmatch(want, text, 0) == 0;
+}
+
+int plan_run_matches(const plan_run *r, const char *const *patterns, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (strchr(patterns[i], '=') ? key_matches(r, patterns[i])
+                                     : fnmatch(patterns[i], r->id, 0) == 0
+                                           || fnmatch(patterns[i], r->settings.case_name, 0) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void plan_keep_only(plan *p, const char *const *patterns, int n)
+{
+    int kept = 0;
+    for (int i = 0; i < p->n_runs; i++)
+        if (plan_run_matches(&p->runs[i], patterns, n)) p->runs[kept++] = p->runs[i];
+    p->n_runs = kept;
+}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# only.sh — `--only PATTERN` for plan and run (issue #15): globs over run ids and case names,
+# KEY=VALUE (numbers compared as numbers, case= and id=), several patterns (any matches),
+# with --shard; a pattern that matches nothing or names no key: exit 2, nothing written.
+# Usage: only.sh OPTSWEEP SOURCE_DIR
+set -u
+optsweep=$1 src=$2
+tmp=$(mktemp -d /tmp/optsweep-only.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+cd "$tmp"
+cat >o.yaml <<YAML
+name: only
+data: {dir: "$src/tests/data/mnist-slice"}
+model: {hidden: [16]}
+train: {epochs: 1}
+optimizer: {name: sgd, lr: 0.1}
+grid: {optimizer.lr: [0.1, 0.01]}
+cases:
+  - {name: plain}
+  - {name: mom, optimizer: {momentum: 0.9}}
+  - {name: adam, optimizer: {name: adam}}
+YAML
+ids() { "$optsweep" plan o.yaml --format ids "$@" 2>/dev/null | tr '\n' ' '; }
+all=$(ids)
+[ "$(wc -w <<<"$all")" = 6 ] || fail "the sweep has $(wc -w <<<"$all") runs, expected 6"
+n() { wc -w <<<"$(ids "$@")"; }
+[ "$(n --only 'adam-*')" = 2 ] || fail "--only 'adam-*': $(ids --only 'adam-*')"
+[ "$(n --only mom)" = 2 ] || fail "--only mom (a case name): $(ids --only mom)"
+[ "$(n --only case=plain)" = 2 ] || fail "--only case=plain"
+[ "$(n --only optimizer.lr=1e-2)" = 3 ] || fail "--only optimizer.lr=1e-2 (a number): $(ids --only optimizer.lr=1e-2)"
+[ "$(n --only optimizer.momentum=0.9 --only 'adam-*')" = 4 ] || fail "two patterns"
+[ "$(n --only optimizer.momentum=-)" = 2 ] || fail "--only optimizer.momentum=- (adam has none)"
+# shards stay the positions in the whole plan: plain's two runs are at 0 and 1
+[ "$(n --only case=plain --shard 1/2)" = 1 ] || fail "--only with --shard: $(ids --only case=plain --shard 1/2)"
+
+"$optsweep" run o.yaml --results r --only case=adam >run.log 2>&1 || fail "run --only: exit $?"
+[ "$(ls r/only/runs/*.h5 2>/dev/null | wc -l)" = 2 ] || fail "run --only case=adam trained $(ls r/only/runs | tr '\n' ' ')"
+ls r/only/runs | grep -qv '^adam' && fail "run --only trained other runs: $(ls r/only/runs)"
+
+"$optsweep" run o.yaml --results none --only 'rmsprop-*' >none.log 2>&1
+rc=$?
+[ $rc = 2 ] || fail "--only matching nothing: exit $rc"
+grep -q "matches none of the 6 runs" none.log || fail "--only matching nothing: $(cat none.log)"
+[ -e none ] && fail "--only matching nothing wrote $(find none | head -3)"
+"$optsweep" plan o.yaml --only optimizer.lrr=1 >bad.log 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "unknown key 'optimizer.lrr'" bad.log || fail "an unknown key: exit $rc: $(cat bad.log)"
+
+echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"
+[ $fails = 0 ]
