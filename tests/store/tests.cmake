@@ -35,3 +35,8 @@ add_test(NAME store_cli
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/cli.sh $<TARGET_FILE:optsweep>
                  $<TARGET_FILE:test_store> ${CMAKE_SOURCE_DIR})
 set_tests_properties(store_cli PROPERTIES LABELS "store;e2e" TIMEOUT 300)
+# docs/FORMAT.md's Python snippet runs on what optsweep writes (skipped without h5py)
+add_test(NAME store_format_snippet
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/format_snippet.sh $<TARGET_FILE:optsweep>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(store_format_snippet PROPERTIES LABELS store TIMEOUT 120 SKIP_RETURN_CODE 77)
