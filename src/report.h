@@ -54,6 +54,7 @@ typedef struct {
     report_series epoch, train_loss, lr, epoch_seconds;  /* one per epoch */
     report_series val_epoch, val_loss, val_acc;          /* one per validation */
     double test_loss, test_acc, best_val_acc, mean_weight; /* NaN when absent */
+    long n_images[3]; /* train, validation, test images; -1 when the file does not say */
 } report_run;
 
 typedef struct {

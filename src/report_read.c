@@ -139,6 +139,7 @@ static void run_from_log(report_run *r, const store_run_log *log)
     r->test_acc = log->test_acc;
     r->best_val_acc = log->best_val_acc;
     r->mean_weight = log->mean_weight;
+    memcpy(r->n_images, log->n_images, sizeof r->n_images);
 }
 
 int report_read_run(const char *path, report_run *r)

@@ -103,6 +103,37 @@ static void put_link_path(FILE *f, const char *p)
 
 /* ---- sections ------------------------------------------------------------------------------- */
 
+/* 1 when key is one of the swept keys. */
+static int swept(const report_swept *w, const char *key)
+{
+    for (size_t k = 0; k < w->n; k++)
+        if (strcmp(w->keys[k], key) == 0) return 1;
+    return 0;
+}
+
+/* What every run shares, so that a reader knows what the comparison holds fixed: the data
+ * set and its sizes, the model, the epochs, the batch size (those that do not vary). */
+static void write_fixed(FILE *f, const report_sweep *s, const report_swept *w)
+{
+    static const char *const keys[] = {"data.dataset", "model.hidden", "model.activation",
+                                       "train.epochs", "train.batch_size"};
+    if (s->n_runs == 0) return;
+    const report_run *r0 = &s->runs[0];
+    const char *sep = "Fixed:";
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+        if (swept(w, keys[k]) || !report_run_attr(r0, keys[k])) continue;
+        fprintf(f, "%s `%s` = %s", sep, keys[k], setting(r0, keys[k]));
+        sep = ",";
+    }
+    int same_sizes = r0->n_images[0] >= 0;
+    for (size_t i = 1; i < s->n_runs && same_sizes; i++)
+        same_sizes = memcmp(s->runs[i].n_images, r0->n_images, sizeof r0->n_images) == 0;
+    if (same_sizes)
+        fprintf(f, "%s %ld training, %ld validation and %ld test images", sep, r0->n_images[0],
+                r0->n_images[1], r0->n_images[2]);
+    if (strcmp(sep, "Fixed:") != 0 || same_sizes) fprintf(f, ".\n\n");
+}
+
 static void write_header(FILE *f, const report_sweep *s, const report_options *o,
                          const report_swept *w)
 {
@@ -124,6 +155,7 @@ static void write_header(FILE *f, const report_sweep *s, const report_options *o
         else if (rank == 1) diverged++;
         else failed++;
     }
+    write_fixed(f, s, w);
     fprintf(f, "%zu completed, %zu diverged, %zu failed.", done, diverged, failed);
     if (w->n || w->cases_vary || w->seeds_vary) {
         fprintf(f, " Varied:");

@@ -34,6 +34,7 @@ typedef struct {
     model_shape shape;
     progress_run prog;
     char *what;             /* its varying settings, for the progress lines */
+    long n_images[3];       /* train, validation, test images of its data; -1 before loaded */
     char start_time[STORE_TIME_LEN];
     runner_run_result result;
     float *params;          /* (n_params) */
@@ -222,6 +223,7 @@ static void ctx_init(run_ctx *c, runner *r, int i, const store_lock *lock)
     c->state = fits ? xcalloc(c->n_state ? c->n_state : 1, sizeof(float)) : NULL;
     c->what = runner_varying_settings(r, i);
     c->result = RUNNER_RUN_DONE;
+    c->n_images[0] = c->n_images[1] = c->n_images[2] = -1;
     if (!fits) set_failed(&c->st, -1, "%s", why);
 }
 
@@ -272,6 +274,7 @@ static void finish_run(run_ctx *c, int announced)
         .start_time = c->start_time, .end_time = end_time, .wall_seconds = wall_seconds(c),
         .attempts = c->attempts, .st = st, .shape = &c->shape,
         .params = have_weights ? c->params : NULL,
+        .n_images = {c->n_images[0], c->n_images[1], c->n_images[2]},
         .averaged_params = have_weights && avg_slot >= 0
                                ? c->state + (size_t)avg_slot * c->n_params : NULL,
     };
@@ -314,6 +317,11 @@ static void train_claimed(runner *r, run_ctx *c, int n)
         for (int j = 0; j < n; j++)
             set_failed(&c[j].st, -1, "data: %s", err);
     } else {
+        for (int j = 0; j < n; j++) {
+            c[j].n_images[0] = data->train.n;
+            c[j].n_images[1] = data->val.n;
+            c[j].n_images[2] = data->test.n;
+        }
         backend_config cfg = backend_config_from_settings(s0, data);
         c[0].b = backend_create(runner_backend(r, c[0].run), &cfg, err, sizeof err);
         for (int j = 0; j < n; j++) {

@@ -75,6 +75,7 @@ typedef struct {
     const model_shape *shape;
     const float *params;           /* (shape->n_params) final weights; NULL: none (failed) */
     const float *averaged_params;  /* (shape->n_params) ASGD's averaged weights, or NULL */
+    long n_images[3];              /* train, validation, test images; -1 when not loaded */
 } store_run_record;
 
 /* Writes the run file at `path` (the caller's .part name). */
@@ -111,6 +112,7 @@ typedef struct {
     int status_epoch;
     double test_loss, test_acc, best_val_acc, mean_weight;
     long n_params;
+    long n_images[3];                    /* train, validation, test; -1 when not recorded */
     int n_epochs;
     int *epoch;                          /* (n_epochs) */
     double *train_loss, *lr, *epoch_seconds; /* (n_epochs) */

@@ -203,6 +203,15 @@ int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
     TRY(store_h5_read_attr_double(f, "mean_weight", &log->mean_weight, path, err, n));
     TRY(store_h5_read_attr_int64(f, "n_params", &i64, path, err, n));
     log->n_params = (long)i64;
+    /* the image counts came later: a file without them still reads */
+    static const char *const counts[3] = {"n_train", "n_val", "n_test"};
+    for (int k = 0; k < 3; k++) {
+        log->n_images[k] = -1;
+        if (H5Aexists(f, counts[k]) > 0) {
+            TRY(store_h5_read_attr_int64(f, counts[k], &i64, path, err, n));
+            log->n_images[k] = (long)i64;
+        }
+    }
     if (strcmp(log->status, "completed") && strcmp(log->status, "diverged")
         && strcmp(log->status, "stopped_early") && strcmp(log->status, "failed")) {
         snprintf(err, n, "%s: unknown status \"%s\"", path, log->status);

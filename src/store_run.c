@@ -93,6 +93,9 @@ static int write_metadata(hid_t file, const store_run_record *r, char *err, size
     TRY(store_h5_attr_double(file, "best_val_acc", st->best_val_acc, err, n));
     TRY(store_h5_attr_double(file, "mean_weight", mean_weight, err, n));
     TRY(store_h5_attr_int64(file, "n_params", (int64_t)r->shape->n_params, err, n));
+    TRY(store_h5_attr_int64(file, "n_train", r->n_images[0], err, n));
+    TRY(store_h5_attr_int64(file, "n_val", r->n_images[1], err, n));
+    TRY(store_h5_attr_int64(file, "n_test", r->n_images[2], err, n));
     char *yaml = store_settings_yaml(s);
     int rc = store_h5_attr_string(file, "settings_yaml", yaml, err, n);
     free(yaml);
