@@ -10,6 +10,7 @@
 #include "cmd_sweep.h"
 #include "commands.h"
 #include "pack.h"
+#include "plan_time.h"
 
 static void usage(FILE *f)
 {
@@ -22,7 +23,8 @@ static void usage(FILE *f)
             "them (cases outer, grid inner, the last grid axis fastest): its run id, its case,\n"
             "the value of each key that differs between runs, its pack (runs with the same\n"
             "model shape, batch size and data train together, in one pass: train.pack) and\n"
-            "its cost (epochs x batches per epoch), with the total.  Nothing is trained or written.  Several files\n"
+            "its cost (epochs x batches per epoch) and, in the table, an estimate of its\n"
+            "training time, with the totals.  Nothing is trained or written.  Several files\n"
             "(optsweep plan configs/*.yaml) print one plan after the other (table and ids).\n"
             "\n"
             "  --set KEY=VALUE   override a setting for every run (-s for short), e.g.\n"
@@ -36,6 +38,8 @@ static void usage(FILE *f)
             "                    a case name or a glob ('adam-*'), or KEY=VALUE\n"
             "                    (optimizer.name=adam, optimizer.lr=0.01, train.seed='[12]')\n"
             "  --max-runs N      allow up to N runs (default 10000)\n"
+            "  --results DIR     where to look for finished runs to estimate times from\n"
+            "                    (default: results; else a short calibration here)\n"
             "  --sweep-name      print the sweep's name (its folder under results/) and exit\n"
             "\n"
             "Exit status: 0 ok, 2 a usage or sweep-file error (all errors are listed).\n");
@@ -44,7 +48,8 @@ static void usage(FILE *f)
 int cmd_plan(int argc, char **argv)
 {
     static const char *const options[] = {"--set", "--format", "--shard", "--max-runs", "--only",
-                                          "--sweep-name", "--help", NULL};
+                                          "--results", "--sweep-name", "--help", NULL};
+    const char *results = "results";
     cmd_sweep_args a;
     cmd_sweep_args_init(&a);
     plan_format fmt = PLAN_FORMAT_TABLE;
@@ -66,8 +71,13 @@ int cmd_plan(int argc, char **argv)
                         "found '%s'\n", v);
                 goto out;
             }
-        } else if (missing) {
+        } else if (missing && strcmp(argv[i], "--format") == 0) {
             fprintf(stderr, "optsweep plan: --format needs table, tsv, json or ids\n");
+            goto out;
+        } else if ((v = cmd_option_value(argc, argv, &i, "--results", &missing))) {
+            results = v;
+        } else if (missing) {
+            fprintf(stderr, "optsweep plan: %s needs a value\n", argv[i]);
             goto out;
         } else if (strcmp(argv[i], "--sweep-name") == 0) {
             name_only = 1;
@@ -109,7 +119,19 @@ int cmd_plan(int argc, char **argv)
                 on_gpu[i] = kind == BACKEND_CUDA || (kind == BACKEND_AUTO && gpu_here);
             }
             pack_partition(&shard, on_gpu, 1, pack_of);
-            plan_print(&shard, pack_of, fmt, stdout);
+            plan_extras x = {.pack_of = pack_of};
+            double *secs = NULL;
+            char how[600] = "";
+            if (fmt == PLAN_FORMAT_TABLE) { /* for people; scripts do not wait for it */
+                char sweep_dir[4096];
+                snprintf(sweep_dir, sizeof sweep_dir, "%s/%s", results, shard.name);
+                secs = xcalloc((size_t)(shard.n_runs ? shard.n_runs : 1), sizeof *secs);
+                plan_time_estimate(&shard, sweep_dir, secs, how, sizeof how);
+                x.seconds = secs;
+                x.how = how;
+            }
+            plan_print(&shard, &x, fmt, stdout);
+            free(secs);
             free(on_gpu);
             free(pack_of);
         }

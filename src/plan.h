@@ -87,7 +87,14 @@ int plan_run_matches(const plan_run *r, const char *const *patterns, int n);
 /* Keeps the runs any pattern matches, in order (their index, and so --shard, unchanged). */
 void plan_keep_only(plan *p, const char *const *patterns, int n);
 
-/* pack_of (n_runs, or NULL): each run's pack (pack.h), shown as a column from 1. */
-void plan_print(const plan *p, const int *pack_of, plan_format fmt, FILE *f);
+/* What plan_print shows beside the runs, each part optional (NULL): pack_of (n_runs) each
+ * run's pack (pack.h), shown from 1; seconds (n_runs) each run's estimated training time
+ * (plan_time.h), with where the estimate comes from in `how`. */
+typedef struct {
+    const int *pack_of;
+    const double *seconds;
+    const char *how;
+} plan_extras;
+void plan_print(const plan *p, const plan_extras *x, plan_format fmt, FILE *f);
 
 #endif

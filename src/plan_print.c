@@ -3,10 +3,12 @@
  * then the run id first on each line), JSON with every resolved setting, or bare run ids. */
 #include "plan.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "progress.h"
 #include "quote.h"
 
 int plan_parse_format(const char *text, plan_format *f)
@@ -52,8 +54,10 @@ static int any_pack(const plan *p, const int *pack_of)
     return 0;
 }
 
-static void print_table(const plan *p, const int *pack_of, FILE *f)
+static void print_table(const plan *p, const plan_extras *x, FILE *f)
 {
+    const int *pack_of = x ? x->pack_of : NULL;
+    const double *secs = x ? x->seconds : NULL;
     int nc = p->n_swept;
     const int packs = any_pack(p, pack_of);
     int n_packs = 0;
@@ -91,7 +95,8 @@ static void print_table(const plan *p, const int *pack_of, FILE *f)
     if (p->has_cases) fprintf(f, "  %-*s", w_case, "case");
     for (int c = 0; c < nc; c++) fprintf(f, "  %-*s", w[c], title(p, c));
     if (packs) fprintf(f, "  %4s", "pack");
-    fprintf(f, "  %*s  %*s\n", w_cost, "cost", w_mem, "memory");
+    fprintf(f, "  %*s  %*s", w_cost, "cost", w_mem, "memory");
+    fputs(secs ? "  ~time\n" : "\n", f);
     for (int i = 0; i < p->n_runs; i++) {
         const plan_run *r = &p->runs[i];
         fprintf(f, "%*d  %-*s", w_index, r->index, w_id, r->id);
@@ -102,11 +107,29 @@ static void print_table(const plan *p, const int *pack_of, FILE *f)
         }
         if (packs) fprintf(f, "  %4d", pack_of[i] + 1);
         plan_format_bytes(plan_run_memory(&r->settings), buf, sizeof buf);
-        fprintf(f, "  %*ld  %*s\n", w_cost, r->cost, w_mem, buf);
+        fprintf(f, "  %*ld  %*s", w_cost, r->cost, w_mem, buf);
+        if (secs) {
+            progress_format_duration(buf, sizeof buf, secs[i]);
+            fprintf(f, "  %6s", buf);
+        }
+        fputc('\n', f);
         if (plan_run_fits(&r->settings, buf, sizeof buf) < 0) n_too_big++;
     }
     fprintf(f, "\ntotal: %d run%s, %ld steps (cost = epochs x batches per epoch)\n", p->n_runs,
             p->n_runs == 1 ? "" : "s", total);
+    if (secs) {
+        double sum = 0;
+        int unknown = 0;
+        for (int i = 0; i < p->n_runs; i++) {
+            if (isfinite(secs[i])) sum += secs[i];
+            else unknown++;
+        }
+        progress_format_duration(buf, sizeof buf, sum);
+        fprintf(f, "estimated training time: ~%s", buf);
+        if (unknown) fprintf(f, " for all but %d run%s", unknown, unknown == 1 ? "" : "s");
+        fprintf(f, " (%s; validation and test not included)\n",
+                x->how && x->how[0] ? x->how : "no estimate");
+    }
     if (packs)
         fprintf(f, "packs: %d (the runs of a pack train together, in one pass; train.pack)\n",
                 n_packs);
@@ -119,8 +142,9 @@ static void print_table(const plan *p, const int *pack_of, FILE *f)
     free(w);
 }
 
-static void print_tsv(const plan *p, const int *pack_of, FILE *f)
+static void print_tsv(const plan *p, const plan_extras *x, FILE *f)
 {
+    const int *pack_of = x ? x->pack_of : NULL;
     char buf[SETTINGS_PATH_LEN + 64];
     fputs("id\tindex\tcase", f);
     for (int c = 0; c < p->n_swept; c++) fprintf(f, "\t%s", settings_key_name(p->swept[c]));
@@ -140,8 +164,9 @@ static void print_tsv(const plan *p, const int *pack_of, FILE *f)
     }
 }
 
-static void print_json(const plan *p, const int *pack_of, FILE *f)
+static void print_json(const plan *p, const plan_extras *x, FILE *f)
 {
+    const int *pack_of = x ? x->pack_of : NULL;
     char buf[SETTINGS_PATH_LEN + 64];
     fputs("[", f);
     for (int i = 0; i < p->n_runs; i++) {
@@ -176,12 +201,12 @@ static void print_json(const plan *p, const int *pack_of, FILE *f)
     fputs(p->n_runs ? "\n]\n" : "]\n", f);
 }
 
-void plan_print(const plan *p, const int *pack_of, plan_format fmt, FILE *f)
+void plan_print(const plan *p, const plan_extras *x, plan_format fmt, FILE *f)
 {
     switch (fmt) {
-    case PLAN_FORMAT_TABLE: print_table(p, pack_of, f); break;
-    case PLAN_FORMAT_TSV: print_tsv(p, pack_of, f); break;
-    case PLAN_FORMAT_JSON: print_json(p, pack_of, f); break;
+    case PLAN_FORMAT_TABLE: print_table(p, x, f); break;
+    case PLAN_FORMAT_TSV: print_tsv(p, x, f); break;
+    case PLAN_FORMAT_JSON: print_json(p, x, f); break;
     case PLAN_FORMAT_IDS:
         for (int i = 0; i < p->n_runs; i++) fprintf(f, "%s\n", p->runs[i].id);
         break;

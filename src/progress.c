@@ -17,7 +17,7 @@ double progress_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void format_duration(char *buf, size_t n, double s)
+void progress_format_duration(char *buf, size_t n, double s)
 {
     if (!(s >= 0) || s > 1e8) {
         snprintf(buf, n, "?");
@@ -37,7 +37,7 @@ static void eta(const progress *p, char *buf, size_t n)
         return;
     }
     double rate = p->done_cost / spent * (p->jobs > 0 ? p->jobs : 1);
-    format_duration(buf, n, (p->total_cost - p->done_cost * (p->jobs > 0 ? p->jobs : 1)) / rate);
+    progress_format_duration(buf, n, (p->total_cost - p->done_cost * (p->jobs > 0 ? p->jobs : 1)) / rate);
 }
 
 void progress_init(progress *p, FILE *out, int quiet, int allow_live, int jobs,
@@ -158,7 +158,7 @@ void progress_run_end(progress *p, const progress_run *pr, const plan_run *r,
     if (left > 0 && st->status != RUN_RUNNING) p->done_cost += left * pr->cost_per_epoch;
     if (p->quiet && st->status != RUN_FAILED) return;
     char d[32];
-    format_duration(d, sizeof d, seconds);
+    progress_format_duration(d, sizeof d, seconds);
     char e[32];
     eta(p, e, sizeof e);
     if (st->status == RUN_FAILED)

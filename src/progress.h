@@ -34,6 +34,8 @@ typedef struct {
 } progress_run;
 
 double progress_now(void); /* monotonic seconds */
+/* "42s", "3m05s", "2h10m"; "?" when s is not a duration. */
+void progress_format_duration(char *buf, size_t n, double s);
 
 void progress_init(progress *p, FILE *out, int quiet, int allow_live, int jobs,
                    const char *prefix, int run_n, double total_cost);

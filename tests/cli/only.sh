@@ -39,6 +39,14 @@ n() { wc -w <<<"$(ids "$@")"; }
 [ "$(ls r/only/runs/*.h5 2>/dev/null | wc -l)" = 2 ] || fail "run --only case=adam trained $(ls r/only/runs | tr '\n' ' ')"
 ls r/only/runs | grep -qv '^adam' && fail "run --only trained other runs: $(ls r/only/runs)"
 
+# plan's time estimate (#15): from the runs stored there, else calibrated here
+"$optsweep" plan o.yaml --results r --only case=adam >est.log 2>&1
+grep -q "estimated training time: ~[0-9].* (from the runs stored in r/only;" est.log ||
+    fail "plan: no estimate from the stored runs: $(tail -3 est.log)"
+"$optsweep" plan o.yaml --results nowhere >est2.log 2>&1
+grep -q "estimated training time: ~[0-9].* (calibrated here" est2.log ||
+    fail "plan: no calibrated estimate: $(tail -3 est2.log)"
+
 "$optsweep" run o.yaml --results none --only 'rmsprop-*' >none.log 2>&1
 rc=$?
 [ $rc = 2 ] || fail "--only matching nothing: exit $rc"
