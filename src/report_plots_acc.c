@@ -332,7 +332,9 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
     size_t shown = ng > BAR_MAX ? BAR_MAX : ng;
     fprintf(f, "# test accuracy per group of runs that differ only by seed, best first\n"
                "# row \"label\" mean std runs bar_rgb \"text\" text_x text_rgb\n"
-               "# (std 0 with one run; mean 0 when no run has a test accuracy)\n");
+               "# (std 0 with one run; mean 0 when no run has a test accuracy; text_x: where\n"
+               "# the bar and its error bar end, the .gp puts the text a little right of it)\n");
+    double lo = INFINITY, hi = -INFINITY; /* the span the bars and error bars cover */
     for (size_t k = 0; k < shown; k++) {
         double *v = xcalloc(g[k].n, sizeof *v), mean, sd;
         size_t diverged = 0, failed = 0; /* diverged: here, diverged or failed */
@@ -375,12 +377,16 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         /* every column is a number: gnuplot skips a whole row when a column it uses is NaN,
          * and a row without a bar (length 0) must keep its label and its text */
         double end = nf ? mean + (nf > 1 ? sd : 0.0) : 0.0;
+        if (nf) {
+            lo = fmin(lo, nf > 1 ? mean - sd : mean);
+            hi = fmax(hi, end);
+        }
         fprintf(f, "%zu", k);
         put_field(f, label);
         fprintf(f, " %.9g %.9g %zu %u", nf ? mean : 0.0, nf > 1 ? sd : 0.0, g[k].n,
                 rgb_of(colour));
         put_field(f, text);
-        fprintf(f, " %.9g %u\n", end + 0.012, nf ? 0x222222u : 0xd62728u);
+        fprintf(f, " %.9g %u\n", end, nf ? 0x222222u : 0xd62728u);
     }
     int rc = report_close(f, dir, base, ".dat");
     int width = 560 + 7 * (int)longest, height = 150 + 24 * (int)shown;
@@ -403,17 +409,25 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         /* the run labels are the y tics: reserve them explicitly, gnuplot's own estimate
          * clips a character of cairo's wider glyphs */
         fprintf(f, "set lmargin %zu\n", longest + 3);
-        /* room right of the longest bar (at most 1) for its value */
-        fprintf(f, "set xrange [0:1.3]\nset xtics 0,0.1,1\n");
+        /* the axis zoomed to the data, so that 0.85 against 0.88 and the error bars show:
+         * from a little below the lowest bar or error bar to the highest, then room right
+         * of it for the values (as wide again as half the data's span).  Bars start at x0;
+         * change x0 and x1 here to restyle, the bars and their texts follow. */
+        if (!(hi >= lo)) lo = 0, hi = 1; /* no run has a test accuracy */
+        const double pad = fmax(0.1 * (hi - lo), 0.005);
+        const double x0 = fmax(0.0, lo - pad), x1 = fmin(1.0, hi + pad);
+        fprintf(f, "x0 = %.6g\nx1 = %.6g\n", x0, x1);
+        fprintf(f, "set xrange [x0:x1 + 0.55 * (x1 - x0)]\nset xtics nomirror\n");
         fprintf(f, "set yrange [%zu.5:-0.5]\n", shown - 1);
         fprintf(f, "set style fill solid 0.85 noborder\n");
-        fprintf(f, "plot '%s.dat' using ($3/2):1:($3/2):(0.36):6:ytic(2) with boxxyerror "
-                   "lc rgb variable notitle, \\\n", base);
+        fprintf(f, "bar(m) = m > x0 ? m : x0\n");
+        fprintf(f, "plot '%s.dat' using ((x0 + bar($3)) / 2):1:((bar($3) - x0) / 2):(0.36):6:"
+                   "ytic(2) with boxxyerror lc rgb variable notitle, \\\n", base);
         if (any_std)
             fprintf(f, "  '%s.dat' using 3:1:($3-$4):($3+$4) with xerrorbars pt -1 "
                        "lc rgb '#333333' notitle, \\\n", base);
-        fprintf(f, "  '%s.dat' using 8:1:7:9 with labels left tc rgb variable notitle\n",
-                base);
+        fprintf(f, "  '%s.dat' using (bar($8)):1:7:9 with labels left offset char 0.8,0 "
+                   "tc rgb variable notitle\n", base);
         report_gp_end(f, base, width, height);
         rc = report_close(f, dir, base, ".gp");
     }
