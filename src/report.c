@@ -78,6 +78,7 @@ int report_draw_figures(const report_sweep *s, const char *plots_dir, report_fig
     int rc = 0;
     /* summary.md shows the sweep figures in this order: the answer first */
     rc |= report_plot_test_acc(s, &w, plots_dir, figs);
+    rc |= report_plot_acc_curves(s, &w, plots_dir, figs);
     rc |= report_plot_overlays(s, &w, plots_dir, figs);
     rc |= report_plot_lr(s, &w, plots_dir, figs);
     for (size_t i = 0; i < s->n_runs; i++) rc |= report_plot_run_loss(s, &w, i, plots_dir, figs);

@@ -178,6 +178,9 @@ int report_plot_lr(const report_sweep *s, const report_swept *w, const char *dir
                    report_figures *figs);
 int report_plot_test_acc(const report_sweep *s, const report_swept *w, const char *dir,
                          report_figures *figs);
+/* report_plots_curve.c: test accuracy against each swept number, one line per setting. */
+int report_plot_acc_curves(const report_sweep *s, const report_swept *w, const char *dir,
+                           report_figures *figs);
 
 /* gnuplot helpers (report_gnuplot.c). */
 /* The full path of gnuplot on PATH into buf, 0; or -1 when missing. */

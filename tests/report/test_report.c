@@ -477,8 +477,8 @@ static void test_grid(void)
     check_group(md, "", 1.0, 0.0, "0");   /* one of three diverged */
     check_group(md, "", 1.0, 0.9, "0.9"); /* all diverged: no test accuracy */
     int links = check_links(md, path_of("%s/results/grid", work));
-    EXPECT(links == 18 + 3, "%d figure links, expected 18 runs + val_loss, val_acc, heatmap",
-           links);
+    EXPECT(links == 18 + 4, "%d figure links, expected 18 runs + val_loss, val_acc, heatmap, "
+           "test_acc_vs_lr", links);
     EXPECT(strstr(md, "](../../plots/grid/") != NULL, "links are not ../../plots/grid/...");
     LOCAL_PATH(plots, "%s/plots/grid", work);
     for (size_t i = first; i < n_expected; i++)
@@ -486,6 +486,14 @@ static void test_grid(void)
     check_figure(plots, "val_loss");
     check_figure(plots, "val_acc");
     check_figure(plots, "test_acc_heatmap");
+    /* accuracy against lr (3 values, a log axis), a line per momentum; momentum has only two
+     * values: no curve against it */
+    check_figure(plots, "test_acc_vs_lr");
+    check_no_figure(plots, "test_acc_vs_momentum");
+    char *curve = test_read_file(path_of("%s/test_acc_vs_lr.gp", plots), NULL);
+    EXPECT(curve && strstr(curve, "set logscale x") && strstr(curve, "title 'momentum=0.9'") &&
+           strstr(curve, "title 'momentum=0'"), "test_acc_vs_lr.gp: no log axis or line titles");
+    free(curve);
     check_no_figure(plots, "test_acc");
     check_no_figure(plots, "lr");
     /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
