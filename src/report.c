@@ -22,7 +22,8 @@ static void remove_stale(const report_figures *figs, const char *dir)
     static const char *const exts[] = {".png", ".svg", ".dat", ".gp"};
     for (struct dirent *e; (e = readdir(d));) {
         const char *name = e->d_name, *dot = strrchr(name, '.');
-        if (!dot || (strncmp(name, "loss_", 5) != 0 && strncmp(name, "test_acc_heatmap_", 17) != 0))
+        if (!dot || (strncmp(name, "loss_", 5) != 0 && strncmp(name, "test_acc_heatmap_", 17) != 0
+                     && strncmp(name, "test_acc_vs_", 12) != 0))
             continue;
         int ours = 0;
         for (size_t x = 0; x < sizeof exts / sizeof *exts; x++) ours |= strcmp(dot, exts[x]) == 0;
