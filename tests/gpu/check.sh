@@ -6,7 +6,7 @@
 # training under compute-sanitizer (memcheck, racecheck), the benchmark (bench/gpu), an
 # end-to-end `optsweep run --backend cuda`, the CPU unit tests, and prints a summary table.
 # It keeps going past a failing step (most information per device call), but stops when the
-# build fails, printing the build log's tail.  Budget: CHECK_BUDGET seconds (default 420).
+# build fails, printing the build log's tail.  Budget: CHECK_BUDGET seconds (default 500).
 #
 # usage: tests/gpu/check.sh [--no-gpu]
 #   --no-gpu   skip the steps that need a GPU (to prove the deps + build path on a CPU machine)
@@ -24,7 +24,7 @@ log=$out/check.log
 : >"$log"
 work=$(mktemp -d /tmp/optsweep-check.XXXXXX)
 jobs=${JOBS:-$(nproc)}
-budget=${CHECK_BUDGET:-420}
+budget=${CHECK_BUDGET:-500}
 data=${CHECK_DATA:-$root/data/mnist}
 deps=$root/deps/root
 build=$root/build-gpu
