@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "plan.h"
 #include "cmd_sweep.h"
 #include "commands.h"
 #include "quote.h"
@@ -23,37 +24,51 @@ static void usage(FILE *f)
             "\n"
             "  --no-plots       write summary.md only (gnuplot is not needed)\n"
             "  --plots-dir DIR  put the figures in DIR (default: plots/<sweep>)\n"
-            "  --out FILE       write the summary to FILE (default: results/<sweep>/summary.md)\n");
+            "  --out FILE       write the summary to FILE (default: results/<sweep>/summary.md)\n"
+            "  --only PATTERN   only the runs it matches (repeatable: any): a run id, a case\n"
+            "                   name or a glob ('adam-*'), or KEY=VALUE (optimizer.name=adam);\n"
+            "                   with --out and --plots-dir, a report of part of a sweep beside\n"
+            "                   the whole one\n");
 }
 
 int cmd_report(int argc, char **argv)
 {
     report_options o = {0};
+    const char **only = xcalloc((size_t)argc, sizeof *only);
+    int rc = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
         int missing = 0;
         const char *v;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
-            return EXIT_OK;
+            rc = EXIT_OK;
+            goto out;
         } else if (strcmp(argv[i], "--no-plots") == 0) {
             o.no_plots = 1;
         } else if ((v = cmd_option_value(argc, argv, &i, "--plots-dir", &missing))) {
             o.plots_dir = v;
         } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--out", &missing))) {
             o.out = v;
+        } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--only", &missing))) {
+            char err[256];
+            if (plan_only_check(v, err, sizeof err) != 0) {
+                fprintf(stderr, "optsweep: report: %s\n", err);
+                goto out;
+            }
+            only[o.n_only++] = v;
         } else if (missing) {
             fprintf(stderr, "optsweep: report: %s needs a value\n", argv[i]);
             usage(stderr);
-            return EXIT_USAGE;
+            goto out;
         } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "optsweep: report: unknown option %s\n", argv[i]);
             usage(stderr);
-            return EXIT_USAGE;
+            goto out;
         } else if (o.sweep_dir) {
             fprintf(stderr, "optsweep: report: one sweep directory at a time (got %s and %s)\n",
                     o.sweep_dir, argv[i]);
             usage(stderr);
-            return EXIT_USAGE;
+            goto out;
         } else {
             o.sweep_dir = argv[i];
         }
@@ -61,15 +76,18 @@ int cmd_report(int argc, char **argv)
     if (!o.sweep_dir) {
         fprintf(stderr, "optsweep: report: which sweep? give its results directory\n");
         usage(stderr);
-        return EXIT_USAGE;
+        goto out;
     }
     if ((o.plots_dir && !*o.plots_dir) || (o.out && !*o.out)) {
         fprintf(stderr, "optsweep: report: --plots-dir and --out need a non-empty value\n");
-        return EXIT_USAGE;
+        goto out;
     }
     char *command = quote_command_line(argc, argv); /* the command as typed, for summary.md */
     o.command = command;
-    int rc = report_make(&o);
+    o.only = only;
+    rc = report_make(&o);
     free(command);
+out:
+    free(only);
     return rc;
 }

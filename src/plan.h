@@ -84,6 +84,11 @@ int plan_parse_format(const char *text, plan_format *f);
  * run id and the case name. */
 int plan_only_check(const char *pattern, char *err, size_t n); /* 0, or -1 with a message */
 int plan_run_matches(const plan_run *r, const char *const *patterns, int n);
+/* The same for any run: its id, case and settings (value_of: key's value as text into buf,
+ * NULL where the key does not apply); `optsweep report --only` matches stored runs so. */
+typedef const char *(*plan_only_value)(const void *ctx, const char *key, char *buf, size_t n);
+int plan_only_matches(const char *const *patterns, int n, const char *id, const char *case_name,
+                      plan_only_value value_of, const void *ctx);
 /* Keeps the runs any pattern matches, in order (their index, and so --shard, unchanged). */
 void plan_keep_only(plan *p, const char *const *patterns, int n);
 

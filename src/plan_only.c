@@ -32,33 +32,47 @@ int plan_only_check(const char *pattern, char *err, size_t n)
     return 0;
 }
 
-/* Does KEY=VALUE match run r?  (pattern checked by plan_only_check) */
-static int key_matches(const plan_run *r, const char *pattern)
+/* Does one pattern match a run with this id, case and settings (value_of: the setting as
+ * text into buf, or NULL where it does not apply)?  (pattern checked by plan_only_check) */
+static int pattern_matches(const char *pattern, const char *id, const char *case_name,
+                           plan_only_value value_of, const void *ctx)
 {
     const char *eq = strchr(pattern, '=');
+    if (!eq) return fnmatch(pattern, id, 0) == 0 || fnmatch(pattern, case_name, 0) == 0;
     char key[128], text[SETTINGS_PATH_LEN + 64];
     snprintf(key, sizeof key, "%.*s", (int)(eq - pattern), pattern);
     const char *want = eq + 1;
-    if (strcmp(key, "case") == 0) return fnmatch(want, r->settings.case_name, 0) == 0;
-    if (strcmp(key, "id") == 0) return fnmatch(want, r->id, 0) == 0;
-    const int k = settings_find_key(key);
-    if (!settings_key_applies(k, &r->settings)) return strcmp(want, "-") == 0;
-    settings_format(&r->settings, k, text, sizeof text);
+    if (strcmp(key, "case") == 0) return fnmatch(want, case_name, 0) == 0;
+    if (strcmp(key, "id") == 0) return fnmatch(want, id, 0) == 0;
+    const char *v = value_of(ctx, key, text, sizeof text);
+    if (!v) return strcmp(want, "-") == 0;
     double a, b;
-    if (settings_parse_double(want, &a) == 0 && settings_parse_double(text, &b) == 0)
+    if (settings_parse_double(want, &a) == 0 && settings_parse_double(v, &b) == 0)
         return a == b;
-    return fnmatch(want, text, 0) == 0;
+    return fnmatch(want, v, 0) == 0;
+}
+
+int plan_only_matches(const char *const *patterns, int n, const char *id, const char *case_name,
+                      plan_only_value value_of, const void *ctx)
+{
+    for (int i = 0; i < n; i++)
+        if (pattern_matches(patterns[i], id, case_name, value_of, ctx)) return 1;
+    return 0;
+}
+
+/* A plan run's setting as plan prints it. */
+static const char *plan_value(const void *ctx, const char *key, char *buf, size_t n)
+{
+    const plan_run *r = ctx;
+    const int k = settings_find_key(key);
+    if (!settings_key_applies(k, &r->settings)) return NULL;
+    settings_format(&r->settings, k, buf, n);
+    return buf;
 }
 
 int plan_run_matches(const plan_run *r, const char *const *patterns, int n)
 {
-    for (int i = 0; i < n; i++) {
-        if (strchr(patterns[i], '=') ? key_matches(r, patterns[i])
-                                     : fnmatch(patterns[i], r->id, 0) == 0
-                                           || fnmatch(patterns[i], r->settings.case_name, 0) == 0)
-            return 1;
-    }
-    return 0;
+    return plan_only_matches(patterns, n, r->id, r->settings.case_name, plan_value, r);
 }
 
 void plan_keep_only(plan *p, const char *const *patterns, int n)

@@ -2,6 +2,7 @@
  * write summary.md.  The pieces live in report_read.c, report_plots*.c, report_gnuplot.c and
  * report_summary.c; this file only orders them and decides the exit code. */
 #include "report.h"
+#include "plan.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -99,10 +100,39 @@ int report_draw_figures(const report_sweep *s, const char *plots_dir, report_fig
     return rc ? 1 : 0;
 }
 
+/* A stored run's setting as its file holds it (plan_only_value). */
+static const char *stored_value(const void *ctx, const char *key, char *buf, size_t n)
+{
+    const report_attr *a = report_run_attr(ctx, key);
+    if (!a) return NULL;
+    snprintf(buf, n, "%s", a->text);
+    return buf;
+}
+
+/* --only: keeps the runs a pattern matches; 2 (nothing left) after a message, else 0. */
+static int keep_only(report_sweep *s, const report_options *o)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->n_runs; i++) {
+        report_run *r = &s->runs[i];
+        if (plan_only_matches(o->only, o->n_only, r->id, r->case_name, stored_value, r))
+            s->runs[kept++] = *r;
+        else
+            report_run_free(r);
+    }
+    const size_t had = s->n_runs;
+    s->n_runs = kept;
+    if (kept > 0) return 0;
+    fprintf(stderr, "optsweep: report: --only matches none of the %zu runs in %s/runs\n", had,
+            o->sweep_dir);
+    return 2;
+}
+
 int report_make(const report_options *o)
 {
     report_sweep s;
     int rc = report_read_sweep(o->sweep_dir, &s);
+    if (rc == 0 && o->n_only > 0) rc = keep_only(&s, o);
     if (rc != 0) {
         report_sweep_free(&s);
         return rc;

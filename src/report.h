@@ -235,6 +235,8 @@ typedef struct {
     const char *out;        /* NULL: <sweep_dir>/summary.md */
     int no_plots;
     const char *command;    /* the command line that made it, shown in summary.md */
+    const char *const *only; /* (n_only) --only PATTERN (plan.h's plan_only_*): the runs kept */
+    int n_only;
 } report_options;
 
 /* Writes summary.md (atomically) from the figures described in figs (may be empty). */

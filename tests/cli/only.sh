@@ -1,5 +1,5 @@
 #!/bin/bash
-# only.sh — `--only PATTERN` for plan and run (issue #15): globs over run ids and case names,
+# only.sh — `--only PATTERN` for plan, run and report (issue #15): globs over run ids and case names,
 # KEY=VALUE (numbers compared as numbers, case= and id=), several patterns (any matches),
 # with --shard; a pattern that matches nothing or names no key: exit 2, nothing written.
 # Usage: only.sh OPTSWEEP SOURCE_DIR
@@ -38,6 +38,18 @@ n() { wc -w <<<"$(ids "$@")"; }
 "$optsweep" run o.yaml --results r --only case=adam >run.log 2>&1 || fail "run --only: exit $?"
 [ "$(ls r/only/runs/*.h5 2>/dev/null | wc -l)" = 2 ] || fail "run --only case=adam trained $(ls r/only/runs | tr '\n' ' ')"
 ls r/only/runs | grep -qv '^adam' && fail "run --only trained other runs: $(ls r/only/runs)"
+
+# report --only: a report of part of a sweep, beside the whole one
+"$optsweep" run o.yaml --results r --only case=mom >run2.log 2>&1 || fail "run --only case=mom: exit $?"
+"$optsweep" report r/only --only 'adam-*' --out part.md --plots-dir partplots --no-plots \
+    >rep.log 2>&1 || fail "report --only: exit $?: $(cat rep.log)"
+grep -q "from 2 run files\|2 runs" part.md rep.log || fail "report --only: not 2 runs: $(cat rep.log)"
+grep -q "adam-" part.md && ! grep -q "m0.9" part.md || fail "report --only kept other runs"
+"$optsweep" report r/only --only optimizer.momentum=0.9 --out part2.md --no-plots >/dev/null 2>&1
+grep -q "m0.9" part2.md && ! grep -q "adam-" part2.md || fail "report --only optimizer.momentum=0.9"
+"$optsweep" report r/only --only case=nope --out part3.md --no-plots >rep3.log 2>&1
+rc=$?
+[ $rc = 2 ] && [ ! -e part3.md ] || fail "report --only matching nothing: exit $rc"
 
 # plan's time estimate (#15): from the runs stored there, else calibrated here
 "$optsweep" plan o.yaml --results r --only case=adam >est.log 2>&1
