@@ -25,6 +25,8 @@ static void usage(FILE *f)
             "  --no-plots       write summary.md only (gnuplot is not needed)\n"
             "  --plots-dir DIR  put the figures in DIR (default: plots/<sweep>)\n"
             "  --out FILE       write the summary to FILE (default: results/<sweep>/summary.md)\n"
+            "  --select METRIC  val_acc (default) or val_loss: what summary.md chooses each\n"
+            "                   case's setting on (never the test set)\n"
             "  --only PATTERN   only the runs it matches (repeatable: any): a run id, a case\n"
             "                   name or a glob ('adam-*'), or KEY=VALUE (optimizer.name=adam);\n"
             "                   with --out and --plots-dir, a report of part of a sweep beside\n"
@@ -49,6 +51,14 @@ int cmd_report(int argc, char **argv)
             o.plots_dir = v;
         } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--out", &missing))) {
             o.out = v;
+        } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--select", &missing))) {
+            if (strcmp(v, "val_acc") == 0) o.select_loss = 0;
+            else if (strcmp(v, "val_loss") == 0) o.select_loss = 1;
+            else {
+                fprintf(stderr, "optsweep: report: --select: expected val_acc or val_loss, "
+                        "found '%s'\n", v);
+                goto out;
+            }
         } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--only", &missing))) {
             char err[256];
             if (plan_only_check(v, err, sizeof err) != 0) {

@@ -236,6 +236,8 @@ typedef struct {
     int no_plots;
     const char *command;    /* the command line that made it, shown in summary.md */
     const char *const *only; /* (n_only) --only PATTERN (plan.h's plan_only_*): the runs kept */
+    int select_loss;        /* --select val_loss: choose settings by the lowest validation
+                             * loss (default: the best validation accuracy) */
     int n_only;
 } report_options;
 

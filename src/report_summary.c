@@ -425,6 +425,91 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
     free(order);
 }
 
+/* ---- chosen on validation ------------------------------------------------------------------- */
+
+/* A run's selection value: its best validation accuracy (higher is better) or its lowest
+ * validation loss (select_loss; lower is better); NaN for a run that did not end well or
+ * never validated. */
+static double selection_value(const report_run *r, int select_loss)
+{
+    if (report_status_rank(r) != 0) return NAN;
+    if (!select_loss) return r->best_val_acc;
+    double best = NAN;
+    for (size_t e = 0; e < r->val_loss.n; e++)
+        if (isfinite(r->val_loss.v[e]) && !(r->val_loss.v[e] >= best)) best = r->val_loss.v[e];
+    return best;
+}
+
+/* For each case (or each optimizer, without cases): the setting chosen on validation, the
+ * seed group with the best mean selection value, and its test accuracy, which took no part
+ * in the choice.  Skipped when no run validated. */
+static void write_chosen(FILE *f, const report_sweep *s, const report_swept *w, int select_loss)
+{
+    report_group *g;
+    size_t ng;
+    report_group_by_seed(s, &g, &ng);
+    const char *family_key = w->cases_vary ? NULL : REPORT_KEY_OPTIMIZER;
+    size_t *best = xcalloc(ng ? ng : 1, sizeof *best); /* per family: its chosen group + 1 */
+    double *best_value = xcalloc(ng ? ng : 1, sizeof *best_value);
+    const char **family = xcalloc(ng ? ng : 1, sizeof *family);
+    size_t n_families = 0;
+    for (size_t k = 0; k < ng; k++) {
+        const report_run *r = &s->runs[g[k].members[0]];
+        const char *fam = family_key ? setting(r, family_key) : r->case_name;
+        double *v = xcalloc(g[k].n, sizeof *v), mean, sd;
+        for (size_t i = 0; i < g[k].n; i++) v[i] = selection_value(&s->runs[g[k].members[i]], select_loss);
+        const size_t finite = report_mean_std(v, g[k].n, &mean, &sd);
+        free(v);
+        size_t j = 0;
+        while (j < n_families && strcmp(family[j], fam) != 0) j++;
+        if (j == n_families) family[n_families++] = fam;
+        if (finite == 0) continue;
+        if (!best[j] || (select_loss ? mean < best_value[j] : mean > best_value[j])) {
+            best[j] = k + 1;
+            best_value[j] = mean;
+        }
+    }
+    int any = 0;
+    for (size_t j = 0; j < n_families; j++) any |= best[j] != 0;
+    if (any) {
+        const char *metric = select_loss ? "lowest validation loss" : "best validation accuracy";
+        fprintf(f, "## Chosen on validation\n\n");
+        fprintf(f, "For each %s, the setting with the %s (each run's best over its epochs, "
+                   "mean over seeds); its test accuracy is reported, and took no part in the "
+                   "choice (`optsweep report --select val_acc|val_loss`).\n\n",
+                w->cases_vary ? "case" : "optimizer", metric);
+        fprintf(f, "| %s | chosen setting | runs | %s | test acc |\n|---|---|--:|--:|--:|\n",
+                w->cases_vary ? "case" : "optimizer",
+                select_loss ? "lowest val loss" : "best val acc");
+        for (size_t j = 0; j < n_families; j++) {
+            if (!best[j]) continue;
+            const report_group *gr = &g[best[j] - 1];
+            char label[256], buf[32];
+            report_run_label(s, w, gr->members[0], 0, label, sizeof label, 120);
+            double *v = xcalloc(gr->n, sizeof *v), *t = xcalloc(gr->n, sizeof *t);
+            for (size_t i = 0; i < gr->n; i++) {
+                const report_run *m = &s->runs[gr->members[i]];
+                v[i] = selection_value(m, select_loss);
+                t[i] = report_status_rank(m) == 0 ? m->test_acc : NAN;
+            }
+            put_cell(f, family[j][0] ? family[j] : "—");
+            put_cell(f, label);
+            snprintf(buf, sizeof buf, "%zu", gr->n);
+            put_cell(f, buf);
+            put_stat(f, "%.4f", "%.4f", v, gr->n);
+            put_stat(f, "%.4f", "%.4f", t, gr->n);
+            fprintf(f, "|\n");
+            free(v);
+            free(t);
+        }
+        fprintf(f, "\n");
+    }
+    free(best);
+    free(best_value);
+    free(family);
+    report_groups_free(g, ng);
+}
+
 /* ---- the file ------------------------------------------------------------------------------- */
 
 int report_write_summary(const report_sweep *s, const report_options *o, const char *out_path,
@@ -458,6 +543,7 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
     report_swept w;
     report_find_swept(s, &w);
     write_header(f, s, o, &w);
+    write_chosen(f, s, &w, o->select_loss);
     write_runs_table(f, s);
     write_groups_table(f, s);
     write_problems(f, s);

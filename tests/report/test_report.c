@@ -471,6 +471,10 @@ static void test_grid(void)
            "(the .part/.ckpt.h5/.lock/.corrupt files must be ignored)");
     EXPECT(strstr(md, "Made by `optsweep report results/grid` on ") != NULL, "no command line");
     check_order(md, expected + first, n_expected - first);
+    /* the choice is made on validation, for the one optimizer of this sweep */
+    const char *chosen = strstr(md, "## Chosen on validation");
+    EXPECT(chosen && strstr(chosen, "| sgd | ") && strstr(chosen, "took no part in the choice"),
+           "summary has no 'Chosen on validation' section with the sgd row");
     /* groups: sort above reordered expected[first..]; check_group searches all of them */
     check_group(md, "", 0.1, 0.9, "0.9");
     check_group(md, "", 0.01, 0.0, "0");
