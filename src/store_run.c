@@ -91,6 +91,22 @@ static int write_metadata(hid_t file, const store_run_record *r, char *err, size
     TRY(store_h5_attr_double(file, "test_loss", st->test_loss, err, n));
     TRY(store_h5_attr_double(file, "test_acc", st->test_acc, err, n));
     TRY(store_h5_attr_double(file, "best_val_acc", st->best_val_acc, err, n));
+    /* where the best validation was: the epoch (0-based, as val_epoch) of the highest
+     * accuracy (the first on ties) and of the lowest loss; -1 without validation */
+    int best_acc = -1, best_loss = -1;
+    for (int v = 0; v < st->n_val; v++) {
+        if (isfinite(st->val_acc[v]) && (best_acc < 0 || st->val_acc[v] > st->val_acc[best_acc]))
+            best_acc = v;
+        if (isfinite(st->val_loss[v]) &&
+            (best_loss < 0 || st->val_loss[v] < st->val_loss[best_loss]))
+            best_loss = v;
+    }
+    TRY(store_h5_attr_int32(file, "best_epoch", best_acc >= 0 ? st->val_epoch[best_acc] : -1,
+                            err, n));
+    TRY(store_h5_attr_int32(file, "best_val_loss_epoch",
+                            best_loss >= 0 ? st->val_epoch[best_loss] : -1, err, n));
+    TRY(store_h5_attr_double(file, "best_val_loss",
+                             best_loss >= 0 ? st->val_loss[best_loss] : NAN, err, n));
     TRY(store_h5_attr_double(file, "mean_weight", mean_weight, err, n));
     TRY(store_h5_attr_int64(file, "n_params", (int64_t)r->shape->n_params, err, n));
     TRY(store_h5_attr_int64(file, "n_train", r->n_images[0], err, n));
