@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -119,13 +120,22 @@ static void skeleton(hid_t f, int epochs)
     H5Eclear2(H5E_DEFAULT);
 }
 
+/* The file is <dir>/fuzz-run.h5: store_check_run wants a run file named after its run. */
+static char dir[64];
+
+static void remove_dir(void)
+{
+    rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static char dir[64], path[96];
+    static char path[96];
     if (!dir[0]) {
         snprintf(dir, sizeof dir, "/tmp/optsweep-fuzz-h5.%ld", (long)getpid());
         mkdir(dir, 0700);
         snprintf(path, sizeof path, "%s/fuzz-run.h5", dir);
+        atexit(remove_dir);
     }
     input in = {data, size};
     unsigned flags = take(&in);
