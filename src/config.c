@@ -6,6 +6,9 @@
 #include "config_internal.h"
 
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -508,11 +511,23 @@ int config_load_text(sweep *sw, const char *path, const char *text, size_t len, 
 
 int config_load(sweep *sw, const char *path, config_diags *d)
 {
-    FILE *f = fopen(path, "rb");
     memset(sw, 0, sizeof *sw);
+    /* opened without blocking and checked to be a regular file: a FIFO (or a device) named
+     * as the sweep file would otherwise hang open() or read forever */
+    int fd = open(path, O_RDONLY | O_NONBLOCK);
+    struct stat st;
+    if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        config_error(d, (config_loc){path, 0, 0}, "not a regular file: a sweep file must be "
+                     "a file (this is a %s)", S_ISFIFO(st.st_mode) ? "FIFO"
+                     : S_ISDIR(st.st_mode) ? "directory" : "special file");
+        return -1;
+    }
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
     if (!f) {
         config_error(d, (config_loc){path, 0, 0}, "cannot open the sweep file: %s",
                      strerror(errno));
+        if (fd >= 0) close(fd);
         return -1;
     }
     char *text = NULL;

@@ -41,6 +41,14 @@ rc=$?
 grep -q "init.h5: not a regular file" "$tmp/2.log" || fail "FIFO as model.init: message: $(cat "$tmp/2.log")"
 [ -e "$tmp/r2" ] && fail "FIFO as model.init: results were written"
 
+# ---- a FIFO as the sweep file itself ------------------------------------------------------------
+mkfifo "$tmp/fifo.yaml"
+"$optsweep" run "$tmp/fifo.yaml" --results "$tmp/r4" >"$tmp/4.log" 2>&1
+rc=$?
+[ $rc -eq 2 ] && grep -q "fifo.yaml: not a regular file" "$tmp/4.log" ||
+    fail "FIFO as the sweep file: exit $rc: $(cat "$tmp/4.log")"
+[ -e "$tmp/r4" ] && fail "FIFO as the sweep file: results were written"
+
 # ---- a second SIGTERM quits at once ----------------------------------------------------------
 # wide layers: one epoch takes many seconds, so a run that waited for the epoch to end would
 # write a checkpoint and print its "stopped" line; one that quits at once does neither
