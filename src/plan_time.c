@@ -17,6 +17,8 @@
 #include "progress.h"
 #include "store.h"
 
+#define CALIBRATION_BUDGET 2.0 /* seconds of calibration per plan at most */
+
 /* The settings a step's time depends on: runs with the same key (these settings as text,
  * and the backend) train as fast. */
 static const char *const time_keys[] = {"model.hidden", "model.activation", "data.dataset",
@@ -146,6 +148,9 @@ int plan_time_estimate(const plan *p, const char *sweep_dir, double *seconds, ch
 {
     timing *t = NULL;
     int n_t = 0, calibrated = 0;
+    /* calibration stops after CALIBRATION_BUDGET seconds: a sweep over thousands of batch
+     * sizes gets "?" for the rest rather than a plan that takes minutes */
+    const double t_start = progress_now();
     const int stored = read_stored(sweep_dir, &t, &n_t);
     const int gpu_here = backend_cuda_available();
     for (int i = 0; i < p->n_runs; i++) {
@@ -159,7 +164,9 @@ int plan_time_estimate(const plan *p, const char *sweep_dir, double *seconds, ch
         while (j < n_t && strcmp(t[j].key, key) != 0) j++;
         if (j == n_t) {
             t = xrealloc(t, sizeof *t * (size_t)(n_t + 1));
-            t[j] = (timing){.step_seconds = calibrate(s, kind), .from_store = 0};
+            const int in_budget = progress_now() - t_start < CALIBRATION_BUDGET;
+            t[j] = (timing){.step_seconds = in_budget ? calibrate(s, kind) : NAN,
+                            .from_store = 0};
             snprintf(t[j].key, sizeof t[j].key, "%s", key);
             n_t++;
             calibrated++;
