@@ -345,8 +345,11 @@ static int cuda_read_state(backend *b, float *host)
                      cudaMemcpyDeviceToHost);
 }
 
-static int cuda_train_epoch(backend *b, uint64_t seed, int epoch, double lr, long *step,
-                            double *mean_loss)
+/* One epoch; lr_steps / momentum_steps: each step's lr and cycled momentum, or NULL
+ * (backend_epoch_job). */
+static int cuda_train_epoch_steps(backend *b, uint64_t seed, int epoch, double lr,
+                                  const double *lr_steps, const double *momentum_steps,
+                                  long *step, double *mean_loss)
 {
     ERROR_BUFFER(b);
     cuda_ctx *c = ctx_of(b);
@@ -357,8 +360,11 @@ static int cuda_train_epoch(backend *b, uint64_t seed, int epoch, double lr, lon
     }
     const int batches = c->train_batches, full = n / c->batch;
     /* the step scalars of the whole epoch, computed on the host as the CPU loop does per step */
-    for (int s = 0; s < batches; s++)
-        optim_prepare_step(&c->optim, lr, *step + 1 + s, &c->host_steps[s]);
+    for (int s = 0; s < batches; s++) {
+        optim_settings o = c->optim;
+        if (momentum_steps) optim_set_momentum(&o, momentum_steps[s]);
+        optim_prepare_step(&o, lr_steps ? lr_steps[s] : lr, *step + 1 + s, &c->host_steps[s]);
+    }
     CUDA_TRY(cudaMemcpyAsync(c->steps, c->host_steps, sizeof(optim_step) * (size_t)batches,
                              cudaMemcpyHostToDevice, c->stream));
     CUDA_TRY(op_permutation(&c->perm_scratch, seed, PHILOX_STREAM_EPOCH0 + (uint64_t)epoch,
@@ -418,9 +424,27 @@ static int cuda_evaluate(backend *b, split_id split, eval_result *out)
     return 0;
 }
 
+static int cuda_train_epoch(backend *b, uint64_t seed, int epoch, double lr, long *step,
+                            double *mean_loss)
+{
+    return cuda_train_epoch_steps(b, seed, epoch, lr, NULL, NULL, step, mean_loss);
+}
+
+/* The jobs one after the other (each its own backend), with their per-step tables. */
+static int cuda_train_epochs(const backend_epoch_job *jobs, int n_jobs)
+{
+    for (int j = 0; j < n_jobs; j++)
+        if (cuda_train_epoch_steps(jobs[j].b, jobs[j].seed, jobs[j].epoch, jobs[j].lr,
+                                   jobs[j].lr_steps, jobs[j].momentum_steps, jobs[j].step,
+                                   jobs[j].mean_loss) != 0)
+            return -1;
+    return 0;
+}
+
 static const backend_ops cuda_ops = {
     "cuda",           cuda_free,       cuda_init_params, cuda_load_params, cuda_read_params,
     cuda_load_state,  cuda_read_state, cuda_train_epoch, cuda_evaluate,
+    NULL,             cuda_train_epochs,
 };
 
 /* ---- create ------------------------------------------------------------------------------ */
@@ -655,6 +679,7 @@ extern "C" backend *backend_cuda_create(const backend_config *cfg, char *err, si
     b->ops = &cuda_ops;
     b->ctx = c;
     b->config = *cfg;
+    if (cfg->data) b->config.train_rows = cfg->data->train.n; /* for train.c's tables */
     b->config.data = NULL; /* not referenced after create */
     c->shape = *sh;
     c->batch = cfg->batch_size;

@@ -53,6 +53,12 @@ int backend_train_epochs(const backend_epoch_job *jobs, int n_jobs, int *failed)
     /* the generic way: one after the other */
     for (int j = 0; j < n_jobs; j++) {
         const backend_epoch_job *job = &jobs[j];
+        if (job->lr_steps || job->momentum_steps) {
+            snprintf(job->b->error, sizeof job->b->error, "%s backend: no per-batch schedules",
+                     job->b->ops->name);
+            *failed = j;
+            return -1;
+        }
         if (job->b->ops->train_epoch(job->b, job->seed, job->epoch, job->lr, job->step,
                                      job->mean_loss) != 0) {
             *failed = j;
@@ -73,7 +79,7 @@ backend_config backend_config_from_settings(const run_settings *s, const dataset
     backend_config cfg = {
         .batch_size = s->train.batch_size, .optim = s->optim, .precision = s->train.precision,
         .normalize = s->data.normalize, .mean = (float)s->data.mean, .std = (float)s->data.std,
-        .data = d,
+        .data = d, .train_rows = d ? d->train.n : 0,
     };
     model_shape_init(&cfg.shape, &s->model);
     return cfg;

@@ -27,6 +27,8 @@ typedef struct {
     int normalize;          /* 0: x / 255.0f; 1: then (x - mean) / std, in float */
     float mean, std;
     const dataset *data;    /* uploaded by create; not referenced afterwards */
+    int train_rows;         /* rows of the training split (batches per epoch follow);
+                             * create sets it from data */
 } backend_config;
 
 typedef struct {
@@ -46,6 +48,11 @@ typedef struct {
     double lr;
     long *step;
     double *mean_loss;
+    /* step_every: batch — the lr and the cycled momentum (SGD/RMSprop momentum or beta1,
+     * optim_set_momentum) of each of the epoch's steps in order; NULL: lr for every step,
+     * the optimizer's own momentum.  Only train_epochs reads them (train_epoch: constant). */
+    const double *lr_steps;
+    const double *momentum_steps;
 } backend_epoch_job;
 
 typedef struct {

@@ -71,6 +71,7 @@ typedef struct cpu_ctx cpu_ctx;
 typedef struct {
     cpu_ctx *c;
     double lr;
+    const double *lr_steps, *momentum_steps; /* per step of the epoch, or NULL (job's) */
     long step0;             /* optimizer steps taken before this epoch */
     double loss_sum;        /* sum of the batch losses (team member 0 adds them, in order) */
     long batches, correct;
@@ -449,7 +450,10 @@ static void train_epoch_member(void *arg, int t, int n)
             }
             cpu_team_barrier(c0->team);
             optim_step st;
-            optim_prepare_step(&c->optim, rj->lr, rj->step0 + step, &st);
+            optim_settings o = c->optim;
+            if (rj->momentum_steps) optim_set_momentum(&o, rj->momentum_steps[step - 1]);
+            optim_prepare_step(&o, rj->lr_steps ? rj->lr_steps[step - 1] : rj->lr,
+                               rj->step0 + step, &st);
             if (t == 0) {
                 rj->loss_sum += (double)nll_mean(c->logp, m);
                 rj->batches++;
@@ -626,6 +630,8 @@ static int cpu_train_epochs(const backend_epoch_job *jobs, int n_jobs)
             done[i] = 1;
             which[n_runs] = i;
             runs[n_runs++] = (run_job){.c = ctx_of(jobs[i].b), .lr = jobs[i].lr,
+                                       .lr_steps = jobs[i].lr_steps,
+                                       .momentum_steps = jobs[i].momentum_steps,
                                        .step0 = *jobs[i].step};
         }
         team_job job = {.runs = runs, .n_runs = n_runs, .perm = c->perm, .split = SPLIT_TRAIN};
@@ -646,7 +652,7 @@ static int cpu_train_epochs(const backend_epoch_job *jobs, int n_jobs)
 static int cpu_train_epoch(backend *b, uint64_t seed, int epoch, double lr, long *step,
                            double *mean_loss)
 {
-    backend_epoch_job job = {b, seed, epoch, lr, step, mean_loss};
+    backend_epoch_job job = {b, seed, epoch, lr, step, mean_loss, NULL, NULL};
     return cpu_train_epochs(&job, 1);
 }
 
@@ -701,6 +707,7 @@ static backend *create_on(const backend_config *cfg, cpu_shared *shared)
     b->ops = &cpu_ops;
     b->ctx = c;
     b->config = *cfg;
+    if (cfg->data) b->config.train_rows = cfg->data->train.n; /* for train.c's tables */
     b->config.data = NULL; /* not referenced after create */
     c->shared = shared;
     shared->refs++;

@@ -36,7 +36,8 @@ static void usage(FILE *f)
             "                    --set optimizer.lr=0.05 --set 'schedule={name: step,\n"
             "                    step_size: 30, gamma: 0.1}'\n"
             "  --steps N         scheduler steps to show (default: as many as training takes:\n"
-            "                    train.epochs, or the validations with step_every: validation;\n"
+            "                    train.epochs, the validations with step_every: validation,\n"
+            "                    or epochs x batches with step_every: batch;\n"
             "                    at most %ld)\n"
             "  --plot DIR        also draw DIR/NAME.png and .svg with gnuplot (the .dat and .gp\n"
             "                    files stay beside them)\n"
@@ -68,12 +69,20 @@ static int is_schedule_key(int k)
     return strncmp(name, "schedule.", 9) == 0 || strcmp(name, "optimizer.lr") == 0;
 }
 
-/* Scheduler steps a run takes in training: one per epoch, or one per validation (epochs e
- * with e % freq == 0, train.c). */
+/* Scheduler steps a run takes in training: one per epoch, one per validation (epochs e
+ * with e % freq == 0, train.c), or one per batch (the training rows: train_limit or the
+ * 60,000 of MNIST and Fashion-MNIST, less val_from_train, in batches, the last partial). */
 static long training_steps(const run_settings *s)
 {
     long epochs = s->train.epochs;
     if (s->schedule.every == SCHEDULE_EVERY_EPOCH) return epochs;
+    if (s->schedule.every == SCHEDULE_EVERY_BATCH) {
+        long rows = s->data.train_limit > 0 && s->data.train_limit < 60000 ? s->data.train_limit
+                                                                         : 60000;
+        rows -= s->data.val_from_train;
+        const long bs = s->train.batch_size > 0 ? s->train.batch_size : 1;
+        return rows > 0 ? epochs * ((rows + bs - 1) / bs) : 0;
+    }
     int has_val = s->data.val_from_test > 0 || s->data.val_from_train > 0;
     int freq = s->train.validation_freq > 0 ? s->train.validation_freq : 1;
     return has_val && epochs > 0 ? (epochs - 1) / freq + 1 : 0;
@@ -132,6 +141,10 @@ static void describe(const run_settings *s, char **key, char *desc, size_t n)
         s->schedule.every == SCHEDULE_EVERY_VALIDATION)
         dl += (size_t)snprintf(desc + (dl < n ? dl : n), dl < n ? n - dl : 0,
                                " stepped per validation");
+    else if ((s->schedule.kind != SCHEDULE_NONE || s->schedule.warmup) &&
+             s->schedule.every == SCHEDULE_EVERY_BATCH)
+        dl += (size_t)snprintf(desc + (dl < n ? dl : n), dl < n ? n - dl : 0,
+                               " stepped per batch");
     settings_format(s, settings_find_key("optimizer.lr"), v, sizeof v);
     snprintf(desc + (dl < n ? dl : n), dl < n ? n - dl : 0, ", lr %s", v);
 }

@@ -134,6 +134,17 @@ static void asgd_scalars(const optim_settings *o, double lr, long step, optim_st
     out->c[OPTIM_ASGD_MU] = mu;
 }
 
+void optim_set_momentum(optim_settings *o, double momentum)
+{
+    run_settings rs;
+    memset(&rs, 0, sizeof rs);
+    rs.optim = *o;
+    if (settings_key_applies(settings_find_key("optimizer.momentum"), &rs))
+        o->momentum = momentum;
+    else
+        o->beta1 = momentum;
+}
+
 void optim_prepare_step(const optim_settings *o, double lr, long step, optim_step *out)
 {
     memset(out, 0, sizeof *out);

@@ -136,6 +136,10 @@ int optim_averaged_slot(const optim_settings *o);
 /* Initial state (Adagrad's initial_accumulator_value, zeros elsewhere); state has
  * slots * n floats. */
 void optim_state_init(const optim_settings *o, float *state, size_t n);
+/* A cycled momentum (CyclicLR / OneCycleLR cycle_momentum) put where PyTorch's schedulers
+ * put it: group['momentum'] for the optimizers with a momentum setting (SGD, RMSprop, per
+ * the settings rows), else beta1 (group['betas'][0]). */
+void optim_set_momentum(optim_settings *o, double momentum);
 /* Scalars of step number `step` (1-based, PyTorch's state['step'] after increment) at lr. */
 void optim_prepare_step(const optim_settings *o, double lr, long step, optim_step *out);
 /* optim_update_element for i in [begin, end): the CPU loop, vectorised where the compiler

@@ -118,6 +118,59 @@ static int refuse(building *b, const int *keys, int n_keys, int primary, const c
     return 1;
 }
 
+/* CyclicLR / OneCycleLR: what PyTorch 1.13 refuses, and what optsweep cannot follow yet.
+ * Returns refuse()'s 1 + 0|1, or 0 when the run is fine. */
+static int check_cyclic(building *b, note_list *notes, config_diags *d)
+{
+    const run_settings *s = &b->s;
+    const int cyclic = s->schedule.kind == SCHEDULE_CYCLIC;
+    int k_name = settings_find_key("schedule.name"), k_mode = settings_find_key("schedule.mode");
+    int k_cm = settings_find_key("schedule.cycle_momentum"), k_opt = settings_find_key("optimizer.name");
+    int k_mom = settings_find_key("optimizer.momentum");
+    int k_betas = settings_find_key("optimizer.betas");
+    char msg[600];
+    if (cyclic && s->schedule.mode != CYCLIC_TRIANGULAR && s->schedule.mode != CYCLIC_TRIANGULAR2 &&
+        s->schedule.mode != CYCLIC_EXP_RANGE) {
+        snprintf(msg, sizeof msg, "schedule.mode of cyclic is triangular, triangular2 or "
+                 "exp_range (PyTorch refuses others)");
+        return 1 + refuse(b, &k_mode, 1, k_mode, msg, NULL, notes, d);
+    }
+    if (s->schedule.warmup) {
+        int keys[] = {k_name, settings_find_key("schedule.warmup")};
+        snprintf(msg, sizeof msg, "schedule.warmup cannot precede %s (it sets the lr itself "
+                 "from its first step)", schedule_kind_name(s->schedule.kind));
+        return 1 + refuse(b, keys, 2, keys[1], msg, NULL, notes, d);
+    }
+    if (!s->schedule.cycle_momentum) return 0;
+    /* PyTorch looks for 'momentum' (CyclicLR 1.13) or 'momentum' / 'betas' (OneCycleLR) in
+     * the optimizer's defaults: the optimizers the settings rows give those keys. */
+    const int has_momentum = settings_key_applies(k_mom, s);
+    const int has_betas = !cyclic && settings_key_applies(k_betas, s);
+    int keys[] = {k_cm, k_opt, k_name};
+    /* the error points at cycle_momentum where it is written, else at schedule.name */
+    const int at = b->is_set[k_cm] ? k_cm : k_name;
+    if (!has_momentum && !has_betas) {
+        snprintf(msg, sizeof msg, "%s with cycle_momentum needs an optimizer with %s (PyTorch "
+                 "raises 'optimizer must support momentum with `cycle_momentum` option "
+                 "enabled'): set schedule.cycle_momentum: false",
+                 cyclic ? "CyclicLR" : "OneCycleLR", cyclic ? "momentum" : "momentum or betas");
+        return 1 + refuse(b, keys, 3, at, msg, NULL, notes, d);
+    }
+    if (has_momentum && s->optim.momentum == 0.0) {
+        int mk[] = {k_cm, k_mom};
+        snprintf(msg, sizeof msg, "schedule.cycle_momentum replaces optimizer.momentum, which "
+                 "must then be non-zero: with momentum 0 the optimizer keeps no momentum buffer "
+                 "(set any value; the schedule overrides it)");
+        return 1 + refuse(b, mk, 2, at, msg, NULL, notes, d);
+    }
+    if (s->optim.kind == OPTIM_NADAM) {
+        snprintf(msg, sizeof msg, "cycling nadam's beta1 is not supported yet: its mu_product "
+                 "would need every past step's beta1; set schedule.cycle_momentum: false");
+        return 1 + refuse(b, keys, 3, at, msg, NULL, notes, d);
+    }
+    return 0;
+}
+
 /* ---- one run ---------------------------------------------------------------------------------- */
 /* Returns 1 when the run is valid, 0 when left out (noted), -1 on an error (in d). */
 static int check_run(building *b, note_list *notes, config_diags *d)
@@ -189,6 +242,11 @@ static int check_run(building *b, note_list *notes, config_diags *d)
             snprintf(msg, sizeof msg, "schedule.warmup cannot precede reduce_on_plateau "
                      "(PyTorch's SequentialLR does not take ReduceLROnPlateau)");
             refused |= 1 + refuse(b, wk, 2, wk[1], msg, NULL, notes, d);
+        } else if (s->schedule.mode != PLATEAU_MIN && s->schedule.mode != PLATEAU_MAX) {
+            int k_mode = settings_find_key("schedule.mode");
+            snprintf(msg, sizeof msg, "schedule.mode of reduce_on_plateau is min or max "
+                     "(PyTorch refuses others)");
+            refused |= 1 + refuse(b, &k_mode, 1, k_mode, msg, NULL, notes, d);
         } else if (!(s->schedule.factor < 1.0)) {
             snprintf(msg, sizeof msg, "schedule.factor must be less than 1 for "
                      "reduce_on_plateau (PyTorch refuses it)");
@@ -200,6 +258,15 @@ static int check_run(building *b, note_list *notes, config_diags *d)
         snprintf(msg, sizeof msg, "schedule.factor 0 makes ConstantLR divide by zero at "
                  "total_iters (PyTorch raises ZeroDivisionError)");
         refused |= 1 + refuse(b, &k_factor, 1, k_factor, msg, NULL, notes, d);
+    }
+    if (!refused && (s->schedule.kind == SCHEDULE_CYCLIC || s->schedule.kind == SCHEDULE_ONE_CYCLE))
+        refused |= check_cyclic(b, notes, d);
+    if (!refused && settings_key_applies(k_every, s) && s->schedule.every == SCHEDULE_EVERY_BATCH &&
+        (s->schedule.kind == SCHEDULE_REDUCE_ON_PLATEAU)) {
+        int keys[] = {k_every, settings_find_key("schedule.name")};
+        snprintf(msg, sizeof msg, "schedule.step_every: batch does not apply to "
+                 "reduce_on_plateau, which steps on validation results");
+        refused |= 1 + refuse(b, keys, 2, k_every, msg, NULL, notes, d);
     }
     if (!refused && s->data.val_from_test > 0 && s->data.val_from_train > 0) {
         int keys[] = {k_vtrain, k_vtest};

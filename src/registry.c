@@ -90,6 +90,17 @@ static const schedule_info schedules[] = {
     [SCHEDULE_REDUCE_ON_PLATEAU] = {"reduce_on_plateau", "ReduceLROnPlateau", "plateau",
                                     {{NULL, NULL}},
                                     {{"schedule.factor", "0.1"}}},
+    /* per-batch schedulers: they step after every optimizer step unless told otherwise */
+    [SCHEDULE_CYCLIC] = {"cyclic", "CyclicLR", "cyclic",
+                         {{"schedule.base_lr", "CyclicLR has no default base_lr"},
+                          {"schedule.max_lr", "CyclicLR has no default max_lr"}},
+                         {{"schedule.gamma", "1.0"}, {"schedule.mode", "triangular"},
+                          {"schedule.step_every", "batch"}}},
+    [SCHEDULE_ONE_CYCLE] = {"one_cycle", "OneCycleLR", "onecycle",
+                            {{"schedule.max_lr", "OneCycleLR has no default max_lr"},
+                             {"schedule.total_steps", "OneCycleLR needs total_steps"}},
+                            {{"schedule.base_momentum", "0.85"}, {"schedule.max_momentum", "0.95"},
+                             {"schedule.step_every", "batch"}}},
 };
 
 #define N_OPTIMS ((int)(sizeof optims / sizeof optims[0]))

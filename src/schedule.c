@@ -1,5 +1,6 @@
 /* schedule.c — torch 1.13's lr schedulers (StepLR, MultiStepLR, ExponentialLR,
- * CosineAnnealingLR, LinearLR, ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, the
+ * CosineAnnealingLR, LinearLR, ConstantLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR,
+ * OneCycleLR, the
  * SequentialLR warm-up chain, and ReduceLROnPlateau over the validation history), replayed in
  * double with the same formulas, in the same order of operations, as
  * torch/optim/lr_scheduler.py, so the lr equals PyTorch's to the last bit or so (libm's cos
@@ -7,6 +8,7 @@
 #include "schedule.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Python's math.pi, the double nearest pi (M_PI is not in strict C11) */
 static const double SCHEDULE_PI = 3.141592653589793;
@@ -62,6 +64,86 @@ static int milestone_count(const schedule_settings *s, long k)
     return c;
 }
 
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.CyclicLR.html
+ * CyclicLR.get_lr at last_epoch k: cycle = floor(1 + k / total_size);
+ * x = 1 + k / total_size - cycle; scale = x / step_ratio or (x - 1) / (step_ratio - 1);
+ * lr = base_lr + (max_lr - base_lr) * scale * scale_fn; momentum = max_momentum -
+ * (max_momentum - base_momentum) * scale * scale_fn; scale_fn: 1 (triangular),
+ * 1 / 2 ** (cycle - 1) (triangular2, of the cycle), gamma ** k (exp_range, of k). */
+static double cyclic_value(const schedule_settings *s, long k, double *momentum)
+{
+    const double up = (double)s->step_size_up;
+    const double down = s->step_size_down > 0 ? (double)s->step_size_down : up;
+    const double total_size = up + down, step_ratio = up / total_size;
+    const double cycle = floor(1.0 + (double)k / total_size);
+    const double x = 1.0 + (double)k / total_size - cycle;
+    const double scale_factor = x <= step_ratio ? x / step_ratio : (x - 1.0) / (step_ratio - 1.0);
+    double fn;
+    if (s->mode == CYCLIC_TRIANGULAR2) fn = 1.0 / pow(2.0, cycle - 1.0);
+    else if (s->mode == CYCLIC_EXP_RANGE) fn = pow(s->gamma, (double)k);
+    else fn = 1.0;
+    const double base_height = (s->max_lr - s->base_lr) * scale_factor;
+    if (momentum) {
+        const double mh = (s->max_momentum - s->base_momentum) * scale_factor;
+        *momentum = s->max_momentum - mh * fn;
+    }
+    return s->base_lr + base_height * fn;
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.OneCycleLR.html
+ * _annealing_cos: end + (start - end) / 2.0 * (cos(pi * pct) + 1);
+ * _annealing_linear: (end - start) * pct + start */
+static double one_cycle_anneal(const schedule_settings *s, double start, double end, double pct)
+{
+    if (s->anneal_strategy == ANNEAL_LINEAR) return (end - start) * pct + start;
+    const double cos_out = cos(SCHEDULE_PI * pct) + 1.0;
+    return end + (start - end) / 2.0 * cos_out;
+}
+
+/* reference: https://pytorch.org/docs/1.13/generated/torch.optim.lr_scheduler.OneCycleLR.html
+ * OneCycleLR.get_lr at step_num k: initial_lr = max_lr / div_factor, min_lr = initial_lr /
+ * final_div_factor; phases end at pct_start * T - 1 (up), [2 * pct_start * T - 2 (down, three
+ * phases)], T - 1; pct = (k - start_step) / (end_step - start_step) in the first phase with
+ * k <= end_step (or the last).  k > total_steps raises in PyTorch: NAN here. */
+static double one_cycle_value(const schedule_settings *s, long k, double *momentum)
+{
+    const double T = (double)s->total_steps;
+    const double initial_lr = s->max_lr / s->div_factor;
+    const double min_lr = initial_lr / s->final_div_factor;
+    const double hi_m = s->max_momentum, lo_m = s->base_momentum;
+    /* {end_step, start_lr, end_lr, start_momentum, end_momentum} */
+    double ph[3][5];
+    int n_ph;
+    if (s->three_phase) {
+        const double a[3][5] = {{s->pct_start * T - 1.0, initial_lr, s->max_lr, hi_m, lo_m},
+                                {2.0 * s->pct_start * T - 2.0, s->max_lr, initial_lr, lo_m, hi_m},
+                                {T - 1.0, initial_lr, min_lr, hi_m, hi_m}};
+        memcpy(ph, a, sizeof a);
+        n_ph = 3;
+    } else {
+        const double a[2][5] = {{s->pct_start * T - 1.0, initial_lr, s->max_lr, hi_m, lo_m},
+                                {T - 1.0, s->max_lr, min_lr, lo_m, hi_m}};
+        memcpy(ph, a, sizeof a);
+        n_ph = 2;
+    }
+    if (k > s->total_steps) {
+        if (momentum) *momentum = NAN;
+        return NAN;
+    }
+    const double step_num = (double)k;
+    double start_step = 0.0;
+    for (int i = 0; i < n_ph; i++) {
+        const double end_step = ph[i][0];
+        if (step_num <= end_step || i == n_ph - 1) {
+            const double pct = (step_num - start_step) / (end_step - start_step);
+            if (momentum) *momentum = one_cycle_anneal(s, ph[i][3], ph[i][4], pct);
+            return one_cycle_anneal(s, ph[i][1], ph[i][2], pct);
+        }
+        start_step = end_step;
+    }
+    return NAN; /* not reached */
+}
+
 /* The main scheduler's get_lr() at last_epoch k (k = 0 is the step made by construction).
  * `lr` is the group's current lr, `base` its initial_lr. */
 static double main_get_lr(const schedule_settings *s, double base, double lr, long k)
@@ -108,6 +190,10 @@ static double main_get_lr(const schedule_settings *s, double base, double lr, lo
         return warm_restarts_lr(s, base, k);
     case SCHEDULE_REDUCE_ON_PLATEAU: /* steps on metrics: schedule_plateau_lr */
         return lr;
+    case SCHEDULE_CYCLIC:
+        return cyclic_value(s, k, NULL);
+    case SCHEDULE_ONE_CYCLE:
+        return one_cycle_value(s, k, NULL);
     }
     return lr;
 }
@@ -148,6 +234,10 @@ static double main_closed_form(const schedule_settings *s, double base, long k)
         return warm_restarts_lr(s, base, k);
     case SCHEDULE_REDUCE_ON_PLATEAU:
         return base;
+    case SCHEDULE_CYCLIC:
+        return cyclic_value(s, k, NULL);
+    case SCHEDULE_ONE_CYCLE:
+        return one_cycle_value(s, k, NULL);
     }
     return base;
 }
@@ -234,4 +324,51 @@ double schedule_lr_of_run(const schedule_settings *s, double base_lr, long n_ste
         return schedule_plateau_lr(s, base_lr, s->monitor == MONITOR_VAL_ACC ? val_acc : val_loss,
                                    n_val);
     return schedule_lr(s, base_lr, n_steps);
+}
+
+int schedule_cycles_momentum(const schedule_settings *s)
+{
+    return (s->kind == SCHEDULE_CYCLIC || s->kind == SCHEDULE_ONE_CYCLE) && s->cycle_momentum;
+}
+
+double schedule_value(const schedule_settings *s, double base_lr, long n_steps, double *momentum)
+{
+    double m = NAN, lr;
+    if (s->kind == SCHEDULE_CYCLIC && s->warmup_iters <= 0)
+        lr = cyclic_value(s, n_steps, &m);
+    else if (s->kind == SCHEDULE_ONE_CYCLE && s->warmup_iters <= 0)
+        lr = one_cycle_value(s, n_steps, &m);
+    else
+        lr = schedule_lr(s, base_lr, n_steps);
+    if (momentum) *momentum = schedule_cycles_momentum(s) ? m : NAN;
+    return lr;
+}
+
+void schedule_fill_steps(const schedule_settings *s, double base_lr, long n0, long n, double *lr,
+                         double *momentum)
+{
+    if (s->kind == SCHEDULE_CYCLIC || s->kind == SCHEDULE_ONE_CYCLE) {
+        for (long i = 0; i < n; i++) {
+            double m;
+            lr[i] = schedule_value(s, base_lr, n0 + i, &m);
+            if (momentum) momentum[i] = m;
+        }
+        return;
+    }
+    /* the recursive forms: replay once, then continue step by step (as schedule_lr does) */
+    for (long i = 0; i < n; i++) {
+        if (momentum) momentum[i] = NAN;
+    }
+    if (n <= 0) return;
+    if (s->warmup_iters > 0 || s->kind == SCHEDULE_REDUCE_ON_PLATEAU) {
+        for (long i = 0; i < n; i++) lr[i] = schedule_lr(s, base_lr, n0 + i);
+        return;
+    }
+    double cur = main_get_lr(s, base_lr, base_lr, 0);
+    for (long k = 1; k <= n0; k++) cur = main_get_lr(s, base_lr, cur, k);
+    lr[0] = cur;
+    for (long i = 1; i < n; i++) {
+        cur = main_get_lr(s, base_lr, cur, n0 + i);
+        lr[i] = cur;
+    }
 }

@@ -24,11 +24,12 @@ static const char *const precision_names[] = {"fp32", "tf32", NULL};
 static const char *const cpu_kernel_names[] = {"auto", "openblas", "prescott", "haswell",
                                                "skylakex", "cooperlake", NULL};
 /* optimizer.name and schedule.name list registry.c's rows (registry_*_names) */
-static const char *const every_names[] = {"epoch", "validation", NULL};
+static const char *const every_names[] = {"epoch", "validation", "batch", NULL};
 /* an integer key with names for its first values: train.pack auto (0), off (1, alone), N */
 static const char *const pack_words[] = {"auto", "off", NULL};
 static const char *const monitor_names[] = {"val_loss", "val_acc", NULL};
-static const char *const mode_names[] = {"min", "max", NULL};
+static const char *const mode_names[] = {"min", "max", "triangular", "triangular2", "exp_range", NULL};
+static const char *const anneal_names[] = {"cos", "linear", NULL};
 static const char *const threshold_mode_names[] = {"rel", "abs", NULL};
 
 /* enums are stored through an int pointer */
@@ -77,6 +78,8 @@ typedef struct {
 #define FSIZE(f) sizeof(((run_settings *)0)->f)
 #define O(k) (1u << (k))
 #define PLATEAU O(SCHEDULE_REDUCE_ON_PLATEAU)
+#define CYCLIC O(SCHEDULE_CYCLIC)
+#define ONE_CYCLE O(SCHEDULE_ONE_CYCLE)
 #define SGD O(OPTIM_SGD)
 #define ADAGRAD O(OPTIM_ADAGRAD)
 #define RMSPROP O(OPTIM_RMSPROP)
@@ -163,7 +166,7 @@ static const setting_def table[] = {
     {"schedule.name",                 ENUM_(schedule.kind),               ANY,                  0, 0,  NULL,             "none",          ALL,             0, NULL,                      0, NULL, registry_schedule_names},
     {"schedule.step_every",           ENUM_(schedule.every),              ANY,                  0, 0,  every_names,      "epoch",         ALL,             0, NULL,                      FLAG_LENIENT | FLAG_STEPPING},
     {"schedule.step_size",            INT_(schedule.step_size),           CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_STEP), NULL,       0},
-    {"schedule.gamma",                DBL_(schedule.gamma),               ABOVE(0),             0, 0,  NULL,             "0.1",           ALL,             O(SCHEDULE_STEP) | O(SCHEDULE_MULTISTEP) | O(SCHEDULE_EXPONENTIAL), NULL, 0},
+    {"schedule.gamma",                DBL_(schedule.gamma),               ABOVE(0),             0, 0,  NULL,             "0.1",           ALL,             O(SCHEDULE_STEP) | O(SCHEDULE_MULTISTEP) | O(SCHEDULE_EXPONENTIAL) | CYCLIC, NULL, 0},
     {"schedule.milestones",           INTS_(schedule.milestones, schedule.n_milestones), CLOSED(1, BIG), 1, SETTINGS_MAX_MILESTONES, NULL, "[]", ALL, O(SCHEDULE_MULTISTEP), NULL, FLAG_INCREASING},
     {"schedule.T_max",                INT_(schedule.T_max),               CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE), NULL,     0},
     {"schedule.eta_min",              DBL_(schedule.eta_min),             AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             O(SCHEDULE_COSINE) | O(SCHEDULE_COSINE_WARM_RESTARTS), NULL,     0},
@@ -175,13 +178,26 @@ static const setting_def table[] = {
     {"schedule.T_0",                  INT_(schedule.T_0),                 CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE_WARM_RESTARTS), NULL, 0},
     {"schedule.T_mult",               INT_(schedule.T_mult),              CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             O(SCHEDULE_COSINE_WARM_RESTARTS), NULL, 0},
     {"schedule.monitor",              ENUM_(schedule.monitor),            ANY,                  0, 0,  monitor_names,    "val_loss",      ALL,             PLATEAU, NULL,                0},
-    {"schedule.mode",                 ENUM_(schedule.mode),               ANY,                  0, 0,  mode_names,       "min",           ALL,             PLATEAU, NULL,                0},
+    {"schedule.mode",                 ENUM_(schedule.mode),               ANY,                  0, 0,  mode_names,       "min",           ALL,             PLATEAU | CYCLIC, NULL,       0},
     {"schedule.patience",             INT_(schedule.patience),            CLOSED(0, BIG),       0, 0,  NULL,             "10",            ALL,             PLATEAU, NULL,                0},
     {"schedule.threshold",            DBL_(schedule.threshold),           AT_LEAST(0),          0, 0,  NULL,             "0.0001",        ALL,             PLATEAU, NULL,                0},
     {"schedule.threshold_mode",       ENUM_(schedule.threshold_mode),     ANY,                  0, 0,  threshold_mode_names, "rel",       ALL,             PLATEAU, NULL,                0},
     {"schedule.cooldown",             INT_(schedule.cooldown),            CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             PLATEAU, NULL,                0},
     {"schedule.min_lr",               DBL_(schedule.min_lr),              AT_LEAST(0),          0, 0,  NULL,             "0",             ALL,             PLATEAU, NULL,                0},
     {"schedule.eps",                  DBL_(schedule.eps),                 AT_LEAST(0),          0, 0,  NULL,             "1e-08",         ALL,             PLATEAU, NULL,                0},
+    {"schedule.base_lr",              DBL_(schedule.base_lr),             ABOVE(0),             0, 0,  NULL,             "0.001",         ALL,             CYCLIC, NULL,                 0},
+    {"schedule.max_lr",               DBL_(schedule.max_lr),              ABOVE(0),             0, 0,  NULL,             "0.01",          ALL,             CYCLIC | ONE_CYCLE, NULL,     0},
+    {"schedule.step_size_up",         INT_(schedule.step_size_up),        CLOSED(1, BIG),       0, 0,  NULL,             "2000",          ALL,             CYCLIC, NULL,                 0},
+    {"schedule.step_size_down",       INT_(schedule.step_size_down),      CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             CYCLIC, NULL,                 0},
+    {"schedule.cycle_momentum",       BOOL_(schedule.cycle_momentum),     ANY,                  0, 0,  NULL,             "true",          ALL,             CYCLIC | ONE_CYCLE, NULL,     0},
+    {"schedule.base_momentum",        DBL_(schedule.base_momentum),       OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.8",           ALL,             CYCLIC | ONE_CYCLE, NULL,     0},
+    {"schedule.max_momentum",         DBL_(schedule.max_momentum),        OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.9",           ALL,             CYCLIC | ONE_CYCLE, NULL,     0},
+    {"schedule.total_steps",          INT_(schedule.total_steps),         CLOSED(1, BIG),       0, 0,  NULL,             "1",             ALL,             ONE_CYCLE, NULL,              0},
+    {"schedule.pct_start",            DBL_(schedule.pct_start),           CLOSED(0, 1),         0, 0,  NULL,             "0.3",           ALL,             ONE_CYCLE, NULL,              0},
+    {"schedule.anneal_strategy",      ENUM_(schedule.anneal_strategy),    ANY,                  0, 0,  anneal_names,     "cos",           ALL,             ONE_CYCLE, NULL,              0},
+    {"schedule.div_factor",           DBL_(schedule.div_factor),          ABOVE(0),             0, 0,  NULL,             "25",            ALL,             ONE_CYCLE, NULL,              0},
+    {"schedule.final_div_factor",     DBL_(schedule.final_div_factor),    ABOVE(0),             0, 0,  NULL,             "10000",         ALL,             ONE_CYCLE, NULL,              0},
+    {"schedule.three_phase",          BOOL_(schedule.three_phase),        ANY,                  0, 0,  NULL,             "false",         ALL,             ONE_CYCLE, NULL,              0},
     {"schedule.warmup",               BOOL_(schedule.warmup),             ANY,                  0, 0,  NULL,             "false",         ALL,             0, NULL,                      FLAG_GROUP},
     {"schedule.warmup.start_factor",  DBL_(schedule.warmup_start_factor), OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.33333333333333331", ALL,      0, "schedule.warmup",         0},
     {"schedule.warmup.total_iters",   INT_(schedule.warmup_iters),        CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             0, "schedule.warmup",         0},

@@ -55,11 +55,15 @@ typedef enum {
     SCHEDULE_POLYNOMIAL,  /* PolynomialLR */
     SCHEDULE_COSINE_WARM_RESTARTS, /* CosineAnnealingWarmRestarts */
     SCHEDULE_REDUCE_ON_PLATEAU,    /* ReduceLROnPlateau (on validation loss or accuracy) */
+    SCHEDULE_CYCLIC,      /* CyclicLR (per batch) */
+    SCHEDULE_ONE_CYCLE,   /* OneCycleLR (per batch) */
     SCHEDULE_KIND_COUNT   /* not a kind: the number of rows in registry.c */
 } schedule_kind;
 
-typedef enum { SCHEDULE_EVERY_EPOCH, SCHEDULE_EVERY_VALIDATION } schedule_every;
-typedef enum { PLATEAU_MIN, PLATEAU_MAX } plateau_mode;          /* ReduceLROnPlateau mode */
+typedef enum { SCHEDULE_EVERY_EPOCH, SCHEDULE_EVERY_VALIDATION, SCHEDULE_EVERY_BATCH } schedule_every;
+/* schedule.mode: ReduceLROnPlateau's min | max, CyclicLR's triangular | triangular2 | exp_range */
+typedef enum { PLATEAU_MIN, PLATEAU_MAX, CYCLIC_TRIANGULAR, CYCLIC_TRIANGULAR2, CYCLIC_EXP_RANGE } plateau_mode;
+typedef enum { ANNEAL_COS, ANNEAL_LINEAR } anneal_strategy;    /* OneCycleLR anneal_strategy */
 typedef enum { THRESHOLD_REL, THRESHOLD_ABS } threshold_mode;    /* its threshold_mode */
 typedef enum { MONITOR_VAL_LOSS, MONITOR_VAL_ACC } plateau_monitor; /* the metric it steps on */
 
@@ -136,6 +140,14 @@ typedef struct {
     double threshold;
     threshold_mode threshold_mode;
     double min_lr, eps;
+    double base_lr, max_lr;                      /* cyclic (base_lr), cyclic and one_cycle */
+    int step_size_up, step_size_down;            /* cyclic; step_size_down 0: = step_size_up */
+    int cycle_momentum;                          /* cyclic, one_cycle: momentum or beta1 */
+    double base_momentum, max_momentum;
+    int total_steps;                             /* one_cycle: */
+    double pct_start, div_factor, final_div_factor;
+    anneal_strategy anneal_strategy;
+    int three_phase;
     /* optional linear warm-up before the schedule above, as PyTorch's
      * SequentialLR([LinearLR(warmup_start_factor, 1.0, warmup_iters), main], [warmup_iters]) */
     int warmup;                                  /* 1 when schedule.warmup is set */

@@ -116,6 +116,7 @@ typedef struct {
     int n_epochs;
     int *epoch;                          /* (n_epochs) */
     double *train_loss, *lr, *epoch_seconds; /* (n_epochs) */
+    double *momentum;   /* (n_epochs) where a schedule cycles it, else NULL */
     int n_val;
     int *val_epoch;                      /* (n_val) */
     double *val_loss, *val_acc;          /* (n_val) */

@@ -150,6 +150,9 @@ static int read_contents(hid_t f, const char *path, const char *run_id,
     TRY(store_h5_read_dset(f, "train_loss", H5T_NATIVE_DOUBLE, st->train_loss, ne, path, err,
                            n));
     TRY(store_h5_read_dset(f, "lr", H5T_NATIVE_DOUBLE, st->lr, ne, path, err, n));
+    if (H5Lexists(f, "momentum", H5P_DEFAULT) > 0) /* written where momentum is cycled */
+        TRY(store_h5_read_dset(f, "momentum", H5T_NATIVE_DOUBLE, st->momentum, ne, path, err,
+                               n));
     TRY(store_h5_read_dset(f, "epoch_seconds", H5T_NATIVE_DOUBLE, st->epoch_seconds, ne, path,
                            err, n));
     TRY(store_h5_read_dset(f, "val_epoch", H5T_NATIVE_INT, st->val_epoch, nv, path, err, n));

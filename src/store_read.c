@@ -224,6 +224,9 @@ int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
                     (void **)&log->train_loss, NULL, log->n_epochs, path, err, n));
     TRY(read_series(f, "lr", H5T_NATIVE_DOUBLE, sizeof(double), (void **)&log->lr, NULL,
                     log->n_epochs, path, err, n));
+    if (H5Lexists(f, "momentum", H5P_DEFAULT) > 0) /* only where cycled */
+        TRY(read_series(f, "momentum", H5T_NATIVE_DOUBLE, sizeof(double),
+                        (void **)&log->momentum, NULL, log->n_epochs, path, err, n));
     TRY(read_series(f, "epoch_seconds", H5T_NATIVE_DOUBLE, sizeof(double),
                     (void **)&log->epoch_seconds, NULL, log->n_epochs, path, err, n));
     TRY(read_series(f, "val_epoch", H5T_NATIVE_INT, sizeof(int), (void **)&log->val_epoch,
@@ -264,6 +267,7 @@ void store_run_log_free(store_run_log *log)
     free(log->epoch);
     free(log->train_loss);
     free(log->lr);
+    free(log->momentum);
     free(log->epoch_seconds);
     free(log->val_epoch);
     free(log->val_loss);

@@ -52,6 +52,9 @@ int store_write_logs(hid_t file, const train_state *st, char *err, size_t n)
     TRY(store_h5_dset_int32(file, "epoch", st->epoch, ne, err, n));
     TRY(store_h5_dset_double(file, "train_loss", st->train_loss, ne, err, n));
     TRY(store_h5_dset_double(file, "lr", st->lr, ne, err, n));
+    /* only where a schedule cycles the momentum (docs/FORMAT.md) */
+    if (ne > 0 && !isnan(st->momentum[0]))
+        TRY(store_h5_dset_double(file, "momentum", st->momentum, ne, err, n));
     TRY(store_h5_dset_double(file, "epoch_seconds", st->epoch_seconds, ne, err, n));
     TRY(store_h5_dset_int32(file, "val_epoch", st->val_epoch, nv, err, n));
     TRY(store_h5_dset_double(file, "val_loss", st->val_loss, nv, err, n));

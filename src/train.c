@@ -33,6 +33,8 @@ void train_state_init(train_state *st, int max_epochs)
     st->epoch = xcalloc(n, sizeof(int));
     st->train_loss = xcalloc(n, sizeof(double));
     st->lr = xcalloc(n, sizeof(double));
+    st->momentum = xcalloc(n, sizeof(double));
+    for (size_t i = 0; i < n; i++) st->momentum[i] = NAN;
     st->epoch_seconds = xcalloc(n, sizeof(double));
     st->val_epoch = xcalloc(n, sizeof(int));
     st->val_loss = xcalloc(n, sizeof(double));
@@ -49,6 +51,7 @@ void train_state_free(train_state *st)
     free(st->epoch);
     free(st->train_loss);
     free(st->lr);
+    free(st->momentum);
     free(st->epoch_seconds);
     free(st->val_epoch);
     free(st->val_loss);
@@ -131,15 +134,17 @@ static int validate(const run_settings *s, backend *b, train_state *st, int epoc
     return st->epochs_since_best >= s->train.patience;
 }
 
-/* What one epoch leaves to do: record it, then divergence, validation, the scheduler step
+/* What one epoch leaves to do: record it (lr and momentum: its first step's), then divergence, validation, the scheduler step
  * and early stopping.  Returns 1 when the run has ended here (diverged, failed: status set;
  * stopped early: *stopped_early, the test is still to come), 0 to go on. */
 static int after_training(const run_settings *s, backend *b, train_state *st, int epoch,
-                          double lr, double loss, double secs, int *stopped_early)
+                          double lr, double momentum, double loss, double secs,
+                          int *stopped_early)
 {
     st->epoch[st->n_epochs] = epoch;
     st->train_loss[st->n_epochs] = loss;
     st->lr[st->n_epochs] = lr;
+    st->momentum[st->n_epochs] = momentum;
     st->epoch_seconds[st->n_epochs] = secs;
     st->n_epochs++;
     st->elapsed_seconds += secs;
@@ -168,6 +173,43 @@ static int after_training(const run_settings *s, backend *b, train_state *st, in
         return 1; /* no hook: a resume must not train past the stop */
     }
     return 0;
+}
+
+/* The per-step tables of a run's next epoch (backend_epoch_job.lr_steps / momentum_steps)
+ * when its schedule steps every batch or cycles the momentum: the scheduler position is the
+ * optimizer's step count (step_every: batch) or schedule_steps, both checkpointed, so a
+ * resume continues mid-schedule exactly.  Returns the number of steps filled (0: no tables,
+ * the job's lr holds), or -1 with a message when OneCycleLR would step past total_steps. */
+static long step_tables(const run_settings *s, const backend *b, const train_state *st,
+                        double **lr, double **mom, char *msg, size_t n_msg)
+{
+    const schedule_settings *sc = &s->schedule;
+    const int batch = sc->every == SCHEDULE_EVERY_BATCH &&
+                      (sc->kind != SCHEDULE_NONE || sc->warmup);
+    if (!batch && !schedule_cycles_momentum(sc)) return 0;
+    const long bs = b->config.batch_size > 0 ? b->config.batch_size : 1;
+    const long n = ((long)b->config.train_rows + bs - 1) / bs;
+    if (n <= 0) return 0; /* the backend reports the empty split */
+    *lr = xrealloc(*lr, (size_t)n * sizeof(double));
+    *mom = xrealloc(*mom, (size_t)n * sizeof(double));
+    if (batch) {
+        schedule_fill_steps(sc, s->optim.lr, st->step, n, *lr, *mom);
+    } else {
+        double m, v = schedule_value(sc, s->optim.lr, st->schedule_steps, &m);
+        for (long i = 0; i < n; i++) {
+            (*lr)[i] = v;
+            (*mom)[i] = m;
+        }
+    }
+    for (long i = 0; i < n; i++)
+        if (isnan((*lr)[i])) {
+            /* reference: torch 1.13 OneCycleLR.get_lr raises ValueError */
+            const long done = batch ? st->step + i : st->schedule_steps;
+            snprintf(msg, n_msg, "Tried to step %ld times. The specified number of total steps "
+                     "is %d (OneCycleLR)", done + 1, sc->total_steps);
+            return -1;
+        }
+    return n;
 }
 
 /* The end of a run that completed or stopped early: the test. */
@@ -203,6 +245,9 @@ void train_pack(const train_member *members, int n)
     backend_epoch_job *jobs = xcalloc((size_t)(n > 0 ? n : 1), sizeof *jobs);
     int *which = xcalloc((size_t)(n > 0 ? n : 1), sizeof(int));
     double *loss = xcalloc((size_t)(n > 0 ? n : 1), sizeof(double));
+    /* each member's per-step tables (step_tables), NULL until needed */
+    double **lr_tab = xcalloc((size_t)(n > 0 ? n : 1), sizeof(double *));
+    double **mom_tab = xcalloc((size_t)(n > 0 ? n : 1), sizeof(double *));
     for (int i = 0; i < n; i++)
         going[i] = members[i].st->status == RUN_RUNNING; /* finished ones: nothing to do */
 
@@ -217,12 +262,28 @@ void train_pack(const train_member *members, int n)
                 if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
                 continue;
             }
+            char msg[200];
+            const long n_tab = step_tables(m->s, m->b, m->st, &lr_tab[i], &mom_tab[i], msg,
+                                           sizeof msg);
+            if (n_tab < 0) {
+                m->st->status = RUN_FAILED;
+                m->st->status_epoch = m->st->next_epoch;
+                snprintf(m->st->message, sizeof m->st->message, "schedule: %s", msg);
+                going[i] = 0;
+                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+                continue;
+            }
             which[n_jobs] = i;
             jobs[n_jobs++] = (backend_epoch_job){
                 .b = m->b, .seed = m->s->train.seed, .epoch = m->st->next_epoch,
-                .lr = schedule_lr_of_run(&m->s->schedule, m->s->optim.lr, m->st->schedule_steps,
-                                         m->st->val_loss, m->st->val_acc, m->st->n_val),
+                .lr = n_tab > 0 ? lr_tab[i][0]
+                                : schedule_lr_of_run(&m->s->schedule, m->s->optim.lr,
+                                                     m->st->schedule_steps, m->st->val_loss,
+                                                     m->st->val_acc, m->st->n_val),
                 .step = &m->st->step, .mean_loss = &loss[i],
+                .lr_steps = n_tab > 0 ? lr_tab[i] : NULL,
+                .momentum_steps = n_tab > 0 && schedule_cycles_momentum(&m->s->schedule)
+                                      ? mom_tab[i] : NULL,
             };
         }
         if (n_jobs == 0) break;
@@ -249,7 +310,8 @@ void train_pack(const train_member *members, int n)
         for (int j = 0; j < n_jobs; j++) {
             const int i = which[j];
             const train_member *m = &members[i];
-            if (after_training(m->s, m->b, m->st, jobs[j].epoch, jobs[j].lr, loss[i], secs,
+            const double mom = jobs[j].momentum_steps ? jobs[j].momentum_steps[0] : NAN;
+            if (after_training(m->s, m->b, m->st, jobs[j].epoch, jobs[j].lr, mom, loss[i], secs,
                                &stopped_early[i])) {
                 going[i] = 0;
                 if (stopped_early[i]) finish_run(m->s, m->b, m->st, 1);
@@ -266,4 +328,10 @@ void train_pack(const train_member *members, int n)
     free(jobs);
     free(which);
     free(loss);
+    for (int i = 0; i < n; i++) {
+        free(lr_tab[i]);
+        free(mom_tab[i]);
+    }
+    free(lr_tab);
+    free(mom_tab);
 }

@@ -31,7 +31,9 @@ typedef struct {
     int n_epochs;
     int *epoch;                 /* (n_epochs) */
     double *train_loss;         /* (n_epochs) mean of batch losses */
-    double *lr;                 /* (n_epochs) lr used in that epoch */
+    double *lr;                 /* (n_epochs) lr used in that epoch (its first step's) */
+    double *momentum;           /* (n_epochs) the cycled momentum / beta1 of its first step;
+                                   NaN when the schedule cycles none */
     double *epoch_seconds;      /* (n_epochs) */
     int n_val;
     int *val_epoch;             /* (n_val) */

@@ -200,7 +200,7 @@ static void measure_pack(backend_config *cfg, int m, int epochs, double *packed,
     *packed = *serial = 1e300;
     for (int e = 0; e <= epochs; e++) { /* epoch 0 warms up */
         for (int j = 0; j < m; j++)
-            jobs[j] = (backend_epoch_job){pk[j], 0, e, pack_optim(j).lr, &step[j], &loss[j]};
+            jobs[j] = (backend_epoch_job){pk[j], 0, e, pack_optim(j).lr, &step[j], &loss[j], NULL, NULL};
         int failed;
         double t0 = progress_now();
         if (backend_train_epochs(jobs, m, &failed) != 0) {

@@ -115,7 +115,7 @@ static int bench_pack(const run_settings *base, const dataset *d, int batch, int
     for (int e = 0; e < 2 + epochs; e++) { /* two warm-up epochs */
         if (e == 2) t0 = progress_now();
         for (int j = 0; j < m; j++)
-            jobs[j] = (backend_epoch_job){b[j], (uint64_t)(j % 4), e, s.optim.lr, &step[j], &loss[j]};
+            jobs[j] = (backend_epoch_job){b[j], (uint64_t)(j % 4), e, s.optim.lr, &step[j], &loss[j], NULL, NULL};
         if (backend_train_epochs(jobs, m, &failed) != 0) {
             fprintf(stderr, "bench_gpu: pack: %s\n", jobs[failed].b->error);
             goto out;

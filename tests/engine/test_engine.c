@@ -361,6 +361,7 @@ static void check_identical(const char *what, const run_result *a, const run_res
     CHECK(same_doubles(x->train_loss, y->train_loss, x->n_epochs), "%s: train losses differ",
           what);
     CHECK(same_doubles(x->lr, y->lr, x->n_epochs), "%s: lrs differ", what);
+    CHECK(same_doubles(x->momentum, y->momentum, x->n_epochs), "%s: momentum logs differ", what);
     CHECK(same_doubles(x->val_loss, y->val_loss, x->n_val) &&
               same_doubles(x->val_acc, y->val_acc, x->n_val),
           "%s: validations differ", what);
@@ -426,6 +427,23 @@ static void test_determinism(void)
                                      .T_max = 6, .eta_min = 1e-5};
     s.model.activation = ACTIVATION_TANH;
     determinism_case("adam amsgrad + cosine/epoch", &s, &d);
+
+    /* per-batch schedules: resumed mid-schedule from the optimizer's step count */
+    s.optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.05, .momentum = 0.9};
+    s.schedule = (schedule_settings){.kind = SCHEDULE_CYCLIC, .every = SCHEDULE_EVERY_BATCH,
+                                     .base_lr = 0.01, .max_lr = 0.1, .step_size_up = 3,
+                                     .step_size_down = 4, .mode = CYCLIC_TRIANGULAR2,
+                                     .gamma = 1.0, .cycle_momentum = 1, .base_momentum = 0.8,
+                                     .max_momentum = 0.95};
+    determinism_case("sgd + cyclic/batch, momentum cycled", &s, &d);
+    s.optim = (optim_settings){.kind = OPTIM_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999,
+                               .eps = 1e-8};
+    s.schedule = (schedule_settings){.kind = SCHEDULE_ONE_CYCLE, .every = SCHEDULE_EVERY_BATCH,
+                                     .max_lr = 3e-3, .total_steps = 30, .pct_start = 0.3,
+                                     .anneal_strategy = ANNEAL_COS, .div_factor = 25.0,
+                                     .final_div_factor = 1e4, .cycle_momentum = 1,
+                                     .base_momentum = 0.85, .max_momentum = 0.95};
+    determinism_case("adam + one_cycle/batch, beta1 cycled", &s, &d);
     data_free(&d);
 }
 
@@ -602,7 +620,45 @@ static void test_schedule_every(void)
     st = run_to_end(&s, &d);
     check_lrs("no validation split", &st, constant, 7);
     CHECK(st.n_val == 0, "no validation split, %d validations", st.n_val);
-    printf("schedule: steps per validation only on validation epochs, per epoch every epoch\n");
+    train_state_free(&st);
+    data_free(&d);
+
+    /* step_every: batch — 100 rows in batches of 64: 2 steps per epoch, so epoch e starts
+     * after 2e scheduler steps.  CyclicLR triangular, up 3, down 3 (by hand):
+     * k = 0, 2, 4, 6, ...: lr 0.01, 0.01 + 0.04 * 2/3 (both sides of the peak), 0.01, ...;
+     * momentum 0.9, 0.9 - 0.1 * 2/3, 0.9 - 0.1 * 2/3, 0.9, ... */
+    d = make_dataset(100, 30, 30, 3);
+    s.optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.08, .momentum = 0.5};
+    s.schedule = (schedule_settings){.kind = SCHEDULE_CYCLIC, .every = SCHEDULE_EVERY_BATCH,
+                                     .base_lr = 0.01, .max_lr = 0.05, .step_size_up = 3,
+                                     .mode = CYCLIC_TRIANGULAR, .gamma = 1.0,
+                                     .cycle_momentum = 1, .base_momentum = 0.8,
+                                     .max_momentum = 0.9};
+    const double hi = 0.01 + 0.04 * (2.0 / 3.0), mhi = 0.9 - 0.1 * (2.0 / 3.0);
+    const double by_batch[7] = {0.01, hi, hi, 0.01, hi, hi, 0.01};
+    const double mom[7] = {0.9, mhi, mhi, 0.9, mhi, mhi, 0.9};
+    st = run_to_end(&s, &d);
+    check_lrs("step_every batch", &st, by_batch, 7);
+    for (int e = 0; e < 7 && e < st.n_epochs; e++)
+        CHECK(fabs(st.momentum[e] - mom[e]) <= 1e-12, "step_every batch: epoch %d momentum "
+              "%.17g, want %.17g", e, st.momentum[e], mom[e]);
+    CHECK(st.step == 14 && st.schedule_steps == 0, "step_every batch: %ld steps, %ld epoch "
+          "or validation scheduler steps", st.step, st.schedule_steps);
+    train_state_free(&st);
+
+    /* OneCycleLR past total_steps: steps 1-6 use the lrs after 0-5 scheduler steps (epochs
+     * 0-2); epoch 3 would need the 7th, where PyTorch raises: the run fails there */
+    s.schedule = (schedule_settings){.kind = SCHEDULE_ONE_CYCLE, .every = SCHEDULE_EVERY_BATCH,
+                                     .max_lr = 0.1, .total_steps = 5, .pct_start = 0.3,
+                                     .div_factor = 25.0, .final_div_factor = 1e4};
+    st = run_to_end(&s, &d);
+    CHECK(st.status == RUN_FAILED && st.n_epochs == 3 &&
+              strstr(st.message, "Tried to step 7 times") != NULL,
+          "one_cycle past total_steps: %s after %d epochs (%s)", run_status_name(st.status),
+          st.n_epochs, st.message);
+    CHECK(isnan(st.momentum[0]), "no momentum cycled: the log is NaN");
+    printf("schedule: steps per validation only on validation epochs, per epoch every epoch, "
+           "per batch every step; one_cycle fails past total_steps\n");
     train_state_free(&st);
     data_free(&d);
 }
@@ -734,8 +790,8 @@ static void test_model(void)
 enum { PACK_RUNS = 8, PACK_RESUMED = 7, PACK_RESUME_AT = 2 };
 
 /* Eight runs as different as a pack allows: every optimizer, schedules, two seeds (two
- * cohorts sharing batches), other epoch counts, early stopping, a diverging one, and one that
- * joins the pack resumed from epoch PACK_RESUME_AT. */
+ * cohorts sharing batches), other epoch counts, early stopping, a diverging one, per-batch
+ * lr (and momentum) tables, and one that joins the pack resumed from epoch PACK_RESUME_AT. */
 static void pack_settings(run_settings *s)
 {
     for (int m = 0; m < PACK_RUNS; m++)
@@ -745,6 +801,11 @@ static void pack_settings(run_settings *s)
     s[1].schedule = (schedule_settings){.kind = SCHEDULE_STEP, .step_size = 2, .gamma = 0.5};
     s[2].optim = (optim_settings){.kind = OPTIM_ADAGRAD, .lr = 0.01, .eps = 1e-10};
     s[2].train.epochs = 4;
+    /* per-batch lr tables (no momentum: adagrad has none) */
+    s[2].schedule = (schedule_settings){.kind = SCHEDULE_ONE_CYCLE, .every = SCHEDULE_EVERY_BATCH,
+                                        .max_lr = 0.02, .total_steps = 1000, .pct_start = 0.01,
+                                        .anneal_strategy = ANNEAL_LINEAR, .div_factor = 25.0,
+                                        .final_div_factor = 1e4};
     s[3].optim = (optim_settings){.kind = OPTIM_RMSPROP, .lr = 1e-3, .alpha = 0.99, .eps = 1e-8,
                                   .momentum = 0.5, .centered = 1};
     s[3].train.seed = 11;
@@ -761,6 +822,12 @@ static void pack_settings(run_settings *s)
     s[5].train.delta = 10.0;
     s[6].optim = (optim_settings){.kind = OPTIM_SGD, .lr = 1e6}; /* diverges */
     s[7].optim = (optim_settings){.kind = OPTIM_SGD, .lr = 0.02, .momentum = 0.9};
+    /* per-batch lr and momentum tables */
+    s[7].schedule = (schedule_settings){.kind = SCHEDULE_CYCLIC, .every = SCHEDULE_EVERY_BATCH,
+                                        .base_lr = 0.005, .max_lr = 0.05, .step_size_up = 2,
+                                        .mode = CYCLIC_TRIANGULAR, .gamma = 1.0,
+                                        .cycle_momentum = 1, .base_momentum = 0.8,
+                                        .max_momentum = 0.9};
 }
 
 /* The runs of s trained as one pack, in the order `order`; run PACK_RESUMED first trains

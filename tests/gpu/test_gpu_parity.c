@@ -268,6 +268,57 @@ static void step_every_validation(run_settings *s) /* the notebook's scheduler p
     s->schedule.every = SCHEDULE_EVERY_VALIDATION;
     s->train.validation_freq = 2;
 }
+/* per-batch schedulers: the lr and momentum tables train.c hands both backends */
+static void cyclic_base(run_settings *s)
+{
+    s->schedule.kind = SCHEDULE_CYCLIC;
+    s->schedule.every = SCHEDULE_EVERY_BATCH;
+    s->schedule.base_lr = 0.01;
+    s->schedule.max_lr = 0.1;
+    s->schedule.step_size_up = 7;
+    s->schedule.step_size_down = 0;
+    s->schedule.mode = CYCLIC_TRIANGULAR2;
+    s->schedule.gamma = 1.0;
+    s->schedule.cycle_momentum = 1;
+    s->schedule.base_momentum = 0.8;
+    s->schedule.max_momentum = 0.9;
+}
+static void cyclic_sgd(run_settings *s) { momentum(s); cyclic_base(s); }
+static void cyclic_rmsprop_exp(run_settings *s)
+{
+    rmsprop_options(s);
+    cyclic_base(s);
+    s->schedule.base_lr = 1e-4;
+    s->schedule.max_lr = 1e-3;
+    s->schedule.mode = CYCLIC_EXP_RANGE;
+    s->schedule.gamma = 0.99;
+}
+static void one_cycle_base(run_settings *s)
+{
+    s->schedule.kind = SCHEDULE_ONE_CYCLE;
+    s->schedule.every = SCHEDULE_EVERY_BATCH;
+    s->schedule.max_lr = 0.1;
+    /* at least the run's epochs x batches (base_settings has set them) */
+    const long rows = s->data.train_limit > 0 ? s->data.train_limit : 60000;
+    s->schedule.total_steps = (int)(s->train.epochs * (rows / s->train.batch_size + 1));
+    s->schedule.pct_start = 0.3;
+    s->schedule.anneal_strategy = ANNEAL_COS;
+    s->schedule.div_factor = 25.0;
+    s->schedule.final_div_factor = 1e4;
+    s->schedule.three_phase = 0;
+    s->schedule.cycle_momentum = 1;
+    s->schedule.base_momentum = 0.85;
+    s->schedule.max_momentum = 0.95;
+}
+static void one_cycle_sgd(run_settings *s) { momentum(s); one_cycle_base(s); }
+static void one_cycle_adam(run_settings *s) /* beta1 cycled */
+{
+    adam(s);
+    one_cycle_base(s);
+    s->schedule.max_lr = 3e-3;
+    s->schedule.anneal_strategy = ANNEAL_LINEAR;
+    s->schedule.three_phase = 1;
+}
 static void relu(run_settings *s) { momentum(s); s->model.activation = ACTIVATION_RELU; }
 static void tanh_act(run_settings *s) { momentum(s); s->model.activation = ACTIVATION_TANH; }
 static void normalize(run_settings *s)
@@ -328,6 +379,10 @@ static const parity_case cases[] = {
     {"schedule_reduce_on_plateau", CLASS_TIGHT, plateau},
     {"schedule_warmup_step", CLASS_TIGHT, warmup_step},
     {"schedule_every_validation", CLASS_TIGHT, step_every_validation},
+    {"schedule_cyclic_sgd", CLASS_TIGHT, cyclic_sgd},
+    {"schedule_cyclic_rmsprop_exp_range", CLASS_ADAPTIVE, cyclic_rmsprop_exp},
+    {"schedule_one_cycle_sgd", CLASS_TIGHT, one_cycle_sgd},
+    {"schedule_one_cycle_adam", CLASS_ADAPTIVE, one_cycle_adam},
     {"relu", CLASS_TIGHT, relu},
     {"tanh", CLASS_TIGHT, tanh_act},
     {"normalize", CLASS_TIGHT, normalize},

@@ -1,7 +1,8 @@
 /* test_schedule.c — schedule_lr (src/schedule.c) against torch 1.13's lr_scheduler: the lr
  * recorded after 0..45 scheduler.step() calls for every schedule kind (step, multistep with
  * repeated milestones, exponential, cosine well past T_max, linear up and down, and
- * SequentialLR warm-up chains into each kind), from tests/reference/fixtures/schedules.txt.
+ * SequentialLR warm-up chains into each kind, CyclicLR and OneCycleLR with the momentum or
+ * beta1 they cycle: a `momentum` record after `lr`), from tests/reference/fixtures/schedules.txt.
  *
  * Tolerance: 1e-12 relative.  Both sides compute in double with the same formulas in the same
  * order, so on the machine that wrote the fixture they agree to the last bit; what may differ
@@ -67,12 +68,51 @@ int main(int argc, char **argv)
             break;
         }
         long n = (long)fixture_int(&t);
+        if (n < 0 || n >= SCHEDULE_FIXTURE_MAX_STEPS) {
+            fixture_error(&t, "bad lr count");
+            break;
+        }
+        static double want_lr[SCHEDULE_FIXTURE_MAX_STEPS];
+        for (long k = 0; k <= n && !t.bad; k++) want_lr[k] = fixture_double(&t);
+        /* CyclicLR / OneCycleLR with cycle_momentum: the group's momentum after each step */
+        static double want_m[SCHEDULE_FIXTURE_MAX_STEPS];
+        long n_m = -1;
+        if (schedule_cycles_momentum(&s)) {
+            next = fixture_next_record(&t);
+            if (!next || strcmp(next, "momentum") != 0) {
+                fixture_error(&t, "expected a `momentum` record");
+                break;
+            }
+            n_m = (long)fixture_int(&t);
+            for (long k = 0; k <= n_m && k <= n && !t.bad; k++) want_m[k] = fixture_double(&t);
+        }
         int bad_here = 0;
         for (long k = 0; k <= n && !t.bad; k++) {
-            double want = fixture_double(&t);
+            double want = want_lr[k];
             if (n_metrics >= 0 && k > n_metrics) fixture_error(&t, "fewer metrics than steps");
+            double m = NAN;
             double got = n_metrics >= 0 ? schedule_plateau_lr(&s, base, metrics, (int)k)
-                                        : schedule_lr(&s, base, k);
+                                        : schedule_value(&s, base, k, &m);
+            /* the per-batch tables train.c hands the backends: the same values */
+            double tab_lr, tab_m;
+            if (n_metrics < 0) {
+                schedule_fill_steps(&s, base, k, 1, &tab_lr, &tab_m);
+                if (!(tab_lr == got) || (n_m >= 0 && !(tab_m == m))) {
+                    printf("FAIL %-20s after %2ld steps: schedule_fill_steps differs\n", name, k);
+                    failures++;
+                }
+            }
+            if (n_m >= 0 && k <= n_m) {
+                double mrel = fabs(m - want_m[k]) / fabs(want_m[k]);
+                if (mrel > worst) worst = mrel;
+                compared++;
+                if (!(mrel <= rel_tol)) {
+                    if (bad_here++ < 3)
+                        printf("FAIL %-20s after %2ld steps: momentum %.17g, torch %.17g\n",
+                               name, k, m, want_m[k]);
+                    failures++;
+                }
+            }
             double rel = fabs(got - want) / fabs(want);
             if (want == 0.0) rel = fabs(got);
             if (rel > worst) worst = rel;

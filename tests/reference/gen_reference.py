@@ -4,7 +4,8 @@ thread) computes, for the C tests to reproduce:
 
   fixtures/optim_steps.txt   a few steps of every optimizer option on random tensors, bit for bit
                              (params and every state buffer after each step)
-  fixtures/schedules.txt     the lr after 0..N scheduler.step() calls, every schedule kind
+  fixtures/schedules.txt     the lr after 0..N scheduler.step() calls, every schedule kind, and
+                             the momentum / beta1 CyclicLR and OneCycleLR cycle
   fixtures/philox.txt        Philox4x32-10 outputs and permutations (this file's numpy version)
   fixtures/torch_math.txt    torch.exp, torch.log and cross-entropy's log-softmax and logits
                              gradient on float32 inputs, bit for bit (SLEEF's exp/log, lanes)
@@ -154,7 +155,11 @@ SCHEDULE_DEFAULTS = dict(kind="none", every="epoch", step_size=1, gamma=0.1, mil
                          total_iters=5, factor=1.0 / 3, power=1.0, T_0=1, T_mult=1,
                          monitor="val_loss", mode="min", patience=10, threshold=1e-4,
                          threshold_mode="rel", cooldown=0, min_lr=0.0, eps=1e-8,
-                         warmup_iters=0, warmup_start_factor=1.0 / 3)
+                         warmup_iters=0, warmup_start_factor=1.0 / 3,
+                         base_lr=0.001, max_lr=0.01, step_size_up=2000, step_size_down=0,
+                         cycle_momentum=1, base_momentum=0.8, max_momentum=0.9, total_steps=1,
+                         pct_start=0.3, anneal_strategy="cos", div_factor=25.0,
+                         final_div_factor=10000.0, three_phase=0)
 # settings keys holding a pair: the key and its two fields
 PAIRS = {"optimizer.betas": ("beta1", "beta2"), "optimizer.etas": ("etaminus", "etaplus"),
          "optimizer.step_sizes": ("step_size_min", "step_size_max")}
@@ -254,6 +259,11 @@ def make_main_scheduler(s, opt):
     cls = getattr(torch.optim.lr_scheduler, SCHEDULE_REGISTRY[s["kind"]][0])
     kwargs = {name: (list(s[name]) if name == "milestones" else s[name])
               for name in inspect.signature(cls.__init__).parameters if name in s}
+    for name in ("cycle_momentum", "three_phase"):  # optsweep's 0/1 booleans
+        if name in kwargs:
+            kwargs[name] = bool(kwargs[name])
+    if kwargs.get("step_size_down") == 0:  # optsweep's 0: PyTorch's None (= step_size_up)
+        kwargs["step_size_down"] = None
     return cls(opt, **kwargs)
 
 
@@ -269,8 +279,10 @@ def make_scheduler(s, opt):
 
 def schedule_full(kind="none", **kw):
     s = dict(SCHEDULE_DEFAULTS, kind=kind)
+    fields = {v: k.split(".", 1)[1] for k, v in SETTING_KEY.items() if k.startswith("schedule.")}
     for key, value in SCHEDULE_REGISTRY[kind][1].items():
-        s[field_of(key)] = float(value)
+        f = fields.get(key, field_of(key))
+        s[f] = value if isinstance(SCHEDULE_DEFAULTS[f], str) else float(value)
     s.update(kw)
     return s
 
@@ -369,13 +381,22 @@ def schedule_line(s):
     return setting_words(s, "schedule.")
 
 
-def lr_sequence(s, base_lr, n_steps, metrics=None):
+def group_momentum(opt):
+    g = opt.param_groups[0]
+    return g["momentum"] if "momentum" in g else g["betas"][0]
+
+
+def lr_sequence(s, base_lr, n_steps, metrics=None, optim="sgd", momentum=None):
     """lr after construction and after each of n_steps scheduler.step() calls (with metrics:
-    step(metrics[k]), ReduceLROnPlateau)."""
+    step(metrics[k]), ReduceLROnPlateau); with a list `momentum`, the group's momentum (or
+    beta1) after each too.  The optimizer: the registry's `optim` row (SGD with momentum 0.9)."""
     p = torch.zeros(1, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=base_lr)
+    o = optim_full(optim, lr=base_lr, momentum=0.9 if optim == "sgd" else 0.0)
+    opt = make_optimizer(o, [p])
     sched = make_scheduler(s, opt)
     out = [opt.param_groups[0]["lr"]]
+    if momentum is not None:
+        momentum.append(group_momentum(opt))
     for k in range(n_steps):
         opt.step()
         if metrics is None:
@@ -383,6 +404,8 @@ def lr_sequence(s, base_lr, n_steps, metrics=None):
         else:
             sched.step(metrics[k])
         out.append(opt.param_groups[0]["lr"])
+        if momentum is not None:
+            momentum.append(group_momentum(opt))
     return out
 
 
@@ -430,6 +453,27 @@ def gen_schedules(path):
         ("warmup_warm_restarts", 0.1, S("cosine_warm_restarts", T_0=4, T_mult=2, eta_min=0.001,
                                         warmup_iters=3, warmup_start_factor=0.1)),
     ]
+    # per-batch schedulers that cycle the momentum: (name, base lr, schedule, optimizer);
+    # the group's momentum (SGD) or beta1 (Adam family) is recorded after every step too
+    cycling = [
+        ("cyclic_triangular", 0.1, S("cyclic", base_lr=0.001, max_lr=0.1, step_size_up=4), "sgd"),
+        ("cyclic_tri2_updown", 0.1, S("cyclic", base_lr=0.01, max_lr=0.05, step_size_up=3,
+                                      step_size_down=7, mode="triangular2"), "sgd"),
+        ("cyclic_exp_range", 0.1, S("cyclic", base_lr=0.002, max_lr=0.2, step_size_up=5,
+                                    mode="exp_range", gamma=0.97, base_momentum=0.7,
+                                    max_momentum=0.95), "rmsprop"),
+        ("cyclic_no_momentum", 0.1, S("cyclic", base_lr=0.001, max_lr=0.004, step_size_up=2,
+                                      step_size_down=1, cycle_momentum=0), "adam"),
+        ("one_cycle_cos", 0.1, S("one_cycle", max_lr=0.1, total_steps=45), "sgd"),
+        ("one_cycle_linear_adam", 0.1, S("one_cycle", max_lr=0.01, total_steps=50,
+                                         pct_start=0.25, anneal_strategy="linear",
+                                         div_factor=10.0, final_div_factor=100.0), "adam"),
+        ("one_cycle_three_phase", 0.1, S("one_cycle", max_lr=0.05, total_steps=46,
+                                         pct_start=0.4, three_phase=1, base_momentum=0.8,
+                                         max_momentum=0.9), "radam"),
+        ("one_cycle_odd_pct", 0.1, S("one_cycle", max_lr=0.3, total_steps=45, pct_start=0.33,
+                                     cycle_momentum=0), "sgd"),
+    ]
     rng = np.random.default_rng(45)
     # a noisy falling loss that flattens: every branch of ReduceLROnPlateau gets taken
     falling = [float(v) for v in 2.0 * np.exp(-np.arange(45) / 8.0) + 0.3 +
@@ -454,13 +498,20 @@ def gen_schedules(path):
         lrs = lr_sequence(s, base, n_steps)
         lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
         lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
+    for name, base, s, optim in cycling:
+        moms = []
+        lrs = lr_sequence(s, base, n_steps, optim=optim, momentum=moms)
+        lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
+        lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
+        if s["cycle_momentum"]:
+            lines.append("momentum %d %s" % (n_steps, " ".join(repr(v) for v in moms)))
     for name, base, s, metrics in plateau_cases:
         lrs = lr_sequence(s, base, n_steps, metrics)
         lines.append("sched %s %r %s" % (name, base, schedule_line(s)))
         lines.append("metrics %d %s" % (n_steps, " ".join(repr(v) for v in metrics)))
         lines.append("lr %d %s" % (n_steps, " ".join(repr(v) for v in lrs)))
     write_text(path, lines)
-    return len(cases) + len(plateau_cases)
+    return len(cases) + len(cycling) + len(plateau_cases)
 
 
 # ---- fixture 3: philox ---------------------------------------------------------------------
@@ -569,6 +620,23 @@ def trajectory_cases():
          S("step", step_size=1, gamma=0.5, every="validation", warmup_iters=2,
            warmup_start_factor=0.2),
          dict(validation_freq=2, val_from_train=100)),
+        # per-batch schedulers (step_every: batch, their registry default), momentum cycled
+        ("sched_cyclic_sgd", O("sgd", **sgdm),
+         S("cyclic", base_lr=0.01, max_lr=0.2, step_size_up=5, mode="triangular2"),
+         S("cyclic", base_lr=0.01, max_lr=0.2, step_size_up=3, step_size_down=5), {}),
+        ("sched_cyclic_rmsprop_exp", O("rmsprop", lr=1e-3, momentum=0.5),
+         S("cyclic", base_lr=1e-4, max_lr=2e-3, step_size_up=4, mode="exp_range", gamma=0.98),
+         S("cyclic", base_lr=1e-4, max_lr=2e-3, step_size_up=6, mode="exp_range", gamma=0.98),
+         {}),
+        ("sched_cyclic_sgd_epoch", O("sgd", **sgdm),
+         S("cyclic", base_lr=0.02, max_lr=0.1, step_size_up=3, every="epoch"),
+         S("cyclic", base_lr=0.02, max_lr=0.1, step_size_up=2, step_size_down=3,
+           every="epoch"), {}),
+        ("sched_one_cycle_sgd", O("sgd", **sgdm), S("one_cycle", max_lr=0.2, total_steps=30),
+         S("one_cycle", max_lr=0.2, total_steps=40, three_phase=1), {}),
+        ("sched_one_cycle_adam", O("adam", lr=3e-3),
+         S("one_cycle", max_lr=5e-3, total_steps=30, anneal_strategy="linear"),
+         S("one_cycle", max_lr=5e-3, total_steps=45, pct_start=0.25), {}),
     ]
 
 
@@ -644,6 +712,8 @@ def train(init_state, o, s, epochs, batch, data, validation_freq, dtype, row_rng
             loss = F.cross_entropy(model(x), y)
             loss.backward()
             opt.step()
+            if s["every"] == "batch":  # CyclicLR / OneCycleLR: after every optimizer step
+                sched.step()
             losses.append(loss.item())
         rec["loss"].append(sum(losses) / len(losses))  # the notebook's running_loss / batches
         rec["lr"].append(lr)

@@ -671,6 +671,9 @@ static int compare_runs(const char *a, const char *b)
         SAME(memcmp(la.epoch, lb.epoch, ne * sizeof(int)) == 0, "epoch");
         SAME(memcmp(la.train_loss, lb.train_loss, ne * sizeof(double)) == 0, "train_loss");
         SAME(memcmp(la.lr, lb.lr, ne * sizeof(double)) == 0, "lr");
+        SAME(!la.momentum == !lb.momentum &&
+                 (!la.momentum || memcmp(la.momentum, lb.momentum, ne * sizeof(double)) == 0),
+             "momentum");
         SAME(memcmp(la.val_epoch, lb.val_epoch, nv * sizeof(int)) == 0, "val_epoch");
         SAME(memcmp(la.val_loss, lb.val_loss, nv * sizeof(double)) == 0, "val_loss");
         SAME(memcmp(la.val_acc, lb.val_acc, nv * sizeof(double)) == 0, "val_acc");
