@@ -70,7 +70,7 @@ threads=$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))
 OPENBLAS_NUM_THREADS=$threads "$optsweep" run p.yaml --results off_t --set train.pack=off \
     >off_t.log 2>&1 || fail "alone on $threads threads: exit $?"
 "$optsweep" run p.yaml --results jobs --jobs 2 >jobs.log 2>&1 || fail "--jobs 2: exit $?"
-[ "$(grep -c 'pack of [0-9]* runs' jobs.log)" = 2 ] || { cat jobs.log; fail "--jobs 2: not a pack per worker"; }
+[ "$(grep -c 'pack of [0-9]* runs' jobs.log)" -ge 2 ] || { cat jobs.log; fail "--jobs 2: fewer than 2 packs"; }
 same_as_alone "--jobs 2" jobs off_t
 
 "$optsweep" run p.yaml --results shard --shard 0/2 >s0.log 2>&1 || fail "--shard 0/2: exit $?"
