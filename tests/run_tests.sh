@@ -19,6 +19,10 @@ if [ "${1:-}" = --debug ]; then
 fi
 
 scripts/install_deps.sh
+# clang with libFuzzer for tests/fuzz (issue #11's bounded fuzzing): optional, the fuzz test
+# skips (exit 77) where it cannot be installed
+scripts/install_deps.sh clang libclang-rt-dev >/dev/null 2>&1 ||
+    echo "run_tests.sh: clang/libFuzzer not installed: the fuzz test will be skipped" >&2
 
 if [ ! -f "$dir/CMakeCache.txt" ]; then
     # OPTSWEEP_CMAKE_ARGS: extra configure options, e.g. -DOPTSWEEP_CUDA=OFF
