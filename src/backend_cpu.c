@@ -605,6 +605,7 @@ static int cpu_train_epochs(const backend_epoch_job *jobs, int n_jobs)
 {
     run_job *runs = xcalloc((size_t)n_jobs, sizeof *runs);
     unsigned char *done = xcalloc((size_t)n_jobs, 1);
+    int *which = xmalloc(sizeof(int) * (size_t)n_jobs); /* a cohort's jobs */
     int rc = 0;
     for (int j = 0; j < n_jobs && rc == 0; j++) {
         if (done[j]) continue;
@@ -623,7 +624,6 @@ static int cpu_train_epochs(const backend_epoch_job *jobs, int n_jobs)
             break;
         }
         int n_runs = 0;
-        int *which = xmalloc(sizeof(int) * (size_t)n_jobs);
         for (int i = j; i < n_jobs; i++) {
             if (done[i] || jobs[i].seed != jobs[j].seed || jobs[i].epoch != jobs[j].epoch)
                 continue;
@@ -642,8 +642,8 @@ static int cpu_train_epochs(const backend_epoch_job *jobs, int n_jobs)
             *jb->step += runs[r].batches;
             *jb->mean_loss = runs[r].loss_sum / (double)runs[r].batches;
         }
-        free(which);
     }
+    free(which);
     free(done);
     free(runs);
     return rc;

@@ -113,11 +113,7 @@ int cmd_plan(int argc, char **argv)
             /* the packs `optsweep run` trains this plan in (one process, no --backend) */
             int *pack_of = xmalloc(sizeof(int) * (size_t)(shard.n_runs ? shard.n_runs : 1));
             unsigned char *on_gpu = xcalloc((size_t)(shard.n_runs ? shard.n_runs : 1), 1);
-            const int gpu_here = backend_cuda_available();
-            for (int i = 0; i < shard.n_runs; i++) {
-                backend_kind kind = shard.runs[i].settings.train.backend;
-                on_gpu[i] = kind == BACKEND_CUDA || (kind == BACKEND_AUTO && gpu_here);
-            }
+            pack_backends(&shard, -1, on_gpu);
             pack_partition(&shard, on_gpu, 1, pack_of);
             plan_extras x = {.pack_of = pack_of};
             double *secs = NULL;

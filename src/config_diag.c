@@ -64,24 +64,28 @@ static int add(config_diags *d, config_loc loc, const char *msg, int about_set_k
     return 1;
 }
 
-void config_error(config_diags *d, config_loc loc, const char *fmt, ...)
+static void vadd(config_diags *d, config_loc loc, int about_set_key, const char *fmt,
+                 va_list ap)
 {
     char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    add(d, loc, msg, about_set_key);
+}
+
+void config_error(config_diags *d, config_loc loc, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vadd(d, loc, 0, fmt, ap);
     va_end(ap);
-    add(d, loc, msg, 0);
 }
 
 void config_error_key(config_diags *d, config_loc loc, const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vadd(d, loc, 1, fmt, ap);
     va_end(ap);
-    add(d, loc, msg, 1);
 }
 
 void config_diags_add_key_errors(config_diags *d, const config_diags *src)

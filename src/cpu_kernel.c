@@ -222,6 +222,21 @@ void cpu_kernel_describe_auto(char *buf, size_t n)
         snprintf(buf, n, "%s (OpenBLAS's choice, the best tested kernel for this CPU)", detected);
 }
 
+/* OPENBLAS_CORETYPE=name and its marker (why optsweep set it) for this process and the ones
+ * it starts; name NULL: both unset (OpenBLAS's own pick). */
+static void set_marker(const char *name, const char *detected, const char *why)
+{
+    if (!name) {
+        unsetenv("OPENBLAS_CORETYPE");
+        unsetenv(MARKER_ENV);
+        return;
+    }
+    char mark[256];
+    snprintf(mark, sizeof mark, "%s|%s|%s", name, detected, why);
+    setenv("OPENBLAS_CORETYPE", name, 1);
+    setenv(MARKER_ENV, mark, 1);
+}
+
 /* Starts this command again with OPENBLAS_CORETYPE=name (NULL: unset), so that OpenBLAS loads
  * with that kernel.  Returns only when that cannot be done (a note is printed). */
 static void restart(const char *name, const char *detected, const char *why)
@@ -233,22 +248,13 @@ static void restart(const char *name, const char *detected, const char *why)
         return;
     }
     if (!saved_argv) return;
-    char mark[256];
-    snprintf(mark, sizeof mark, "%s|%s|%s", name ? name : "", detected, why);
-    if (name) {
-        setenv("OPENBLAS_CORETYPE", name, 1);
-        setenv(MARKER_ENV, mark, 1);
-    } else {
-        unsetenv("OPENBLAS_CORETYPE");
-        unsetenv(MARKER_ENV);
-    }
+    set_marker(name, detected, why);
     setenv(RESTARTED_ENV, "1", 1);
     fflush(stdout);
     fflush(stderr);
     execv("/proc/self/exe", saved_argv);
     int e = errno;
-    unsetenv("OPENBLAS_CORETYPE");
-    unsetenv(MARKER_ENV);
+    set_marker(NULL, NULL, NULL);
     fprintf(stderr, "optsweep: note: cannot restart with the %s kernel (/proc/self/exe: %s); "
             "training on %s\n", name ? name : "default", strerror(e), cpu_kernel_active());
 }
@@ -257,10 +263,7 @@ static void restart(const char *name, const char *detected, const char *why)
  * processes (a --jobs worker, a restarted command), without restarting. */
 static void mark_current(const char *detected, const char *why)
 {
-    char mark[256];
-    snprintf(mark, sizeof mark, "%s|%s|%s", cpu_kernel_active(), detected, why);
-    setenv("OPENBLAS_CORETYPE", cpu_kernel_active(), 1);
-    setenv(MARKER_ENV, mark, 1);
+    set_marker(cpu_kernel_active(), detected, why);
 }
 
 static int apply(cpu_kernel_kind wanted, char *err, size_t errlen);

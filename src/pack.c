@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "check.h"
 #include "data.h"
 #include "model.h"
@@ -96,6 +97,16 @@ static int by_int(const void *x, const void *y)
 {
     const int a = *(const int *)x, b = *(const int *)y;
     return a < b ? -1 : a > b;
+}
+
+void pack_backends(const plan *p, int backend_override, unsigned char *on_gpu)
+{
+    const int gpu_here = backend_cuda_available(); /* asked once: it probes the driver */
+    for (int i = 0; i < p->n_runs; i++) {
+        const backend_kind kind = backend_override >= 0 ? (backend_kind)backend_override
+                                                        : p->runs[i].settings.train.backend;
+        on_gpu[i] = kind == BACKEND_CUDA || (kind == BACKEND_AUTO && gpu_here);
+    }
 }
 
 int pack_partition(const plan *p, const unsigned char *on_gpu, int jobs, int *pack_of)

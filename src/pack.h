@@ -31,6 +31,10 @@ size_t pack_run_bytes(const run_settings *s);
  * budget of its backend holds, at most PACK_AUTO_MAX, at least 1. */
 int pack_limit(const run_settings *s, int on_gpu);
 
+/* on_gpu (n_runs) = 1 for the runs that train on the GPU: backend_override (-1: none, else a
+ * backend_kind) or the run's train.backend, `auto` meaning the GPU when one is usable. */
+void pack_backends(const plan *p, int backend_override, unsigned char *on_gpu);
+
 /* Splits the plan's runs into packs, in plan order: a pack starts at the first run not yet in
  * one and takes the compatible runs after it, up to pack_limit; with jobs > 1 also up to
  * ceil(compatible runs left / jobs), so that every worker process gets some.  on_gpu (n_runs,

@@ -419,10 +419,7 @@ int runner_run_plan(const plan *p, const runner_options *o)
     }
     find_varying(&r);
     unsigned char *on_gpu = xcalloc((size_t)p->n_runs, 1);
-    for (int i = 0; i < p->n_runs; i++) {
-        backend_kind kind = runner_backend(&r, &p->runs[i]);
-        on_gpu[i] = kind == BACKEND_CUDA || (kind == BACKEND_AUTO && backend_cuda_available());
-    }
+    pack_backends(p, opts.backend_override, on_gpu);
     r.pack_of = xmalloc(sizeof(int) * (size_t)p->n_runs);
     r.n_packs = pack_partition(p, on_gpu, opts.jobs, r.pack_of);
     free(on_gpu);

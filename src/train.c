@@ -237,6 +237,12 @@ run_status train_run(const run_settings *s, backend *b, train_state *st,
     return st->status;
 }
 
+/* A run has ended and leaves the pack: its `finished` hook. */
+static void leave_pack(const train_member *m)
+{
+    if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+}
+
 void train_pack(const train_member *members, int n)
 {
     /* 1: still training; 0: ended or stopped */
@@ -259,7 +265,7 @@ void train_pack(const train_member *members, int n)
             if (m->st->next_epoch >= m->s->train.epochs) { /* its epochs are done */
                 going[i] = 0;
                 finish_run(m->s, m->b, m->st, stopped_early[i]);
-                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+                leave_pack(m);
                 continue;
             }
             char msg[200];
@@ -270,7 +276,7 @@ void train_pack(const train_member *members, int n)
                 m->st->status_epoch = m->st->next_epoch;
                 snprintf(m->st->message, sizeof m->st->message, "schedule: %s", msg);
                 going[i] = 0;
-                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+                leave_pack(m);
                 continue;
             }
             which[n_jobs] = i;
@@ -302,7 +308,7 @@ void train_pack(const train_member *members, int n)
                 const train_member *m = &members[which[j]];
                 fail(m->st, m->st->next_epoch, "training", m->b->error[0] ? m->b : bad);
                 going[which[j]] = 0;
-                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+                leave_pack(m);
             }
             continue;
         }
@@ -315,7 +321,7 @@ void train_pack(const train_member *members, int n)
                                &stopped_early[i])) {
                 going[i] = 0;
                 if (stopped_early[i]) finish_run(m->s, m->b, m->st, 1);
-                if (m->hooks && m->hooks->finished) m->hooks->finished(m->hooks->user, m->st, m->b);
+                leave_pack(m);
                 continue;
             }
             if (m->hooks && m->hooks->after_epoch && m->hooks->after_epoch(m->hooks->user, m->st, m->b) != 0)
