@@ -1,0 +1,7 @@
+# tests/halving — successive halving and Hyperband: the arithmetic (rungs, brackets,
+# promotions, budget) as unit tests; sweeps through the binary on the MNIST slice (promoted
+# runs bit-identical to straight-through training, --jobs 2, two concurrent shards, kill and
+# resume, plan's budget, status, the report's rung table and figure).
+add_executable(test_halving ${CMAKE_SOURCE_DIR}/tests/halving/test_halving.c)
+target_link_libraries(test_halving PRIVATE optsweep_core optsweep_test_util)
+add_test(NAME halving_math COMMAND test_halving)
