@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include "config.h"
+#include "halving.h"
 #include "settings.h"
 
 #define PLAN_ID_LEN 128
@@ -34,6 +35,8 @@ typedef struct {
     int *swept;                   /* keys whose value differs between runs of the whole plan */
     int n_swept;
     int has_cases;                /* the sweep has named cases */
+    halving_settings halving;     /* search.halving (enabled 0: every run trains to the end);
+                                   * max_epochs resolved: every run's train.epochs */
 } plan;
 
 /* Expands the sweep.  Runs whose settings PyTorch refuses only because of a grid value

@@ -253,6 +253,15 @@ static void print_table(const runner *r, int n_done)
 static int sweep_loop(runner *r)
 {
     int rc = 0, io_error = 0;
+    if (r->p->halving.enabled) {
+        rc = runner_halving_loop(r);
+        progress_end(&r->prog);
+        progress_note(&r->prog, "sweep %s: %d trained to the end (%d diverged), %d failed, "
+                      "%d already done, %d being trained by other processes (search.halving)%s",
+                      r->p->name, r->n_trained, r->n_diverged, r->n_failed, r->n_done_before,
+                      r->n_busy, rc > 128 ? " — stopped by a signal; run again to resume" : "");
+        return rc;
+    }
     int *runs = xmalloc(sizeof(int) * (size_t)r->p->n_runs);
     for (int k = 0; k < r->n_packs; k++) {
         int n = 0;
@@ -369,6 +378,12 @@ int runner_run_plan(const plan *p, const runner_options *o)
     runner_options opts = *o;
     if (!opts.results_dir || !opts.results_dir[0]) opts.results_dir = "results";
     if (opts.jobs < 1) opts.jobs = 1;
+    if (p->halving.enabled && o->full) {
+        /* halving decides over the whole plan; the shard only orders the work */
+        r.shard_index = p->shard_index;
+        r.shard_count = p->shard_count;
+        p = o->full;
+    }
     r.p = p;
     r.o = &opts;
     store_hostname(r.host, sizeof r.host);

@@ -18,6 +18,9 @@ typedef struct {
      * into results/<sweep>/plan.json so `optsweep status` can count the runs not started.
      * NULL: p is the whole plan. */
     const plan *full;
+    /* search.halving: train up to this rung (1 = the first) and exit without waiting for
+     * the rung to complete (a SLURM array per rung); 0: every rung */
+    int until_rung;
 } runner_options;
 
 /* Returns 0 when every run completed or ended as diverged/stopped early (or was being

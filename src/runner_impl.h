@@ -37,12 +37,27 @@ typedef struct {
     int n_packs;
     int *varies;               /* (settings_n_keys()) 1 when the key differs between runs */
     int stop_signal;           /* the signal that stopped the sweep, or 0 */
+    /* search.halving (runner_halving.c): each run's epoch to stop at in this stage (its
+     * rung's; train.epochs at the last rung); NULL: train.epochs */
+    int *target;               // (n_runs)
+    /* search.halving: the whole plan is p; the shard given (--shard, SLURM) only says which
+     * runs this process trains first */
+    int shard_index, shard_count;
     int n_trained, n_done_before, n_busy, n_failed, n_diverged;
 } runner;
 
 /* Trains (or skips) the pack of runs[0..n) of the plan (pack.h): the runs this process can
  * claim train together; the result is the worst of theirs (stopped, I/O error, failed). */
 runner_run_result runner_run_pack(runner *r, const int *runs, int n);
+
+/* search.halving: ends run i, whose checkpoint is at a rung, as pruned: its final file from
+ * the checkpoint (status "pruned", `why` as its message), the checkpoint kept, so that the
+ * same sweep without halving trains it on.  Skips a run held by another process or already
+ * ended. */
+runner_run_result runner_prune(runner *r, int i, const char *why);
+
+/* The stages of a sweep with search.halving (runner_halving.c): the exit status. */
+int runner_halving_loop(runner *r);
 
 /* The data for settings s (cached across consecutive runs with the same data settings). */
 const dataset *runner_data(runner *r, const data_settings *s, char *err, size_t errlen);

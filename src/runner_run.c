@@ -46,6 +46,8 @@ typedef struct {
     double last_checkpoint; /* monotonic */
     int attempts;
     int stopped_by;         /* signal that stopped the run, or 0 */
+    int target;             /* the epoch to stop at: its rung's (search.halving), or the end */
+    int at_rung;            /* stopped at its rung, checkpoint written */
     int checkpoint_ok;      /* the last checkpoint write succeeded */
 } run_ctx;
 
@@ -97,7 +99,8 @@ static int after_epoch(void *user, const train_state *st, backend *b)
     progress_epoch(&c->r->prog, &c->prog, st);
     store_lock_touch(&c->lock);
     int sig = signals_pending();
-    int due = sig != 0;
+    const int rung = st->next_epoch >= c->target && c->target < t->epochs;
+    int due = sig != 0 || rung;
     if (st->next_epoch < t->epochs) {
         if (t->checkpoint_every > 0)
             due |= st->next_epoch % t->checkpoint_every == 0;
@@ -110,7 +113,9 @@ static int after_epoch(void *user, const train_state *st, backend *b)
         c->stopped_by = sig;
         return 1;
     }
-    return 0;
+    /* its rung: the pack stops after this round (its members share the rung) */
+    if (rung) c->at_rung = c->checkpoint_ok;
+    return rung;
 }
 
 /* "default" (or empty): nn.Linear's init from Philox(seed); else an HDF5 weights file. */
@@ -210,6 +215,7 @@ static void ctx_init(run_ctx *c, runner *r, int i, const store_lock *lock)
     store_utc_now(c->start_time);
     model_shape_init(&c->shape, &s->model);
     train_state_init(&c->st, s->train.epochs);
+    c->target = r->target ? r->target[i] : s->train.epochs;
     c->n_params = c->shape.n_params;
     c->n_state = (size_t)optim_state_slots(&s->optim) * c->shape.n_params;
     c->yaml = store_settings_yaml(s);
@@ -350,6 +356,11 @@ static void train_claimed(runner *r, run_ctx *c, int n)
             finish_run(&c[j], announced[j]);
             continue;
         }
+        if (c[j].st.next_epoch >= c[j].target && c[j].target < c[j].run->settings.train.epochs) {
+            /* resumed at or past its rung (another process took it there): nothing to do */
+            c[j].at_rung = 1;
+            continue;
+        }
         hooks[m] = (train_hooks){.after_epoch = after_epoch, .user = &c[j],
                                  .finished = run_finished};
         members[m] = (train_member){&c[j].run->settings, c[j].b, &c[j].st, &hooks[m]};
@@ -359,6 +370,18 @@ static void train_claimed(runner *r, run_ctx *c, int n)
     for (int j = 0; j < m; j++) {
         run_ctx *cj = hooks[j].user;
         if (cj->st.status != RUN_RUNNING) continue;
+        if (!cj->stopped_by && !signals_pending() && !cj->at_rung) {
+            /* stopped at a rung (its own or a packmate's) without a signal: it resumes from
+             * this checkpoint in the next pass; no checkpoint, and the results folder fails */
+            cj->at_rung = write_checkpoint(cj, &cj->st, cj->b) == 0;
+            if (!cj->at_rung) cj->result = RUNNER_RUN_IO_ERROR;
+            store_lock_release(&cj->lock);
+            continue;
+        }
+        if (cj->at_rung) {
+            store_lock_release(&cj->lock);
+            continue;
+        }
         /* stopped by a signal after its checkpoint: the lock goes, the checkpoint stays */
         r->stop_signal = cj->stopped_by ? cj->stopped_by : signals_pending();
         cj->result = RUNNER_RUN_STOPPED;
@@ -370,6 +393,8 @@ static void train_claimed(runner *r, run_ctx *c, int n)
                                           "from an earlier checkpoint, if any");
         store_lock_release(&cj->lock);
     }
+    for (int j = 0; j < n; j++)
+        if (c[j].at_rung) store_lock_release(&c[j].lock);
     /* members before the first, which holds what they share */
     for (int j = n - 1; j >= 0; j--)
         if (c[j].b) backend_free(c[j].b);
@@ -379,7 +404,8 @@ static void train_claimed(runner *r, run_ctx *c, int n)
 }
 
 /* 1 when run's final file is there, valid and done (with --force: and written during this
- * command, by another process or worker).  With `claimed`, a corrupt file is set aside with a message
+ * command, by another process or worker); 2 when it is done as "pruned" (search.halving: a
+ * pruned run keeps its checkpoint; without halving it is not done and trains on).  With `claimed`, a corrupt file is set aside with a message
  * (only the lock holder may touch the final file). */
 static int final_done(runner *r, const plan_run *run, int claimed)
 {
@@ -388,7 +414,8 @@ static int final_done(runner *r, const plan_run *run, int claimed)
                    sizeof err) < 0 || !store_file_exists(path))
         return 0;
     int done = 0;
-    if (store_check_run(path, &done, NULL, 0, err, sizeof err) < 0) {
+    char status[32] = "";
+    if (store_check_run(path, &done, status, sizeof status, err, sizeof err) < 0) {
         if (claimed) {
             char aside[STORE_PATH_LEN + 16];
             snprintf(aside, sizeof aside, "%s.corrupt", path); /* STORE_SUFFIX_CORRUPT */
@@ -399,15 +426,17 @@ static int final_done(runner *r, const plan_run *run, int claimed)
         }
         return 0;
     }
-    if (!done) return 0; /* failed: try again */
+    const int pruned = strcmp(status, "pruned") == 0 && r->p->halving.enabled;
+    if (!done && !pruned) return 0; /* failed (or pruned, without halving): try again */
     if (r->o->force) {
         /* a rename puts a new inode there: a file we did not see at the start is new */
         struct stat sb;
         int i = (int)(run - r->p->runs);
-        return stat(path, &sb) == 0 && ((unsigned long long)sb.st_dev != r->force_dev[i]
-                                        || (unsigned long long)sb.st_ino != r->force_ino[i]);
+        if (stat(path, &sb) < 0 || ((unsigned long long)sb.st_dev == r->force_dev[i]
+                                     && (unsigned long long)sb.st_ino == r->force_ino[i]))
+            return 0;
     }
-    return 1;
+    return pruned ? 2 : 1;
 }
 
 /* A done run whose lock is still there: its process was killed between renaming the final
@@ -436,8 +465,9 @@ static int claim(runner *r, int i, store_lock *lock)
         warn(r, "%s", err);
         return -1;
     }
-    if (final_done(r, run, 0)) {
-        finish_cleanup(r, run, lock_path);
+    const int done = final_done(r, run, 0);
+    if (done) {
+        if (done == 1) finish_cleanup(r, run, lock_path); /* a pruned run keeps its checkpoint */
         r->n_done_before++;
         progress_skip(&r->prog, run);
         return 0;

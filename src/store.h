@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "halving.h"
 #include "model.h"
 #include "plan.h"
 #include "train.h"
@@ -137,7 +138,8 @@ void store_run_log_free(store_run_log *log);
 /* The setting named `key`, or NULL when the run does not have it. */
 const store_setting *store_run_log_setting(const store_run_log *log, const char *key);
 /* Validates a final file as store_read_run does, plus the /model weights when the status is
- * not "failed"; *done = 1 when its status counts as done (completed, diverged, stopped_early).
+ * not "failed"; *done = 1 when its status counts as done (completed, diverged, stopped_early;
+ * "pruned" is done only for a sweep with search.halving: the caller looks at `status`).
  * Returns -1 (err: why) for a file that must not be trusted. */
 int store_check_run(const char *path, int *done, char *status, size_t status_len,
                     char *err, size_t errlen);
@@ -187,6 +189,19 @@ int store_read_checkpoint(const char *path, const char *run_id, const char *sett
  * YAML (xmalloc'd) — for `optsweep status`. */
 int store_checkpoint_epoch(const char *path, int *next_epoch, char **yaml, char *err,
                            size_t errlen);
+
+/* ---- rungs of search.halving (store_rung.c) ------------------------------------------- */
+
+/* Run id's state at the rung after `epochs` epochs, from what runs_dir holds: its final file
+ * when there is one, else its checkpoint, else HALVING_NOT_REACHED.  A run reached the rung
+ * when it trained `epochs` epochs and was still going after them (a final file that is
+ * completed or pruned there, or a checkpoint at or past it); it ended when its final file
+ * ends it sooner (diverged, stopped early or failed at or before that epoch).  *metric: the
+ * last validation among its first `epochs` epochs (NaN: none).  Results never change once
+ * reached, so every process that reads them decides alike.  0, or -1 with err for a file
+ * that cannot be read (*state is then HALVING_NOT_REACHED). */
+int store_rung_result(const char *runs_dir, const char *id, int epochs, halving_metric metric,
+                      halving_state *state, double *value, char *err, size_t errlen);
 
 /* ---- locks (store_lock.c) ------------------------------------------------------------- */
 

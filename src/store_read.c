@@ -213,7 +213,8 @@ int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
         }
     }
     if (strcmp(log->status, "completed") && strcmp(log->status, "diverged")
-        && strcmp(log->status, "stopped_early") && strcmp(log->status, "failed")) {
+        && strcmp(log->status, "stopped_early") && strcmp(log->status, "failed")
+        && strcmp(log->status, "pruned")) {
         snprintf(err, n, "%s: unknown status \"%s\"", path, log->status);
         goto fail;
     }
@@ -442,7 +443,8 @@ int store_check_run(const char *path, int *done, char *status, size_t status_len
         rc = f < 0 ? -1 : check_model(f, path, log.n_params, err, errlen);
         if (f >= 0) H5Fclose(f);
     }
-    if (rc == 0) *done = !failed;
+    /* pruned: done for a sweep that halves (the runner decides), else it trains on */
+    if (rc == 0) *done = !failed && strcmp(log.status, "pruned") != 0;
     store_run_log_free(&log);
     return rc;
 }

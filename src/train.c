@@ -21,6 +21,7 @@ const char *run_status_name(run_status s)
     case RUN_DIVERGED: return "diverged";
     case RUN_STOPPED_EARLY: return "stopped_early";
     case RUN_FAILED: return "failed";
+    case RUN_PRUNED: return "pruned";
     }
     return "unknown";
 }

@@ -14,6 +14,8 @@ typedef enum {
     RUN_DIVERGED,      /* loss became NaN or Inf; status_epoch says when */
     RUN_STOPPED_EARLY, /* early stopping; status_epoch is the stop epoch */
     RUN_FAILED,        /* a backend or data error; message says what */
+    RUN_PRUNED,        /* search.halving ended it at a rung (the runner sets it, never
+                        * train_run); status_epoch is its last epoch */
 } run_status;
 
 const char *run_status_name(run_status s);

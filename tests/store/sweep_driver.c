@@ -6,7 +6,9 @@
  * validation = 20% of the test slice.
  * Usage: sweep_driver RESULTS DATA_DIR [--runs K] [--epochs E] [--jobs N] [--force]
  *        [--ckpt-every C] [--name NAME] [--quiet] [--init FILE] [--diverge K] [--pack P]
- * (--pack: train.pack, 0 auto (the default: one pack of all the runs), 1 off, N) */
+ *        [--halving R:ETA[:BRACKETS[:acc]]] [--shard I/N] [--until-rung K]
+ * (--pack: train.pack, 0 auto (the default: one pack of all the runs), 1 off, N;
+ *  --halving: search.halving with min_epochs R, eta ETA, metric val_loss (val_acc with :acc)) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +41,9 @@ int main(int argc, char **argv)
         return 2;
     }
     int n_runs = 4, epochs = 6, jobs = 1, force = 0, ckpt_every = 1, quiet = 0, diverge = -1,
-        pack = 0;
+        pack = 0, until_rung = 0, shard_i = 0, shard_n = 1;
     const char *name = "drv", *init = "default";
+    halving_settings halving = {0};
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : "";
@@ -50,6 +53,22 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--ckpt-every") == 0) ckpt_every = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--diverge") == 0) diverge = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--pack") == 0) pack = (int)arg_long(v, a), i++;
+        else if (strcmp(a, "--until-rung") == 0) until_rung = (int)arg_long(v, a), i++;
+        else if (strcmp(a, "--halving") == 0) {
+            char acc[8] = "";
+            halving = (halving_settings){.enabled = 1, .brackets = 1};
+            if (sscanf(v, "%d:%d:%d:%3s", &halving.min_epochs, &halving.eta, &halving.brackets,
+                       acc) < 2 || halving.min_epochs < 1 || halving.eta < 2) {
+                fprintf(stderr, "sweep_driver: bad --halving %s\n", v);
+                return 2;
+            }
+            halving.metric = strcmp(acc, "acc") == 0 ? HALVING_METRIC_VAL_ACC
+                                                     : HALVING_METRIC_VAL_LOSS;
+            i++;
+        } else if (strcmp(a, "--shard") == 0) {
+            if (sscanf(v, "%d/%d", &shard_i, &shard_n) != 2) return 2;
+            i++;
+        }
         else if (strcmp(a, "--name") == 0) name = v, i++;
         else if (strcmp(a, "--init") == 0) init = v, i++;
         else if (strcmp(a, "--force") == 0) force = 1;
@@ -64,6 +83,9 @@ int main(int argc, char **argv)
     snprintf(p.name, sizeof p.name, "%s", name);
     p.source_path = "tests/store/sweep_driver.c";
     p.n_runs = n_runs;
+    p.n_total = n_runs;
+    p.shard_count = 1;
+    p.halving = halving;
     p.runs = xcalloc((size_t)n_runs, sizeof *p.runs);
     for (int k = 0; k < n_runs; k++) {
         plan_run *r = &p.runs[k];
@@ -93,9 +115,20 @@ int main(int argc, char **argv)
     }
     runner_options o = {
         .results_dir = argv[1], .backend_override = -1, .force = force, .jobs = jobs,
-        .quiet = quiet, .full = NULL,
+        .quiet = quiet, .full = NULL, .until_rung = until_rung,
     };
-    int rc = runner_run_plan(&p, &o);
+    int rc;
+    if (shard_n > 1) {
+        plan shard;
+        plan_shard(&p, shard_i, shard_n, &shard);
+        o.full = &p;
+        rc = runner_run_plan(&shard, &o);
+        free(shard.runs);
+        free(shard.swept);
+        free(shard.source_path);
+    } else {
+        rc = runner_run_plan(&p, &o);
+    }
     free(p.runs);
     return rc;
 }
