@@ -63,7 +63,7 @@ static int read_states(stages *s, int k)
         if (!s->entering[i]) continue;
         char err[STORE_PATH_LEN + 512];
         const int e = s->rung[s->bracket[i]][k];
-        if (store_rung_result(r->runs_dir, r->p->runs[i].id, e, s->h->metric, &s->state[i],
+        if (store_rung_result(r->runs_dir, r->p->runs[i].id, e, s->R, s->h->metric, &s->state[i],
                               &s->metric[i], err, sizeof err) < 0)
             progress_note(&r->prog, "rung %d: %s (taken as not there yet)", k + 1, err);
         missing += s->state[i] == HALVING_NOT_REACHED;
@@ -221,6 +221,8 @@ static int run_stage(stages *s, int k, int *rc)
         }
         wait = wait * 2 < WAIT_MAX_SECONDS ? wait * 2 : WAIT_MAX_SECONDS;
     }
+    for (int i = 0; i < r->p->n_runs; i++)
+        if (s->entering[i] && s->state[i] != HALVING_NOT_REACHED) runner_tidy(r, i);
     runner_run_result res = promote(s, k);
     table_write(s);
     if (res == RUNNER_RUN_IO_ERROR) {

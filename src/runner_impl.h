@@ -56,6 +56,10 @@ runner_run_result runner_run_pack(runner *r, const int *runs, int n);
  * ended. */
 runner_run_result runner_prune(runner *r, int i, const char *why);
 
+/* Run i's final file is done but its lock is still there (its process was killed between
+ * the two): takes the stale lock over and finishes the clean-up, as a claim would. */
+void runner_tidy(runner *r, int i);
+
 /* The stages of a sweep with search.halving (runner_halving.c): the exit status. */
 int runner_halving_loop(runner *r);
 

@@ -442,7 +442,8 @@ static int final_done(runner *r, const plan_run *run, int claimed)
 /* A done run whose lock is still there: its process was killed between renaming the final
  * file and cleaning up (removing the checkpoint, then the lock).  Take the lock over (a dead
  * holder's lock is stale) and finish that clean-up; a live holder is still at it. */
-static void finish_cleanup(runner *r, const plan_run *run, const char *lock_path)
+static void finish_cleanup(runner *r, const plan_run *run, const char *lock_path,
+                           int keep_checkpoint)
 {
     store_lock lock;
     store_lock_info holder;
@@ -450,8 +451,19 @@ static void finish_cleanup(runner *r, const plan_run *run, const char *lock_path
     if (!store_file_exists(lock_path) ||
         store_lock_acquire(&lock, lock_path, &holder, err, sizeof err) != 0)
         return;
-    remove_checkpoint(r, run);
+    if (!keep_checkpoint) remove_checkpoint(r, run);
     store_lock_release(&lock);
+}
+
+void runner_tidy(runner *r, int i)
+{
+    const plan_run *run = &r->p->runs[i];
+    char lock_path[STORE_PATH_LEN], err[1024];
+    if (store_path(lock_path, sizeof lock_path, r->runs_dir, run->id, STORE_SUFFIX_LOCK, err,
+                   sizeof err) < 0 || !store_file_exists(lock_path))
+        return;
+    const int done = final_done(r, run, 0);
+    if (done) finish_cleanup(r, run, lock_path, done == 2);
 }
 
 /* Claims run i for this process: 1 claimed (lock in *lock), 0 not to train here (done, or
@@ -467,7 +479,7 @@ static int claim(runner *r, int i, store_lock *lock)
     }
     const int done = final_done(r, run, 0);
     if (done) {
-        if (done == 1) finish_cleanup(r, run, lock_path); /* a pruned run keeps its checkpoint */
+        finish_cleanup(r, run, lock_path, done == 2); /* a pruned run keeps its checkpoint */
         r->n_done_before++;
         progress_skip(&r->prog, run);
         return 0;

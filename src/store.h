@@ -198,10 +198,12 @@ int store_checkpoint_epoch(const char *path, int *next_epoch, char **yaml, char 
  * completed or pruned there, or a checkpoint at or past it); it ended when its final file
  * ends it sooner (diverged, stopped early or failed at or before that epoch).  *metric: the
  * last validation among its first `epochs` epochs (NaN: none).  Results never change once
- * reached, so every process that reads them decides alike.  0, or -1 with err for a file
- * that cannot be read (*state is then HALVING_NOT_REACHED). */
-int store_rung_result(const char *runs_dir, const char *id, int epochs, halving_metric metric,
-                      halving_state *state, double *value, char *err, size_t errlen);
+ * reached, so every process that reads them decides alike.  At the run's end (epochs ==
+ * end, its train.epochs) only a final file counts: a checkpoint there still needs its test.
+ * 0, or -1 with err for a file that cannot be read (*state is then HALVING_NOT_REACHED). */
+int store_rung_result(const char *runs_dir, const char *id, int epochs, int end,
+                      halving_metric metric, halving_state *state, double *value, char *err,
+                      size_t errlen);
 
 /* ---- locks (store_lock.c) ------------------------------------------------------------- */
 

@@ -82,8 +82,9 @@ done:
     return rc;
 }
 
-int store_rung_result(const char *runs_dir, const char *id, int epochs, halving_metric metric,
-                      halving_state *state, double *value, char *err, size_t errlen)
+int store_rung_result(const char *runs_dir, const char *id, int epochs, int end,
+                      halving_metric metric, halving_state *state, double *value, char *err,
+                      size_t errlen)
 {
     char path[STORE_PATH_LEN];
     *state = HALVING_NOT_REACHED;
@@ -93,7 +94,7 @@ int store_rung_result(const char *runs_dir, const char *id, int epochs, halving_
     int rc = 0;
     if (store_file_exists(path)) {
         rc = from_final(path, epochs, metric, state, value, err, errlen);
-    } else {
+    } else if (epochs < end) {
         if (store_path(path, sizeof path, runs_dir, id, STORE_SUFFIX_CKPT, err, errlen) < 0)
             return -1;
         if (store_file_exists(path))

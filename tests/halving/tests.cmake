@@ -5,3 +5,8 @@
 add_executable(test_halving ${CMAKE_SOURCE_DIR}/tests/halving/test_halving.c)
 target_link_libraries(test_halving PRIVATE optsweep_core optsweep_test_util)
 add_test(NAME halving_math COMMAND test_halving)
+add_test(NAME halving_driver
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/halving/halving_driver.sh
+                 $<TARGET_FILE:store_sweep_driver> $<TARGET_FILE:test_store>
+                 ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
+set_tests_properties(halving_driver PROPERTIES LABELS "halving;e2e" TIMEOUT 600)
