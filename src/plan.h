@@ -72,6 +72,13 @@ void plan_format_bytes(double bytes, char *buf, size_t n);
 /* 0 when the run fits in this machine's memory, else -1 with the reason in why. */
 int plan_run_fits(const run_settings *s, char *why, size_t n);
 
+/* ---- sampling (plan_sample.c) ----
+ * Sample i of key k (search.method random | sobol): a number in [0, 1) that depends only on
+ * (seed, i, k), and the value it gives on axis a (a distribution): 0, or -1 with a message. */
+double plan_sample_unit(search_method m, uint64_t seed, int k, uint64_t i);
+int plan_sample_value(const config_axis *a, double u, setting_value *out, char *err, size_t n);
+uint64_t plan_sample_key_hash(int k); /* FNV-1a of the key's name: its random stream */
+
 typedef enum {
     PLAN_FORMAT_TABLE, /* aligned columns for people */
     PLAN_FORMAT_TSV,   /* header, then one line per run, the run id first */
