@@ -485,6 +485,7 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
     check_copy_string(p->name, sizeof p->name, sw->name);
     p->source_path = xstrdup(sw->path ? sw->path : "");
     p->has_cases = sw->n_cases > 0;
+    p->search = sw->search;
     int before = d->n + d->n_dropped;
     if (config_check_search(sw, d) != 0) {
         plan_free(p);
@@ -578,6 +579,9 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
                 } else {
                     texts[p->n_runs] = text;
                     r->index = p->n_runs;
+                    r->sample = n_sampled ? si : -1;
+                    for (int a = 0; a < n_sampled; a++)
+                        r->sampled[sampled[a]->key] = (unsigned char)sampled[a]->dist;
                     r->cost = plan_run_cost(&r->settings);
                     plan_run_id(&r->settings, r->id, sizeof r->id);
                     p->n_runs++;

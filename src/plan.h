@@ -22,6 +22,11 @@ typedef struct {
     int index;             /* position in the full (unsharded) plan */
     long cost;             /* epochs x steps per epoch */
     run_settings settings;
+    /* search.method random | sobol: the distribution (config_dist) each key's value was
+     * drawn from, CONFIG_DIST_NONE (0) for keys not drawn; sample: the run's sample number
+     * (-1 when nothing was drawn) */
+    unsigned char sampled[SETTINGS_MAX_KEYS];
+    long sample;
 } plan_run;
 
 typedef struct {
@@ -34,6 +39,7 @@ typedef struct {
     int *swept;                   /* keys whose value differs between runs of the whole plan */
     int n_swept;
     int has_cases;                /* the sweep has named cases */
+    config_search search;         /* the sweep's search: section (file and --set), as parsed */
 } plan;
 
 /* Expands the sweep.  Runs whose settings PyTorch refuses only because of a grid value
@@ -78,6 +84,9 @@ int plan_run_fits(const run_settings *s, char *why, size_t n);
 double plan_sample_unit(search_method m, uint64_t seed, int k, uint64_t i);
 int plan_sample_value(const config_axis *a, double u, setting_value *out, char *err, size_t n);
 uint64_t plan_sample_key_hash(int k); /* FNV-1a of the key's name: its random stream */
+/* "optimizer.lr=loguniform, optimizer.momentum=uniform": the keys run r drew, in key-table
+ * order ("" when none); run files keep it as the `sampled` attribute */
+void plan_sampled_text(const plan_run *r, char *buf, size_t n);
 
 typedef enum {
     PLAN_FORMAT_TABLE, /* aligned columns for people */

@@ -77,3 +77,13 @@ int plan_sample_value(const config_axis *a, double u, setting_value *out, char *
     }
     return settings_parse_scalar(a->key, text, out, err, n);
 }
+
+void plan_sampled_text(const plan_run *r, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < settings_n_keys() && used < n; k++)
+        if (r->sampled[k] != CONFIG_DIST_NONE)
+            used += (size_t)snprintf(buf + used, n - used, "%s%s=%s", used ? ", " : "",
+                                     settings_key_name(k), config_dist_name(r->sampled[k]));
+}
