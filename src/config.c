@@ -17,7 +17,8 @@
 #define CONFIG_MAX_FILE (16L << 20)
 
 static const char *const top_level_keys[] = {"name", "description", "data", "model", "train",
-                                             "optimizer", "schedule", "grid", "cases", NULL};
+                                             "optimizer", "schedule", "grid", "cases", "search",
+                                             NULL};
 
 int config_valid_name(const char *s)
 {
@@ -65,7 +66,7 @@ static void scope_add(config_walker *w, scope *s, int k, const setting_value *v,
 
 /* ---- mappings ---------------------------------------------------------------------------------- */
 /* A mapping key must be a scalar, and not repeat an earlier key of the same mapping. */
-static const char *pair_key(config_walker *w, yaml_node_t *map, yaml_node_pair_t *p)
+const char *config_pair_key(config_walker *w, yaml_node_t *map, yaml_node_pair_t *p)
 {
     yaml_node_t *k = config_node(w, p->key);
     if (k->type != YAML_SCALAR_NODE) {
@@ -159,7 +160,7 @@ static void walk_setting_pair(config_walker *w, scope *sc, const char *prefix, y
 static void walk_settings(config_walker *w, scope *sc, const char *prefix, yaml_node_t *map)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        const char *key = pair_key(w, map, p);
+        const char *key = config_pair_key(w, map, p);
         if (key) walk_setting_pair(w, sc, prefix, config_node(w, p->key), key,
                                    config_node(w, p->value));
     }
@@ -191,7 +192,7 @@ static void add_axis(config_walker *w, axis_list *l, const config_axis *a)
 static void walk_grid(config_walker *w, axis_list *l, const char *prefix, yaml_node_t *map)
 {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-        const char *key = pair_key(w, map, p);
+        const char *key = config_pair_key(w, map, p);
         if (!key) continue;
         yaml_node_t *kn = config_node(w, p->key), *v = config_node(w, p->value);
         char full[256];
@@ -276,14 +277,15 @@ static void walk_case(config_walker *w, yaml_node_t *m)
     snprintf(in_case, sizeof in_case, " in %s", where);
     axis_list grid = {&c->axes, &c->n_axes, in_case};
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
-        const char *key = pair_key(w, m, p);
+        const char *key = config_pair_key(w, m, p);
         if (!key || strcmp(key, "name") == 0) continue;
         yaml_node_t *kn = config_node(w, p->key);
         if (strcmp(key, "grid") == 0) {
             walk_grid_node(w, &grid, config_node(w, p->value));
             continue;
         }
-        if (strcmp(key, "cases") == 0 || strcmp(key, "description") == 0) {
+        if (strcmp(key, "cases") == 0 || strcmp(key, "description") == 0 ||
+            strcmp(key, "search") == 0) {
             config_error(w->d, config_node_loc(w, kn),
                          "'%s' is not allowed in a case (a case holds name, settings and its "
                          "own grid; put %s at the top level)", key, key);
@@ -324,7 +326,7 @@ static void walk_top(config_walker *w, yaml_node_t *root)
     int have_name = 0;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
          p++) {
-        const char *key = pair_key(w, root, p);
+        const char *key = config_pair_key(w, root, p);
         if (!key) continue;
         yaml_node_t *kn = config_node(w, p->key), *v = config_node(w, p->value);
         if (strcmp(key, "name") == 0) {
@@ -351,6 +353,8 @@ static void walk_top(config_walker *w, yaml_node_t *root)
             sw->n_file_axes = sw->n_axes;
         } else if (strcmp(key, "cases") == 0) {
             walk_cases(w, kn, v);
+        } else if (strcmp(key, "search") == 0) {
+            config_walk_search(w, kn, v);
         } else {
             walk_setting_pair(w, &sc, "", kn, key, v);
         }
@@ -444,6 +448,7 @@ int config_load_text(sweep *sw, const char *path, const char *text, size_t len, 
 {
     memset(sw, 0, sizeof *sw);
     sw->path = xstrdup(path);
+    config_search_defaults(&sw->search);
     int before = d->n + d->n_dropped;
     /* a UTF-8 byte order mark (editors on Windows write one): not part of the YAML */
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) {

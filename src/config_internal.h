@@ -36,6 +36,20 @@ int config_parse_axis(config_walker *w, int k, config_loc key_loc, yaml_node_t *
                       config_axis *out);
 void config_axis_free(config_axis *a);
 
+/* A mapping key's text: a scalar that does not repeat an earlier key of the same mapping
+ * (else NULL after reporting). */
+const char *config_pair_key(config_walker *w, yaml_node_t *map, yaml_node_pair_t *p);
+/* A distribution {uniform|loguniform|int: [lo, hi]} or {choice: [...]} over key k, from the
+ * one-pair mapping v whose name is a distribution's (config_is_dist_name); config_dist.c.
+ * 0, or -1 after reporting. */
+int config_is_dist_name(const char *name);
+int config_parse_dist(config_walker *w, int k, yaml_node_t *v, config_axis *out);
+/* The `search:` section at key node kn (config_search.c); --set search.KEY=VALUE or
+ * search={...}: key is "search" or "search.KEY", v its value.  0, or -1 after reporting. */
+void config_search_defaults(config_search *s);
+void config_walk_search(config_walker *w, yaml_node_t *kn, yaml_node_t *v);
+int config_set_search(config_walker *w, const char *key, yaml_node_t *v);
+
 /* Appends to a growable array of assignments. */
 void config_assign_push(config_assign **list, int *n, int key, const setting_value *v,
                         config_loc loc);

@@ -4,7 +4,8 @@
  * becomes a grid axis over KEY, replacing the file's axis over KEY if it has one (Hydra's
  * multirun); either way a case's own axis over KEY is dropped.  KEY may also be a section
  * or a group with a mapping of single values: `optimizer={name: adam, lr: 3e-4}`,
- * `train.early_stopping={patience: 5}`.
+ * `train.early_stopping={patience: 5}`.  `search.samples=200` (any key of search:, or
+ * `search={method: random, samples: 50}`) sets the search.
  * Errors name the argument: "--set optimizer.lrr=0.1: unknown key ...". */
 #include "config_internal.h"
 
@@ -140,7 +141,8 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d)
     memcpy(key, arg, klen);
     key[klen] = '\0';
     int k = settings_find_key(key);
-    if (k < 0 && !settings_is_prefix(key)) {
+    int search = strcmp(key, "search") == 0 || strncmp(key, "search.", 7) == 0;
+    if (k < 0 && !settings_is_prefix(key) && !search) {
         char best[128], hint[200] = "";
         if (settings_suggest_key("", key, best, sizeof best))
             snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
@@ -177,6 +179,8 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d)
     int rc = -1;
     if (!root) {
         config_error(d, loc, "no value after '=' for %s", key);
+    } else if (search) {
+        rc = config_set_search(&w, key, root);
     } else if (k < 0 || (settings_key_is_group(k) && root->type == YAML_MAPPING_NODE)) {
         /* a section or a group: --set 'optimizer={name: adam, lr: 3e-4}' */
         if (root->type != YAML_MAPPING_NODE)

@@ -219,20 +219,24 @@ static int parse_generator(config_walker *w, int k, yaml_node_t *v, config_axis 
     int n_pairs = (int)(v->data.mapping.pairs.top - p);
     config_loc loc = config_node_loc(w, v);
     if (n_pairs != 1) {
-        config_error(w->d, loc, "grid %s: expected a list of values, or one of "
-                     "{logspace: [a, b, n]} and {linspace: [a, b, n]}", key);
+        config_error(w->d, loc, "grid %s: expected a list of values, one of "
+                     "{logspace: [a, b, n]} and {linspace: [a, b, n]}, or a distribution like "
+                     "{uniform: [a, b]}", key);
         return -1;
     }
     yaml_node_t *gk = config_node(w, p->key), *gv = config_node(w, p->value);
     const char *gen = gk->type == YAML_SCALAR_NODE ? (const char *)gk->data.scalar.value : "";
+    if (config_is_dist_name(gen)) return config_parse_dist(w, k, v, out);
     int log = strcmp(gen, "logspace") == 0;
     if (!log && strcmp(gen, "linspace") != 0) {
-        static const char *const gens[] = {"logspace", "linspace", NULL};
+        static const char *const gens[] = {"logspace", "linspace", "uniform", "loguniform", "int",
+                                           "choice", NULL};
         const char *best = settings_suggest(gen, gens);
         char hint[64] = "";
         if (best) snprintf(hint, sizeof hint, " (did you mean '%s'?)", best);
         config_error(w->d, config_node_loc(w, gk),
-                     "grid %s: unknown generator '%s'%s; expected logspace or linspace", key, gen,
+                     "grid %s: unknown generator '%s'%s; expected logspace, linspace, or a "
+                     "distribution: uniform, loguniform, int, choice", key, gen,
                      hint);
         return -1;
     }

@@ -9,12 +9,7 @@
 
 #include "check.h"
 
-const char *halving_metric_name(halving_metric m)
-{
-    return m == HALVING_METRIC_VAL_ACC ? "val_acc" : "val_loss";
-}
-
-int halving_rungs(const halving_settings *h, int R, int b, int *epochs)
+int halving_rungs(const config_halving *h, int R, int b, int *epochs)
 {
     int n = 0;
     long e = h->min_epochs;
@@ -25,7 +20,7 @@ int halving_rungs(const halving_settings *h, int R, int b, int *epochs)
     return n;
 }
 
-int halving_n_brackets(const halving_settings *h, int R)
+int halving_n_brackets(const config_halving *h, int R)
 {
     int epochs[HALVING_MAX_RUNGS];
     int b = 1;
@@ -35,7 +30,7 @@ int halving_n_brackets(const halving_settings *h, int R)
 
 /* Li et al. (2018), Algorithm 1: bracket s (s halvings) starts n = ceil((s_max + 1) /
  * (s + 1) * eta^s) configurations.  reference: https://arxiv.org/abs/1603.06560 */
-static double bracket_weight(const halving_settings *h, int R, int b)
+static double bracket_weight(const config_halving *h, int R, int b)
 {
     int epochs[HALVING_MAX_RUNGS];
     const int s_max = halving_rungs(h, R, 0, epochs) - 1;
@@ -43,7 +38,7 @@ static double bracket_weight(const halving_settings *h, int R, int b)
     return ceil((double)(s_max + 1) / (s + 1) * pow(h->eta, s));
 }
 
-void halving_assign_brackets(const halving_settings *h, int R, int n_runs, int *bracket_of)
+void halving_assign_brackets(const config_halving *h, int R, int n_runs, int *bracket_of)
 {
     const int nb = halving_n_brackets(h, R);
     double w[HALVING_MAX_RUNGS], credit[HALVING_MAX_RUNGS], total = 0;
@@ -79,7 +74,7 @@ static int entry_before(const halving_entry *a, const halving_entry *b, halving_
         const int na = isnan(a->metric) != 0, nb = isnan(b->metric) != 0;
         if (na != nb) return nb;
         if (!na && a->metric != b->metric)
-            return m == HALVING_METRIC_VAL_ACC ? a->metric > b->metric : a->metric < b->metric;
+            return m == HALVING_VAL_ACC ? a->metric > b->metric : a->metric < b->metric;
     }
     return strcmp(a->id, b->id) < 0;
 }
@@ -97,7 +92,7 @@ void halving_rank(const halving_entry *entries, int n, halving_metric m, int *or
     }
 }
 
-int halving_promote(const halving_entry *entries, int n, const halving_settings *h,
+int halving_promote(const halving_entry *entries, int n, const config_halving *h,
                     unsigned char *promoted)
 {
     int *order = xmalloc(sizeof *order * (size_t)(n > 0 ? n : 1));
@@ -114,7 +109,7 @@ int halving_promote(const halving_entry *entries, int n, const halving_settings 
     return n_promoted;
 }
 
-double halving_bracket_budget(const halving_settings *h, int R, int b, int n)
+double halving_bracket_budget(const config_halving *h, int R, int b, int n)
 {
     int epochs[HALVING_MAX_RUNGS];
     const int nr = halving_rungs(h, R, b, epochs);

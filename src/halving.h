@@ -6,22 +6,9 @@
 #ifndef OPTSWEEP_HALVING_H
 #define OPTSWEEP_HALVING_H
 
+#include "config.h"
+
 #define HALVING_MAX_RUNGS 64 /* r * eta^k <= R with eta >= 2 and R < 2^31: at most 32 */
-
-typedef enum {
-    HALVING_METRIC_VAL_LOSS,
-    HALVING_METRIC_VAL_ACC,
-} halving_metric;
-
-/* search.halving (0 = off) */
-typedef struct {
-    int enabled;
-    halving_metric metric;
-    int min_epochs;  /* r */
-    int eta;         /* >= 2 */
-    int max_epochs;  /* R; 0: train.epochs */
-    int brackets;    /* 1: successive halving; more: Hyperband */
-} halving_settings;
 
 /* One run's result at a rung, as the store holds it. */
 typedef enum {
@@ -41,17 +28,17 @@ typedef struct {
 /* The epochs of bracket b's rungs, ascending: r * eta^(b + i) while below R, then R itself
  * (the last rung is the end of training).  Returns their number (>= 1), 0 when bracket b
  * has no rung below R (b too large).  epochs has room for HALVING_MAX_RUNGS. */
-int halving_rungs(const halving_settings *h, int R, int b, int *epochs);
+int halving_rungs(const config_halving *h, int R, int b, int *epochs);
 
 /* The brackets used: h->brackets, but at most as many as start below R (halving_rungs > 0),
  * and at least 1. */
-int halving_n_brackets(const halving_settings *h, int R);
+int halving_n_brackets(const config_halving *h, int R);
 
 /* Each run's bracket (0 = the most aggressive, starting at r epochs): runs are dealt out in
  * plan order by smooth weighted round robin with Li et al. (2018)'s weights
  * n_s = ceil((s_max + 1) / (s + 1) * eta^s), s = the bracket's number of halvings, so that
  * every bracket gets a share of every part of a grid.  bracket_of (n_runs). */
-void halving_assign_brackets(const halving_settings *h, int R, int n_runs, int *bracket_of);
+void halving_assign_brackets(const config_halving *h, int R, int n_runs, int *bracket_of);
 
 /* How many of n runs entering a rung are promoted: ceil(n / eta). */
 int halving_n_promoted(int n, int eta);
@@ -63,14 +50,11 @@ void halving_rank(const halving_entry *entries, int n, halving_metric m, int *or
 /* Marks promoted[k] = 1 for the first ceil(n / eta) entries in halving_rank's order that
  * reached the rung (fewer when fewer reached it), the others 0.  A pure function of the
  * entries: every process computes the same promotions.  Returns the number promoted. */
-int halving_promote(const halving_entry *entries, int n, const halving_settings *h,
+int halving_promote(const halving_entry *entries, int n, const config_halving *h,
                     unsigned char *promoted);
 
 /* Most model-epochs the schedule trains for n runs in bracket b (every promotion full, no
  * run ending early): sum over rungs of runs entering x epochs to the rung. */
-double halving_bracket_budget(const halving_settings *h, int R, int b, int n);
-
-/* "val_loss" | "val_acc" */
-const char *halving_metric_name(halving_metric m);
+double halving_bracket_budget(const config_halving *h, int R, int b, int n);
 
 #endif

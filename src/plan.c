@@ -326,7 +326,8 @@ static int case_axes(const sweep *sw, const config_case *c, const config_axis **
 }
 
 static void build_run(building *b, const sweep *sw, const config_case *c,
-                      const config_axis *const *axes, int n_axes, const int *idx)
+                      const config_axis *const *axes, int n_axes, const int *idx,
+                      const config_axis *const *sampled, const setting_value *drawn, int n_sampled)
 {
     memset(b, 0, sizeof *b);
     b->sw = sw;
@@ -337,12 +338,45 @@ static void build_run(building *b, const sweep *sw, const config_case *c,
     for (int a = 0; a < n_axes; a++)
         set_value(b, axes[a]->key, &axes[a]->values[idx[a]], axes[a]->value_locs[idx[a]],
                   SRC_GRID);
+    for (int a = 0; a < n_sampled; a++)
+        set_value(b, sampled[a]->key, &drawn[a], sampled[a]->dist_loc, SRC_GRID);
     for (int i = 0; c && i < c->n_assigns; i++)
         set_value(b, c->assigns[i].key, &c->assigns[i].value, c->assigns[i].loc, SRC_CASE);
     for (int i = 0; i < sw->n_sets; i++)
         set_value(b, sw->sets[i].key, &sw->sets[i].value, sw->sets[i].loc, SRC_SET);
     check_copy_string(b->s.sweep, sizeof b->s.sweep, sw->name);
     check_copy_string(b->s.case_name, sizeof b->s.case_name, c ? c->name : "");
+}
+
+/* Moves the distributions of axes[0, n) to sampled[] (in order); returns how many grid axes
+ * stay in axes[]. */
+static int split_sampled(const config_axis **axes, int n, const config_axis **sampled,
+                         int *n_sampled)
+{
+    int g = 0;
+    *n_sampled = 0;
+    for (int a = 0; a < n; a++) {
+        if (axes[a]->dist != CONFIG_DIST_NONE) sampled[(*n_sampled)++] = axes[a];
+        else axes[g++] = axes[a];
+    }
+    return g;
+}
+
+/* Sample i of every distribution: 0, or -1 with the error in d (a value its key refuses). */
+static int draw_samples(const sweep *sw, const config_axis *const *sampled, int n_sampled,
+                        long i, setting_value *drawn, config_diags *d)
+{
+    for (int a = 0; a < n_sampled; a++) {
+        char err[512];
+        double u = plan_sample_unit(sw->search.method, sw->search.seed, sampled[a]->key,
+                                    (uint64_t)i);
+        setting_value_free(&drawn[a]);
+        if (plan_sample_value(sampled[a], u, &drawn[a], err, sizeof err) != 0) {
+            config_error(d, sampled[a]->dist_loc, "sample %ld: %s", i, err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* Missing keys PyTorch has no default for (lr for sgd, step_size for step, ...). */
@@ -451,17 +485,26 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
     check_copy_string(p->name, sizeof p->name, sw->name);
     p->source_path = xstrdup(sw->path ? sw->path : "");
     p->has_cases = sw->n_cases > 0;
+    p->search = sw->search;
     int before = d->n + d->n_dropped;
+    if (config_check_search(sw, d) != 0) {
+        plan_free(p);
+        return -1;
+    }
 
     /* count first: a huge product is refused before anything is allocated */
     int n_cases = sw->n_cases > 0 ? sw->n_cases : 1;
     int max_axes = sw->n_axes;
     for (int ci = 0; ci < sw->n_cases; ci++) max_axes += sw->cases[ci].n_axes;
     const config_axis **axes = xmalloc((size_t)(max_axes ? max_axes : 1) * sizeof *axes);
+    const config_axis **sampled = xmalloc((size_t)(max_axes ? max_axes : 1) * sizeof *sampled);
+    setting_value *drawn = xcalloc((size_t)(max_axes ? max_axes : 1), sizeof *drawn);
     double total = 0;
     for (int ci = 0; ci < n_cases; ci++) {
         int n_axes = case_axes(sw, sw->n_cases > 0 ? &sw->cases[ci] : NULL, axes);
-        double runs = 1;
+        int n_sampled;
+        n_axes = split_sampled(axes, n_axes, sampled, &n_sampled);
+        double runs = n_sampled ? (double)sw->search.samples : 1.0;
         for (int a = 0; a < n_axes; a++) runs *= axes[a]->n_values;
         total += runs;
     }
@@ -486,6 +529,8 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
             config_error(d, loc, "the sweep expands to %.0f runs, more than --max-runs %ld",
                          total, max_runs);
         free(axes);
+        free(sampled);
+        free(drawn);
         plan_free(p);
         return -1;
     }
@@ -506,10 +551,13 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
     building *b = xmalloc(sizeof *b);
     for (int ci = 0; ci < n_cases; ci++) {
         const config_case *c = sw->n_cases > 0 ? &sw->cases[ci] : NULL;
-        int n_axes = case_axes(sw, c, axes);
+        int n_axes = case_axes(sw, c, axes), n_sampled;
+        n_axes = split_sampled(axes, n_axes, sampled, &n_sampled);
+        long n_samples = n_sampled ? sw->search.samples : 1; /* each grid point x samples */
         memset(idx, 0, (size_t)(max_axes ? max_axes : 1) * sizeof *idx);
-        for (;;) {
-            build_run(b, sw, c, axes, n_axes, idx);
+        for (long si = 0;;) {
+            if (draw_samples(sw, sampled, n_sampled, si, drawn, d) != 0) break;
+            build_run(b, sw, c, axes, n_axes, idx, sampled, drawn, n_sampled);
             int ok = resolve_run(b, d) == 0 ? check_run(b, &notes, d) : -1;
             if (ok < 0) n_errors_runs++;
             if (ok > 0) {
@@ -531,12 +579,17 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
                 } else {
                     texts[p->n_runs] = text;
                     r->index = p->n_runs;
+                    r->sample = n_sampled ? si : -1;
+                    for (int a = 0; a < n_sampled; a++)
+                        r->sampled[sampled[a]->key] = (unsigned char)sampled[a]->dist;
                     r->cost = plan_run_cost(&r->settings);
                     plan_run_id(&r->settings, r->id, sizeof r->id);
                     p->n_runs++;
                 }
             }
             if (d->n >= CONFIG_MAX_DIAGS) break; /* enough to fix first */
+            if (++si < n_samples) continue; /* the samples turn fastest */
+            si = 0;
             /* odometer: the last axis turns fastest */
             int a = n_axes - 1;
             while (a >= 0 && ++idx[a] == axes[a]->n_values) idx[a--] = 0;
@@ -544,6 +597,9 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
         }
         if (d->n >= CONFIG_MAX_DIAGS) break;
     }
+    for (int a = 0; a < max_axes; a++) setting_value_free(&drawn[a]);
+    free(drawn);
+    free(sampled);
     free(b);
     free(idx);
     free(axes);

@@ -12,7 +12,6 @@
 
 #include <stdio.h>
 #include "config.h"
-#include "halving.h"
 #include "settings.h"
 
 #define PLAN_ID_LEN 128
@@ -23,6 +22,11 @@ typedef struct {
     int index;             /* position in the full (unsharded) plan */
     long cost;             /* epochs x steps per epoch */
     run_settings settings;
+    /* search.method random | sobol: the distribution (config_dist) each key's value was
+     * drawn from, CONFIG_DIST_NONE (0) for keys not drawn; sample: the run's sample number
+     * (-1 when nothing was drawn) */
+    unsigned char sampled[SETTINGS_MAX_KEYS];
+    long sample;
 } plan_run;
 
 typedef struct {
@@ -35,8 +39,7 @@ typedef struct {
     int *swept;                   /* keys whose value differs between runs of the whole plan */
     int n_swept;
     int has_cases;                /* the sweep has named cases */
-    halving_settings halving;     /* search.halving (enabled 0: every run trains to the end);
-                                   * max_epochs resolved: every run's train.epochs */
+    config_search search;         /* the sweep's search: section (file and --set), as parsed */
 } plan;
 
 /* Expands the sweep.  Runs whose settings PyTorch refuses only because of a grid value
@@ -74,6 +77,16 @@ double plan_memory_available(void);
 void plan_format_bytes(double bytes, char *buf, size_t n);
 /* 0 when the run fits in this machine's memory, else -1 with the reason in why. */
 int plan_run_fits(const run_settings *s, char *why, size_t n);
+
+/* ---- sampling (plan_sample.c) ----
+ * Sample i of key k (search.method random | sobol): a number in [0, 1) that depends only on
+ * (seed, i, k), and the value it gives on axis a (a distribution): 0, or -1 with a message. */
+double plan_sample_unit(search_method m, uint64_t seed, int k, uint64_t i);
+int plan_sample_value(const config_axis *a, double u, setting_value *out, char *err, size_t n);
+uint64_t plan_sample_key_hash(int k); /* FNV-1a of the key's name: its random stream */
+/* "optimizer.lr=loguniform, optimizer.momentum=uniform": the keys run r drew, in key-table
+ * order ("" when none); run files keep it as the `sampled` attribute */
+void plan_sampled_text(const plan_run *r, char *buf, size_t n);
 
 typedef enum {
     PLAN_FORMAT_TABLE, /* aligned columns for people */

@@ -179,6 +179,18 @@ static void print_json(const plan *p, const plan_extras *x, FILE *f)
         fputs(", \"case\": ", f);
         quote_json(f, r->settings.case_name);
         if (pack_of) fprintf(f, ", \"pack\": %d", pack_of[i] + 1);
+        if (r->sample >= 0) { /* search.method random | sobol */
+            fprintf(f, ", \"sample\": %ld, \"sampled\": {", r->sample);
+            for (int k = 0, first = 1; k < settings_n_keys(); k++)
+                if (r->sampled[k]) {
+                    fputs(first ? "" : ", ", f);
+                    first = 0;
+                    quote_json(f, settings_key_name(k));
+                    fputs(": ", f);
+                    quote_json(f, config_dist_name((config_dist)r->sampled[k]));
+                }
+            fputs("}", f);
+        }
         fprintf(f, ", \"cost\": %ld, \"memory_bytes\": %.0f,\n   \"settings\": {", r->cost,
                 plan_run_memory(&r->settings));
         int first = 1;

@@ -21,7 +21,7 @@ void plan_shard(const plan *full, int index, int count, plan *out)
     out->shard_index = index;
     out->shard_count = count;
     out->has_cases = full->has_cases;
-    out->halving = full->halving;
+    out->search = full->search;
     out->n_swept = full->n_swept;
     out->swept = xmalloc((size_t)(full->n_swept ? full->n_swept : 1) * sizeof *out->swept);
     if (full->n_swept) memcpy(out->swept, full->swept, (size_t)full->n_swept * sizeof *out->swept);

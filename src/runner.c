@@ -253,7 +253,7 @@ static void print_table(const runner *r, int n_done)
 static int sweep_loop(runner *r)
 {
     int rc = 0, io_error = 0;
-    if (r->p->halving.enabled) {
+    if (r->p->search.has_halving) {
         rc = runner_halving_loop(r);
         progress_end(&r->prog);
         progress_note(&r->prog, "sweep %s: %d trained to the end (%d diverged), %d failed, "
@@ -378,7 +378,7 @@ int runner_run_plan(const plan *p, const runner_options *o)
     runner_options opts = *o;
     if (!opts.results_dir || !opts.results_dir[0]) opts.results_dir = "results";
     if (opts.jobs < 1) opts.jobs = 1;
-    if (p->halving.enabled && o->full) {
+    if (p->search.has_halving && o->full) {
         /* halving decides over the whole plan; the shard only orders the work */
         r.shard_index = p->shard_index;
         r.shard_count = p->shard_count;

@@ -22,7 +22,7 @@
 
 typedef struct {
     runner *r;
-    const halving_settings *h;
+    const config_halving *h;
     int R;                          /* every run's train.epochs */
     int n_brackets;
     int *bracket;                   // (n_runs)
@@ -236,7 +236,7 @@ static int run_stage(stages *s, int k, int *rc)
 int runner_halving_loop(runner *r)
 {
     const plan *p = r->p;
-    stages s = {.r = r, .h = &p->halving, .R = p->runs[0].settings.train.epochs};
+    stages s = {.r = r, .h = &p->search.halving, .R = p->runs[0].settings.train.epochs};
     const int n = p->n_runs;
     s.n_brackets = halving_n_brackets(s.h, s.R);
     int n_stages = 0;

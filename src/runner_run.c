@@ -426,7 +426,7 @@ static int final_done(runner *r, const plan_run *run, int claimed)
         }
         return 0;
     }
-    const int pruned = strcmp(status, "pruned") == 0 && r->p->halving.enabled;
+    const int pruned = strcmp(status, "pruned") == 0 && r->p->search.has_halving;
     if (!done && !pruned) return 0; /* failed (or pruned, without halving): try again */
     if (r->o->force) {
         /* a rename puts a new inode there: a file we did not see at the start is new */

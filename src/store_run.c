@@ -77,6 +77,10 @@ static int write_metadata(hid_t file, const store_run_record *r, char *err, size
     TRY(store_h5_attr_int64(file, "run_index", run->index, err, n));
     TRY(store_h5_attr_string(file, "sweep", s->sweep, err, n));
     TRY(store_h5_attr_string(file, "case", s->case_name, err, n));
+    char sampled[SETTINGS_MAX_KEYS * 48];
+    plan_sampled_text(run, sampled, sizeof sampled);
+    TRY(store_h5_attr_int64(file, "sample", sampled[0] ? run->sample : -1, err, n));
+    TRY(store_h5_attr_string(file, "sampled", sampled, err, n));
     TRY(store_h5_attr_uint64(file, "seed", s->train.seed, err, n));
     TRY(store_h5_attr_string(file, "backend", r->backend, err, n));
     TRY(store_h5_attr_string(file, "device", r->device, err, n));

@@ -36,7 +36,7 @@ static int from_final(const char *path, int epochs, halving_metric m, halving_st
     const int reached = alive ? log.n_epochs >= epochs : log.n_epochs > epochs;
     *state = reached ? HALVING_REACHED : HALVING_ENDED;
     *value = metric_at(log.epoch, log.n_epochs, log.val_epoch,
-                       m == HALVING_METRIC_VAL_ACC ? log.val_acc : log.val_loss, log.n_val,
+                       m == HALVING_VAL_ACC ? log.val_acc : log.val_loss, log.n_val,
                        epochs);
     store_run_log_free(&log);
     return 0;
@@ -69,7 +69,7 @@ static int from_checkpoint(const char *path, int epochs, halving_metric m,
     values = xmalloc(sizeof *values * (nv ? nv : 1));
     TRY(store_h5_read_dset(f, "epoch", H5T_NATIVE_INT, epoch, ne, path, err, errlen));
     TRY(store_h5_read_dset(f, "val_epoch", H5T_NATIVE_INT, val_epoch, nv, path, err, errlen));
-    TRY(store_h5_read_dset(f, m == HALVING_METRIC_VAL_ACC ? "val_acc" : "val_loss",
+    TRY(store_h5_read_dset(f, m == HALVING_VAL_ACC ? "val_acc" : "val_loss",
                            H5T_NATIVE_DOUBLE, values, nv, path, err, errlen));
     *state = (int64_t)epochs <= next ? HALVING_REACHED : HALVING_NOT_REACHED;
     *value = metric_at(epoch, (int)ne, val_epoch, values, (int)nv, epochs);

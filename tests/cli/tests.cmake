@@ -23,3 +23,7 @@ set_tests_properties(cli_smaller_items PROPERTIES TIMEOUT 120)
 add_test(NAME cli_only COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/only.sh $<TARGET_FILE:optsweep>
                                ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli_only PROPERTIES TIMEOUT 120)
+# issue #13: search.method random | sobol; raising search.samples keeps every earlier run
+add_test(NAME cli_search COMMAND bash ${CMAKE_SOURCE_DIR}/tests/cli/search.sh
+                                 $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli_search PROPERTIES TIMEOUT 300)

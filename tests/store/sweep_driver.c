@@ -43,7 +43,8 @@ int main(int argc, char **argv)
     int n_runs = 4, epochs = 6, jobs = 1, force = 0, ckpt_every = 1, quiet = 0, diverge = -1,
         pack = 0, until_rung = 0, shard_i = 0, shard_n = 1;
     const char *name = "drv", *init = "default";
-    halving_settings halving = {0};
+    config_halving halving = {0};
+    int has_halving = 0;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : "";
@@ -56,14 +57,15 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--until-rung") == 0) until_rung = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--halving") == 0) {
             char acc[8] = "";
-            halving = (halving_settings){.enabled = 1, .brackets = 1};
+            halving = (config_halving){.brackets = 1};
+            has_halving = 1;
             if (sscanf(v, "%d:%d:%d:%3s", &halving.min_epochs, &halving.eta, &halving.brackets,
                        acc) < 2 || halving.min_epochs < 1 || halving.eta < 2) {
                 fprintf(stderr, "sweep_driver: bad --halving %s\n", v);
                 return 2;
             }
-            halving.metric = strcmp(acc, "acc") == 0 ? HALVING_METRIC_VAL_ACC
-                                                     : HALVING_METRIC_VAL_LOSS;
+            halving.metric = strcmp(acc, "acc") == 0 ? HALVING_VAL_ACC
+                                                     : HALVING_VAL_LOSS;
             i++;
         } else if (strcmp(a, "--shard") == 0) {
             if (sscanf(v, "%d/%d", &shard_i, &shard_n) != 2) return 2;
@@ -85,7 +87,8 @@ int main(int argc, char **argv)
     p.n_runs = n_runs;
     p.n_total = n_runs;
     p.shard_count = 1;
-    p.halving = halving;
+    p.search.has_halving = has_halving;
+    p.search.halving = halving;
     p.runs = xcalloc((size_t)n_runs, sizeof *p.runs);
     for (int k = 0; k < n_runs; k++) {
         plan_run *r = &p.runs[k];
