@@ -558,7 +558,11 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
         for (long si = 0;;) {
             if (draw_samples(sw, sampled, n_sampled, si, drawn, d) != 0) break;
             build_run(b, sw, c, axes, n_axes, idx, sampled, drawn, n_sampled);
-            int ok = resolve_run(b, d) == 0 ? check_run(b, &notes, d) : -1;
+            int ok = -1;
+            if (resolve_run(b, d) == 0) {
+                plan_halving_apply(sw, &b->s); /* before the checks and the id */
+                ok = check_run(b, &notes, d);
+            }
             if (ok < 0) n_errors_runs++;
             if (ok > 0) {
                 plan_run *r = &p->runs[p->n_runs];
@@ -629,6 +633,8 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
             }
         free(order);
     }
+
+    if (d->n + d->n_dropped == before) plan_halving_check(sw, p, d);
 
     for (int i = 0; i < p->n_runs; i++) free(texts[i]);
     free(texts);

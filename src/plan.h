@@ -49,6 +49,11 @@ typedef struct {
  * the offending key is written.  verbose: print notes and warnings to stderr.
  * Returns 0, or -1 with errors in d (and *p empty; plan_free on it is harmless). */
 int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_diags *d);
+/* search.halving (plan_halving.c): apply sets s's train.epochs to max_epochs when given;
+ * check reports (at search.halving) runs that differ in train.epochs, min_epochs not below
+ * them, more brackets than start below them, runs without validation data.  0, or -1 with errors in d. */
+void plan_halving_apply(const sweep *sw, run_settings *s);
+int plan_halving_check(const sweep *sw, const plan *p, config_diags *d);
 /* The most runs one plan holds (--max-runs at most this): ~3 KiB each in memory. */
 #define PLAN_MAX_RUNS 1000000L
 void plan_free(plan *p);
