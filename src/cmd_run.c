@@ -10,6 +10,7 @@
 #include "cmd_sweep.h"
 #include "commands.h"
 #include "cpu_kernel.h"
+#include "halving.h"
 #include "runner.h"
 #include "settings_value.h"
 
@@ -19,7 +20,7 @@ static void usage(FILE *f)
             "usage: optsweep run FILE [--set KEY=VALUE]... [--shard I/N] [--only PATTERN]...\n"
             "                         [--max-runs N]\n"
             "                         [--results DIR] [--backend auto|cpu|cuda] [--force]\n"
-            "                         [--jobs N] [--quiet]\n"
+            "                         [--jobs N] [--quiet] [--until-rung K]\n"
             "\n"
             "Trains every run of the sweep FILE (see optsweep plan FILE) and writes one HDF5\n"
             "file per run under DIR/<name>/runs/.  Runs already complete there are skipped and\n"
@@ -41,6 +42,9 @@ static void usage(FILE *f)
             "  --force           train again runs that are already complete\n"
             "  --jobs N          train N runs at once in worker processes (default 1)\n"
             "  --quiet           print only errors and the final line\n"
+            "  --until-rung K    search.halving: train up to rung K (1 = the first) and exit\n"
+            "                    without waiting for the rung's other runs (one SLURM array\n"
+            "                    per rung)\n"
             "\n"
             "Exit status: 0 every run ended (completed, diverged or stopped early), 1 a run\n"
             "failed or results could not be written, 2 a usage, sweep-file or data error,\n"
@@ -81,7 +85,7 @@ int cmd_run(int argc, char **argv)
 {
     static const char *const options[] = {"--set", "--shard", "--max-runs", "--only", "--results",
                                           "--backend", "--force", "--jobs", "--quiet", "--help",
-                                          NULL};
+                                          "--until-rung", NULL};
     cmd_sweep_args a;
     cmd_sweep_args_init(&a);
     runner_options o;
@@ -132,6 +136,17 @@ int cmd_run(int argc, char **argv)
         } else if (missing && strcmp(argv[i], "--jobs") == 0) {
             fprintf(stderr, "optsweep run: --jobs needs a number\n");
             goto out;
+        } else if ((v = cmd_option_value(argc, argv, &i, "--until-rung", &missing))) {
+            long long n;
+            if (settings_parse_integer(v, &n) != 0 || n < 1 || n > HALVING_MAX_RUNGS) {
+                fprintf(stderr, "optsweep run: --until-rung: expected a rung from 1 to %d, "
+                        "found '%s'\n", HALVING_MAX_RUNGS, v);
+                goto out;
+            }
+            o.until_rung = (int)n;
+        } else if (missing && strcmp(argv[i], "--until-rung") == 0) {
+            fprintf(stderr, "optsweep run: --until-rung needs a rung number\n");
+            goto out;
         } else if (strcmp(argv[i], "--force") == 0) {
             o.force = 1;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
@@ -158,6 +173,12 @@ int cmd_run(int argc, char **argv)
     if (rc == EXIT_OK && (rc = choose_cpu_kernel(&shard, o.backend_override)) != EXIT_OK) {
         plan_free(&shard);
         plan_free(&full);
+    }
+    if (rc == EXIT_OK && o.until_rung && !shard.search.has_halving) {
+        fprintf(stderr, "optsweep run: --until-rung needs a sweep with search.halving\n");
+        plan_free(&shard);
+        plan_free(&full);
+        rc = EXIT_USAGE;
     }
     if (rc == EXIT_OK) {
         o.full = shard.shard_count > 1 ? &full : NULL;

@@ -54,6 +54,9 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
  * them, more brackets than start below them, runs without validation data.  0, or -1 with errors in d. */
 void plan_halving_apply(const sweep *sw, run_settings *s);
 int plan_halving_check(const sweep *sw, const plan *p, config_diags *d);
+/* The rungs of each bracket and the budget: at most so many model-epochs (every promotion
+ * full) against every run trained to the end; nothing without search.halving. */
+void plan_print_halving(const plan *p, FILE *f);
 /* The most runs one plan holds (--max-runs at most this): ~3 KiB each in memory. */
 #define PLAN_MAX_RUNS 1000000L
 void plan_free(plan *p);

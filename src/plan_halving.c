@@ -4,7 +4,9 @@
  * has validation data, since promotions rank runs by their validation metric
  * (train.validation_freq is at least 1 already). */
 #include <stdio.h>
+#include <stdlib.h>
 
+#include "check.h"
 #include "halving.h"
 #include "plan.h"
 
@@ -48,4 +50,41 @@ int plan_halving_check(const sweep *sw, const plan *p, config_diags *d)
         break;
     }
     return d->n + d->n_dropped > before ? -1 : 0;
+}
+
+/* "1, 3, 9, 27" */
+static void print_rungs(const int *e, int n, FILE *f)
+{
+    for (int k = 0; k < n; k++) fprintf(f, "%s%d", k ? ", " : "", e[k]);
+}
+
+void plan_print_halving(const plan *p, FILE *f)
+{
+    const config_halving *h = &p->search.halving;
+    if (!p->search.has_halving || p->n_runs == 0) return;
+    const int R = p->runs[0].settings.train.epochs, n = p->n_runs;
+    const int nb = halving_n_brackets(h, R);
+    int *bracket = xmalloc(sizeof(int) * (size_t)n);
+    halving_assign_brackets(h, R, n, bracket);
+    int e[HALVING_MAX_RUNGS];
+    double most = 0;
+    for (int b = 0; b < nb; b++) {
+        int m = 0;
+        for (int i = 0; i < n; i++) m += bracket[i] == b;
+        const int nr = halving_rungs(h, R, b, e);
+        most += halving_bracket_budget(h, R, b, m);
+        if (nb == 1) {
+            fprintf(f, "halving (%s, eta %d): rungs at ", halving_metric_name(h->metric), h->eta);
+        } else {
+            if (b == 0) fprintf(f, "hyperband (%s, eta %d): %d brackets\n",
+                                halving_metric_name(h->metric), h->eta, nb);
+            fprintf(f, "  bracket %d: %d run%s, rungs at ", b + 1, m, m == 1 ? "" : "s");
+        }
+        print_rungs(e, nr, f);
+        fputs(" epochs\n", f);
+    }
+    const double all = (double)n * R;
+    fprintf(f, "%s: at most %.0f model-epochs against %.0f for every run to %d (%.1f %%)\n",
+            nb == 1 ? "halving budget" : "hyperband budget", most, all, R, 100 * most / all);
+    free(bracket);
 }

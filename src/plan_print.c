@@ -133,6 +133,7 @@ static void print_table(const plan *p, const plan_extras *x, FILE *f)
     if (packs)
         fprintf(f, "packs: %d (the runs of a pack train together, in one pass; train.pack)\n",
                 n_packs);
+    plan_print_halving(p, f);
     if (n_too_big) {
         plan_format_bytes(plan_memory_available(), buf, sizeof buf);
         fprintf(f, "%d run%s need%s more memory than this machine's %s: `run` records %s as "
