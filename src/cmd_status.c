@@ -113,6 +113,27 @@ static void read_final(const char *runs_dir, run_files *r)
     store_run_log_free(&log);
 }
 
+/* search.halving's rungs completed so far (halving.tsv), one line each */
+static void print_rungs(const char *sweep_dir)
+{
+    store_halving h;
+    char err[STORE_PATH_LEN + 256];
+    int rc = store_read_halving(sweep_dir, &h, err, sizeof err);
+    if (rc < 0) fprintf(stderr, "optsweep: status: %s (ignored)\n", err);
+    if (rc != 0) return;
+    printf("  rungs complete (search.halving, %s):\n", halving_metric_name(h.metric));
+    for (int k = 0; k < h.n; k++) {
+        const store_halving_row *w = &h.rows[k];
+        printf("    bracket %d rung %d (epoch %d): %d entered, %d reached it, ", w->bracket + 1,
+               w->rung, w->epoch, w->entering, w->reached);
+        if (w->promoted) printf("%d promoted", w->promoted);
+        else printf("the end");
+        if (w->best_run[0]) printf("; best %.6g (%s)", w->best_metric, w->best_run);
+        printf("\n");
+    }
+    store_halving_free(&h);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: optsweep status results/<sweep>\n"
@@ -190,7 +211,7 @@ int cmd_status(int argc, char **argv)
                                   compare_ids);
 
     int n_completed = 0, n_stopped = 0, n_diverged = 0, n_failed = 0, n_running = 0;
-    int n_interrupted = 0, n_corrupt = 0, n_foreign = 0;
+    int n_interrupted = 0, n_corrupt = 0, n_foreign = 0, n_pruned = 0;
     for (int i = 0; i < t.n; i++) {
         run_files *r = &t.v[i];
         if (r->outside) {
@@ -213,6 +234,7 @@ int cmd_status(int argc, char **argv)
         else if (r->has_final && strcmp(r->status, "stopped_early") == 0) n_stopped++;
         else if (r->has_final && strcmp(r->status, "diverged") == 0) n_diverged++;
         else if (r->has_final && strcmp(r->status, "failed") == 0) n_failed++;
+        else if (r->has_final && strcmp(r->status, "pruned") == 0) n_pruned++;
         else if (r->has_final) n_corrupt++;
         else if (r->has_ckpt || r->has_lock || r->has_part) n_interrupted++;
         else if (r->has_corrupt) n_corrupt++;
@@ -225,6 +247,7 @@ int cmd_status(int argc, char **argv)
         printf("  no plan.json: runs not started yet are not counted\n");
     printf("  done         %d  (completed %d, stopped early %d)\n", n_completed + n_stopped,
            n_completed, n_stopped);
+    if (n_pruned) printf("  pruned       %d  (search.halving: ended at a rung)\n", n_pruned);
     printf("  diverged     %d\n", n_diverged);
     printf("  failed       %d\n", n_failed);
     printf("  running      %d", n_running);
@@ -238,6 +261,8 @@ int cmd_status(int argc, char **argv)
                "earlier version of the sweep; not counted above)\n", n_outside);
     if (n_corrupt) printf("  damaged      %d  (`optsweep run` sets them aside and trains them "
                           "again)\n", n_corrupt);
+
+    print_rungs(sweep_dir);
 
     int header = 0;
     for (int i = 0; i < t.n; i++) {

@@ -205,6 +205,28 @@ int store_rung_result(const char *runs_dir, const char *id, int epochs, int end,
                       halving_metric metric, halving_state *state, double *value, char *err,
                       size_t errlen);
 
+/* results/<sweep>/halving.tsv (store_halving.c; docs/FORMAT.md): one row per complete rung
+ * of each bracket. */
+typedef struct {
+    int bracket;                   /* from 0 */
+    int rung;                      /* from 1 */
+    int epoch;
+    int entering, reached, promoted; /* promoted 0 at the last rung (the end) */
+    double best_metric;            /* NaN: none */
+    char best_run[PLAN_ID_LEN];    /* "" when none */
+} store_halving_row;
+
+typedef struct {
+    halving_metric metric;
+    int eta, min_epochs, max_epochs, brackets; /* 0 when the header line is missing */
+    store_halving_row *rows;
+    int n;
+} store_halving;
+
+/* Reads it: 0; 1 when there is none (t empty); -1 with err when it does not parse. */
+int store_read_halving(const char *sweep_dir, store_halving *t, char *err, size_t errlen);
+void store_halving_free(store_halving *t);
+
 /* ---- locks (store_lock.c) ------------------------------------------------------------- */
 
 /* A lock is written in full before it gets its name, so an empty or unparsable one was not
