@@ -123,7 +123,7 @@ int report_key_is_setting(const char *key);
 /* Fills order (n_runs) with run indices: completed/stopped_early by test accuracy, best first,
  * then diverged, then failed (ties by id). */
 void report_order_runs(const report_sweep *s, size_t *order);
-/* 0 completed or stopped early, 1 diverged, 2 failed or other. */
+/* 0 completed or stopped early, 1 diverged, 2 failed or other, 3 pruned (search.halving). */
 int report_status_rank(const report_run *r);
 
 /* Groups runs that differ only by seed; *groups (n_groups) are ordered by their mean test
@@ -181,6 +181,13 @@ int report_plot_test_acc(const report_sweep *s, const report_swept *w, const cha
 /* report_plots_curve.c: test accuracy against each swept number, one line per setting. */
 int report_plot_acc_curves(const report_sweep *s, const report_swept *w, const char *dir,
                            report_figures *figs);
+
+/* search.halving (report_halving.c): the rung table of halving.tsv in summary.md (nothing
+ * without one), and the figure of the metric against epochs trained for every run,
+ * pruned runs in grey, the others in colour, a line at each rung. */
+void report_write_halving(FILE *f, const report_sweep *s);
+int report_plot_halving(const report_sweep *s, const report_swept *w, const char *dir,
+                        report_figures *figs);
 
 /* gnuplot helpers (report_gnuplot.c). */
 /* The full path of gnuplot on PATH into buf, 0; or -1 when missing. */

@@ -148,15 +148,18 @@ static void write_header(FILE *f, const report_sweep *s, const report_options *o
     if (s->n_skipped) fprintf(f, " (%zu more could not be read, see below)", s->n_skipped);
     fprintf(f, ".\n\n");
 
-    size_t done = 0, diverged = 0, failed = 0;
+    size_t done = 0, diverged = 0, failed = 0, pruned = 0;
     for (size_t i = 0; i < s->n_runs; i++) {
         int rank = report_status_rank(&s->runs[i]);
         if (rank == 0) done++;
         else if (rank == 1) diverged++;
+        else if (rank == 3) pruned++;
         else failed++;
     }
     write_fixed(f, s, w);
-    fprintf(f, "%zu completed, %zu diverged, %zu failed.", done, diverged, failed);
+    fprintf(f, "%zu completed, %zu diverged, %zu failed", done, diverged, failed);
+    if (pruned) fprintf(f, ", %zu pruned (search.halving)", pruned);
+    fputc('.', f);
     if (w->n || w->cases_vary || w->seeds_vary) {
         fprintf(f, " Varied:");
         const char *sep = " ";
@@ -346,13 +349,13 @@ static void write_problems(FILE *f, const report_sweep *s)
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
     int any = s->n_skipped > 0;
-    for (size_t i = 0; i < s->n_runs; i++)
-        if (report_status_rank(&s->runs[i]) != 0) any = 1;
+    for (size_t i = 0; i < s->n_runs; i++) /* pruned: the rung table says why */
+        if (report_status_rank(&s->runs[i]) % 3 != 0) any = 1;
     if (any) {
         fprintf(f, "## Problems\n\n");
         for (size_t k = 0; k < s->n_runs; k++) {
             const report_run *r = &s->runs[order[k]];
-            if (report_status_rank(r) == 0) continue;
+            if (report_status_rank(r) % 3 == 0) continue;
             char st[128];
             status_text(r, st, sizeof st);
             fprintf(f, "- `%s`%s%s: %s%s%s\n", r->id, r->case_name[0] ? " " : "", r->case_name,
@@ -545,6 +548,7 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
     write_header(f, s, o, &w);
     write_chosen(f, s, &w, o->select_loss);
     write_runs_table(f, s);
+    report_write_halving(f, s);
     write_groups_table(f, s);
     write_problems(f, s);
     write_figures(f, s, rel ? rel : ".", figs, o);

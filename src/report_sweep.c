@@ -126,6 +126,7 @@ int report_status_rank(const report_run *r)
 {
     if (strcmp(r->status, "completed") == 0 || strcmp(r->status, "stopped_early") == 0) return 0;
     if (strcmp(r->status, "diverged") == 0) return 1;
+    if (strcmp(r->status, "pruned") == 0) return 3;
     return 2;
 }
 
