@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "halving.h"
 #include "commands.h"
 #include "cmd_sweep.h"
 #include "config.h"
@@ -316,6 +317,14 @@ static void record_jobs(const char *slurm_dir, const char *array_id, const char 
     free(path);
 }
 
+/* search.halving: the rungs of the first bracket, one SLURM array each; 1 without */
+static int sweep_rungs(const plan *p)
+{
+    if (!p->search.has_halving || p->n_runs == 0) return 1;
+    int e[HALVING_MAX_RUNGS];
+    return halving_rungs(&p->search.halving, p->runs[0].settings.train.epochs, 0, e);
+}
+
 int cmd_slurm(int argc, char **argv)
 {
     slurm_args a;
@@ -403,6 +412,7 @@ int cmd_slurm(int argc, char **argv)
         .max_runs = a.sweep.max_runs, .binary = exe,
         .sweep_file = sweep_copy, .results_dir = results, .sweep_dir = sweep_dir,
         .logs_dir = logs_dir, .workdir = cwd, .command_line = cmdline,
+        .rungs = sweep_rungs(&full),
     };
     if (slurm_write_array_script(&spec, array_path, err, sizeof err) < 0
         || slurm_write_report_script(&spec, report_path, err, sizeof err) < 0) {
@@ -427,6 +437,11 @@ int cmd_slurm(int argc, char **argv)
         /* paths as shell words: they are meant to be pasted */
         printf("\nnothing submitted; with --submit this runs:\n  sbatch --parsable ");
         quote_shell(stdout, array_path);
+        for (int k = 1; k < spec.rungs; k++) { /* search.halving: an array per rung */
+            printf(" %d\n  sbatch --parsable --dependency=afterany:<rung %d array job id> ", k,
+                   k);
+            quote_shell(stdout, array_path);
+        }
         printf("\n  sbatch --parsable --dependency=afterany:<array job id> ");
         quote_shell(stdout, report_path);
         printf("\n");
@@ -434,8 +449,13 @@ int cmd_slurm(int argc, char **argv)
         goto out;
     }
 
-    if (slurm_sbatch(array_path, NULL, array_id, sizeof array_id, err, sizeof err) < 0) {
-        fprintf(stderr, "optsweep slurm: %s; nothing was submitted\n", err);
+    if (spec.rungs > 1
+            ? slurm_submit_rungs(array_path, spec.rungs, array_id, sizeof array_id, err,
+                                 sizeof err) < 0
+            : slurm_sbatch(array_path, NULL, array_id, sizeof array_id, err, sizeof err) < 0) {
+        fprintf(stderr, "optsweep slurm: %s; %s\n", err,
+                spec.rungs > 1 ? "the arrays printed above were submitted; submitting again "
+                                 "continues the sweep" : "nothing was submitted");
         rc = EXIT_FAILURE_RUN;
         goto out;
     }

@@ -35,6 +35,8 @@ typedef struct {
     const char *logs_dir;       /* sweep_dir/slurm/logs */
     const char *workdir;        /* --chdir: where `optsweep slurm` ran, for relative paths */
     const char *command_line;   /* the `optsweep slurm ...` that generated the scripts */
+    int rungs;                  /* search.halving: rungs of the first bracket (one array per
+                                 * rung); 0 or 1 without */
 } slurm_spec;
 
 /* Parses SLURM's --time syntax (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS) into
@@ -60,5 +62,13 @@ int slurm_write_report_script(const slurm_spec *spec, const char *path, char *er
  * message in err (sbatch missing, failed, or printed no job id). */
 int slurm_sbatch(const char *script, const char *after, char *job_id, size_t n, char *err,
                  size_t errlen);
+/* The same with one argument for the script after its path (arg may be NULL). */
+int slurm_sbatch_arg(const char *script, const char *arg, const char *after, char *job_id,
+                     size_t n, char *err, size_t errlen);
+/* search.halving: the array once per rung, `sbatch array.sbatch K` (its tasks run
+ * --until-rung K) for K = 1 .. rungs - 1 and without K for the last, each after the previous
+ * one has ended (afterany); prints each job id; the last one's id into last_id. */
+int slurm_submit_rungs(const char *array_script, int rungs, char *last_id, size_t n, char *err,
+                       size_t errlen);
 
 #endif

@@ -4,6 +4,7 @@
 #include "slurm.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -15,8 +16,14 @@
 int slurm_sbatch(const char *script, const char *after, char *job_id, size_t n, char *err,
                  size_t errlen)
 {
+    return slurm_sbatch_arg(script, NULL, after, job_id, n, err, errlen);
+}
+
+int slurm_sbatch_arg(const char *script, const char *arg, const char *after, char *job_id,
+                     size_t n, char *err, size_t errlen)
+{
     char dep[128], out[256];
-    const char *argv[5];
+    const char *argv[6];
     int argc = 0, fds[2], status;
     size_t len = 0;
     ssize_t got;
@@ -29,6 +36,7 @@ int slurm_sbatch(const char *script, const char *after, char *job_id, size_t n, 
         argv[argc++] = dep;
     }
     argv[argc++] = script;
+    if (arg) argv[argc++] = arg;
     argv[argc] = NULL;
 
     if (pipe(fds) < 0) {
@@ -95,5 +103,23 @@ int slurm_sbatch(const char *script, const char *after, char *job_id, size_t n, 
     }
     memcpy(job_id, out, id_len);
     job_id[id_len] = '\0';
+    return 0;
+}
+
+int slurm_submit_rungs(const char *array_script, int rungs, char *last_id, size_t n, char *err,
+                       size_t errlen)
+{
+    char prev[64] = "", id[64], rung[16];
+    for (int k = 1; k <= rungs; k++) {
+        /* the last array trains to the end: no --until-rung */
+        snprintf(rung, sizeof rung, "%d", k);
+        if (slurm_sbatch_arg(array_script, k < rungs ? rung : NULL, prev[0] ? prev : NULL, id,
+                             sizeof id, err, errlen) < 0)
+            return -1;
+        printf("submitted array job %s for rung %d of %d%s%s\n", id, k, rungs,
+               prev[0] ? ", after " : "", prev);
+        check_copy_string(prev, sizeof prev, id);
+    }
+    check_copy_string(last_id, n, prev);
     return 0;
 }

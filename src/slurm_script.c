@@ -240,6 +240,12 @@ int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, 
     }
     if (sp->max_runs > 0) fprintf(f, " --max-runs %ld", sp->max_runs);
     fputs(")\n", f);
+    if (sp->rungs > 1)
+        fprintf(f, "# search.halving: `sbatch array.sbatch K` (K = 1..%d) trains up to rung K "
+                   "and exits;\n# without K, to the end (optsweep slurm submits one array per "
+                   "rung, each after the last)\n"
+                   "if [ -n \"${1:-}\" ]; then args+=(--until-rung \"$1\"); fi\n",
+                sp->rungs - 1);
     fputs("extra_name=OPTSWEEP_RUN_ARGS_$task\n"
           "# shellcheck disable=SC2206 # word splitting of the extra options is wanted\n"
           "extra=(${OPTSWEEP_RUN_ARGS:-} ${!extra_name:-})\n\n"

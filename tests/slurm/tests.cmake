@@ -11,3 +11,10 @@ add_test(NAME slurm_e2e
                  ${CMAKE_SOURCE_DIR})
 set_tests_properties(slurm_e2e PROPERTIES LABELS slurm SKIP_RETURN_CODE 77 TIMEOUT 300
                      RUN_SERIAL TRUE)
+
+# search.halving: one array per rung (a 2-rung halving), the report after the last
+add_test(NAME slurm_halving
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/slurm/test_slurm_halving.sh
+                 $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
+set_tests_properties(slurm_halving PROPERTIES LABELS "slurm;halving" SKIP_RETURN_CODE 77
+                     TIMEOUT 300 RUN_SERIAL TRUE)
