@@ -206,7 +206,7 @@ int store_rung_result(const char *runs_dir, const char *id, int epochs, int end,
                       size_t errlen);
 
 /* results/<sweep>/halving.tsv (store_halving.c; docs/FORMAT.md): one row per complete rung
- * of each bracket. */
+ * of each bracket (read back sorted by bracket, then rung). */
 typedef struct {
     int bracket;                   /* from 0 */
     int rung;                      /* from 1 */

@@ -67,6 +67,14 @@ static int parse_row(char *line, store_halving_row *row)
     return 0;
 }
 
+/* by bracket, then rung: the file lists them stage by stage */
+static int row_cmp(const void *pa, const void *pb)
+{
+    const store_halving_row *a = pa, *b = pb;
+    if (a->bracket != b->bracket) return a->bracket < b->bracket ? -1 : 1;
+    return (a->rung > b->rung) - (a->rung < b->rung);
+}
+
 int store_read_halving(const char *sweep_dir, store_halving *t, char *err, size_t errlen)
 {
     memset(t, 0, sizeof *t);
@@ -114,6 +122,7 @@ int store_read_halving(const char *sweep_dir, store_halving *t, char *err, size_
     }
     free(text);
     if (rc < 0) store_halving_free(t);
+    else if (t->n > 1) qsort(t->rows, (size_t)t->n, sizeof *t->rows, row_cmp);
     return rc;
 }
 

@@ -10,3 +10,8 @@ add_test(NAME halving_driver
                  $<TARGET_FILE:store_sweep_driver> $<TARGET_FILE:test_store>
                  ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
 set_tests_properties(halving_driver PROPERTIES LABELS "halving;e2e" TIMEOUT 600)
+add_test(NAME halving_cli
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/halving/halving_cli.sh $<TARGET_FILE:optsweep>
+                 ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
+set_tests_properties(halving_cli PROPERTIES LABELS "halving;e2e" TIMEOUT 300
+                     ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
