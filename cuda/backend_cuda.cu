@@ -3,11 +3,12 @@
  * (ops.cuh), cuRAND's Philox for init and epoch order.  The data live on the GPU as uint8 from
  * create on; everything is allocated in create; each training step (gather, forward, loss,
  * backward, optimizer) is one CUDA graph, captured once per batch shape (full and last partial
- * batch) and replayed per step; in the backward pass the weight gradients and the bias
+ * batch; and 16 full steps in a row, to launch fewer graphs) and replayed; in the backward pass the weight gradients and the bias
  * gradients run on a second stream beside the chain of input gradients (a fork and a join in
  * the graph), since one such small GEMM leaves most of the GPU idle.  Within an epoch nothing
  * crosses PCIe but the epoch's table of step scalars going up at its start and its batch
- * losses coming back at its end.
+ * losses coming back at its end.  A pack's members share the first's data and run their
+ * epochs side by side, each on its own streams (cuda_train_epochs).
  * Every CUDA/cuBLAS call is checked; a failure fills b->error and the slot returns -1. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -83,6 +84,7 @@ typedef struct {
     int *host_correct;      /* (max_batches) pinned */
 
     cudaGraphExec_t step_full; /* one training step of `batch` rows (NULL if n_train < batch) */
+    cudaGraphExec_t step_chunk; /* STEP_CHUNK such steps in a row (NULL if fewer per epoch) */
     cudaGraphExec_t step_last; /* the last partial batch (NULL if batch divides n_train) */
     int last_rows;
 } cuda_ctx;
@@ -203,13 +205,21 @@ static int enqueue_train_step(cuda_ctx *c, int rows, char *err_, size_t errlen_)
     return 0;
 }
 
-/* Captures enqueue_train_step(rows) into an executable graph. */
-static int capture_step(cuda_ctx *c, int rows, cudaGraphExec_t *exec, char *err_,
+/* Full steps per launch of step_chunk: at batch 128 an epoch is 469 steps, and a pack of 64
+ * runs would otherwise launch 30,000 graphs an epoch, enough for the host's launch cost to
+ * bound the pack's speed.  The chunk holds the same ops in the same order as that many
+ * launches of step_full, so the bits are the same. */
+#define STEP_CHUNK 16
+
+/* Captures `steps` times enqueue_train_step(rows) into an executable graph. */
+static int capture_step(cuda_ctx *c, int rows, int steps, cudaGraphExec_t *exec, char *err_,
                         size_t errlen_)
 {
     cudaGraph_t graph = NULL;
     CUDA_TRY(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
-    const int rc = enqueue_train_step(c, rows, err_, errlen_);
+    int rc = 0;
+    for (int s = 0; s < steps && rc == 0; s++)
+        rc = enqueue_train_step(c, rows, err_, errlen_);
     const cudaError_t end = cudaStreamEndCapture(c->stream, &graph);
     if (rc != 0 || end != cudaSuccess) {
         if (graph)
@@ -241,6 +251,8 @@ static void cuda_free(backend *b)
             cudaStreamSynchronize(c->side);
         if (c->step_full)
             cudaGraphExecDestroy(c->step_full);
+        if (c->step_chunk)
+            cudaGraphExecDestroy(c->step_chunk);
         if (c->step_last)
             cudaGraphExecDestroy(c->step_last);
         if (c->cublas)
@@ -372,7 +384,10 @@ static int cuda_epoch_enqueue(backend *b, uint64_t seed, int epoch, double lr,
     CUDA_TRY(op_permutation(&c->perm_scratch, seed, PHILOX_STREAM_EPOCH0 + (uint64_t)epoch,
                             c->perm, c->stream));
     CUDA_TRY(cudaMemsetAsync(c->counter, 0, sizeof(int), c->stream));
-    for (int s = 0; s < full; s++)
+    int s = 0;
+    for (; c->step_chunk && s + STEP_CHUNK <= full; s += STEP_CHUNK)
+        CUDA_TRY(cudaGraphLaunch(c->step_chunk, c->stream));
+    for (; s < full; s++)
         CUDA_TRY(cudaGraphLaunch(c->step_full, c->stream));
     if (c->last_rows)
         CUDA_TRY(cudaGraphLaunch(c->step_last, c->stream));
@@ -653,9 +668,12 @@ static int build_step_graphs(backend *b)
             return -1;
         CUDA_TRY(cudaStreamSynchronize(c->stream));
     }
-    if (shapes[0] && capture_step(c, shapes[0], &c->step_full, err_, errlen_) != 0)
+    if (shapes[0] && capture_step(c, shapes[0], 1, &c->step_full, err_, errlen_) != 0)
         return -1;
-    if (shapes[1] && capture_step(c, shapes[1], &c->step_last, err_, errlen_) != 0)
+    if (n / c->batch >= STEP_CHUNK &&
+        capture_step(c, shapes[0], STEP_CHUNK, &c->step_chunk, err_, errlen_) != 0)
+        return -1;
+    if (shapes[1] && capture_step(c, shapes[1], 1, &c->step_last, err_, errlen_) != 0)
         return -1;
     return 0;
 }
