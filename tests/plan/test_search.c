@@ -15,6 +15,7 @@
 #include "settings.h"
 #include "sobol.h"
 #include "test_util.h"
+#include "expand_text.h"
 
 /* ---- Sobol against PyTorch -------------------------------------------------------------------- */
 /* torch.quasirandom.SobolEngine(128, scramble=False): after draw number i its `quasi` holds
@@ -156,22 +157,6 @@ static void test_random_unit(void)
 }
 
 /* ---- the plan ---------------------------------------------------------------------------------- */
-static int expand_set(const char *text, const char *const *sets, plan *p)
-{
-    sweep sw;
-    config_diags d;
-    config_diags_init(&d);
-    int rc = config_load_text(&sw, "t.yaml", text, strlen(text), &d);
-    for (int i = 0; sets && sets[i]; i++)
-        if (config_apply_set(&sw, sets[i], &d) != 0) rc = -1;
-    if (rc == 0) rc = plan_expand(&sw, p, 100000, 0, &d);
-    else memset(p, 0, sizeof *p);
-    if (rc != 0) config_diags_print(&d, stderr);
-    config_free(&sw);
-    config_diags_free(&d);
-    return rc;
-}
-
 static const char *search_sweep =
     "name: s\n"
     "optimizer: {name: sgd}\n"
@@ -189,7 +174,8 @@ static void test_plan_order_and_purity(void)
         const char *m = method ? "search.method=sobol" : "search.method=random";
         const char *set5[] = {m, NULL}, *set40[] = {m, "search.samples=40", NULL};
         plan a, b;
-        if (expand_set(search_sweep, set5, &a) != 0 || expand_set(search_sweep, set40, &b) != 0) {
+        if (expand_set(search_sweep, set5, 100000, &a) != 0 ||
+            expand_set(search_sweep, set40, 100000, &b) != 0) {
             test_fail(__FILE__, __LINE__, "expand", "%s", m);
             return;
         }
@@ -215,7 +201,8 @@ static void test_plan_order_and_purity(void)
     /* a distribution over another key in the file's grid leaves lr's draws as they were */
     plan a, c;
     const char *more[] = {"optimizer.dampening={uniform: [0, 0.5]}", NULL};
-    if (expand_set(search_sweep, NULL, &a) == 0 && expand_set(search_sweep, more, &c) == 0) {
+    if (expand_set(search_sweep, NULL, 100000, &a) == 0 &&
+        expand_set(search_sweep, more, 100000, &c) == 0) {
         for (int r = 0; r < a.n_runs && r < c.n_runs; r++)
             EXPECT(a.runs[r].settings.optim.lr == c.runs[r].settings.optim.lr, "run %d", r);
         plan_free(&a);
@@ -238,7 +225,7 @@ static void test_values(void)
         "  train.batch_size: {int: [30, 32]}\n"
         "  data.val_from_test: {uniform: [0.1, 0.2]}\n";
     plan p;
-    if (expand_set(text, NULL, &p) != 0) {
+    if (expand_set(text, NULL, 100000, &p) != 0) {
         test_fail(__FILE__, __LINE__, "expand", "%s", "values");
         return;
     }
