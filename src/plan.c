@@ -549,9 +549,13 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
                 } else {
                     texts[p->n_runs] = text;
                     r->index = p->n_runs;
-                    r->sample = n_sampled ? si : -1;
+                    /* a drawn key the case sets keeps the case's value: not drawn */
+                    r->sample = -1;
                     for (int a = 0; a < n_sampled; a++)
-                        r->sampled[sampled[a]->key] = (unsigned char)sampled[a]->dist;
+                        if (b->src[sampled[a]->key] == SRC_GRID) {
+                            r->sampled[sampled[a]->key] = (unsigned char)sampled[a]->dist;
+                            r->sample = si;
+                        }
                     r->cost = plan_run_cost(&r->settings);
                     plan_run_id(&r->settings, r->id, sizeof r->id);
                     p->n_runs++;

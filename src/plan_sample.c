@@ -16,6 +16,8 @@
 #include "philox.h"
 #include "sobol.h"
 
+_Static_assert(SOBOL_MAX_DIMS >= SETTINGS_MAX_KEYS, "a Sobol dimension for every key");
+
 uint64_t plan_sample_key_hash(int k)
 {
     uint64_t h = 1469598103934665603ULL;

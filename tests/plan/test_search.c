@@ -274,6 +274,32 @@ static void test_values(void)
     plan_free(&p);
 }
 
+/* A case that sets a drawn key keeps its value: its runs are not drawn (and its samples,
+ * all alike, are one run). */
+static void test_case_overrides_draw(void)
+{
+    const char *text = "name: o\n"
+                       "optimizer: {name: sgd}\n"
+                       "search: {method: random, samples: 4}\n"
+                       "grid: {optimizer.lr: {loguniform: [1e-4, 1e-1]}}\n"
+                       "cases:\n"
+                       "  - {name: drawn}\n"
+                       "  - {name: fixed, optimizer: {lr: 0.1}}\n";
+    plan p;
+    if (expand_set(text, NULL, 100000, &p) != 0) {
+        test_fail(__FILE__, __LINE__, "expand", "%s", "case override");
+        return;
+    }
+    int k_lr = settings_find_key("optimizer.lr");
+    EXPECT(p.n_runs == 5, "%d runs", p.n_runs);
+    if (p.n_runs == 5) {
+        CHECK(p.runs[3].sample == 3 && p.runs[3].sampled[k_lr] == CONFIG_DIST_LOGUNIFORM);
+        CHECK(p.runs[4].sample == -1 && p.runs[4].sampled[k_lr] == CONFIG_DIST_NONE &&
+              p.runs[4].settings.optim.lr == 0.1);
+    }
+    plan_free(&p);
+}
+
 int main(void)
 {
     test_sobol_matches_torch();
@@ -284,5 +310,6 @@ int main(void)
     test_random_unit();
     test_plan_order_and_purity();
     test_values();
+    test_case_overrides_draw();
     return test_finish("test_search");
 }
