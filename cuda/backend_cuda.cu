@@ -3,11 +3,12 @@
  * (ops.cuh), cuRAND's Philox for init and epoch order.  The data live on the GPU as uint8 from
  * create on; everything is allocated in create; each training step (gather, forward, loss,
  * backward, optimizer) is one CUDA graph, captured once per batch shape (full and last partial
- * batch) and replayed per step; in the backward pass the weight gradients and the bias
+ * batch; and 16 full steps in a row, to launch fewer graphs) and replayed; in the backward pass the weight gradients and the bias
  * gradients run on a second stream beside the chain of input gradients (a fork and a join in
  * the graph), since one such small GEMM leaves most of the GPU idle.  Within an epoch nothing
  * crosses PCIe but the epoch's table of step scalars going up at its start and its batch
- * losses coming back at its end.
+ * losses coming back at its end.  A pack's members share the first's data and run their
+ * epochs side by side, each on its own streams (cuda_train_epochs).
  * Every CUDA/cuBLAS call is checked; a failure fills b->error and the slot returns -1. */
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -52,7 +53,8 @@ typedef struct {
     float mean, std;
 
     gpu_split split[3]; /* indexed by split_id */
-    uint8_t *data;      /* owns every split's pixels and labels */
+    uint8_t *data;      /* owns every split's pixels and labels; NULL in a pack's member,
+                         * whose splits point into the first backend's block */
 
     float *params;      /* (n_params) model.h layout */
     float *grads;       /* (n_params) */
@@ -82,6 +84,7 @@ typedef struct {
     int *host_correct;      /* (max_batches) pinned */
 
     cudaGraphExec_t step_full; /* one training step of `batch` rows (NULL if n_train < batch) */
+    cudaGraphExec_t step_chunk; /* STEP_CHUNK such steps in a row (NULL if fewer per epoch) */
     cudaGraphExec_t step_last; /* the last partial batch (NULL if batch divides n_train) */
     int last_rows;
 } cuda_ctx;
@@ -202,13 +205,21 @@ static int enqueue_train_step(cuda_ctx *c, int rows, char *err_, size_t errlen_)
     return 0;
 }
 
-/* Captures enqueue_train_step(rows) into an executable graph. */
-static int capture_step(cuda_ctx *c, int rows, cudaGraphExec_t *exec, char *err_,
+/* Full steps per launch of step_chunk: at batch 128 an epoch is 469 steps, and a pack of 64
+ * runs would otherwise launch 30,000 graphs an epoch, enough for the host's launch cost to
+ * bound the pack's speed.  The chunk holds the same ops in the same order as that many
+ * launches of step_full, so the bits are the same. */
+#define STEP_CHUNK 16
+
+/* Captures `steps` times enqueue_train_step(rows) into an executable graph. */
+static int capture_step(cuda_ctx *c, int rows, int steps, cudaGraphExec_t *exec, char *err_,
                         size_t errlen_)
 {
     cudaGraph_t graph = NULL;
     CUDA_TRY(cudaStreamBeginCapture(c->stream, cudaStreamCaptureModeThreadLocal));
-    const int rc = enqueue_train_step(c, rows, err_, errlen_);
+    int rc = 0;
+    for (int s = 0; s < steps && rc == 0; s++)
+        rc = enqueue_train_step(c, rows, err_, errlen_);
     const cudaError_t end = cudaStreamEndCapture(c->stream, &graph);
     if (rc != 0 || end != cudaSuccess) {
         if (graph)
@@ -240,6 +251,8 @@ static void cuda_free(backend *b)
             cudaStreamSynchronize(c->side);
         if (c->step_full)
             cudaGraphExecDestroy(c->step_full);
+        if (c->step_chunk)
+            cudaGraphExecDestroy(c->step_chunk);
         if (c->step_last)
             cudaGraphExecDestroy(c->step_last);
         if (c->cublas)
@@ -345,11 +358,12 @@ static int cuda_read_state(backend *b, float *host)
                      cudaMemcpyDeviceToHost);
 }
 
-/* One epoch; lr_steps / momentum_steps: each step's lr and cycled momentum, or NULL
- * (backend_epoch_job). */
-static int cuda_train_epoch_steps(backend *b, uint64_t seed, int epoch, double lr,
-                                  const double *lr_steps, const double *momentum_steps,
-                                  long *step, double *mean_loss)
+/* The first half of one epoch, enqueued on the backend's stream without waiting: the step
+ * scalars go up, the permutation, every step's graph, and the batch losses come back into
+ * pinned memory.  lr_steps / momentum_steps: each step's lr and cycled momentum, or NULL
+ * (backend_epoch_job).  cuda_epoch_finish waits for it and sums the losses. */
+static int cuda_epoch_enqueue(backend *b, uint64_t seed, int epoch, double lr,
+                              const double *lr_steps, const double *momentum_steps, long step)
 {
     ERROR_BUFFER(b);
     cuda_ctx *c = ctx_of(b);
@@ -363,21 +377,34 @@ static int cuda_train_epoch_steps(backend *b, uint64_t seed, int epoch, double l
     for (int s = 0; s < batches; s++) {
         optim_settings o = c->optim;
         if (momentum_steps) optim_set_momentum(&o, momentum_steps[s]);
-        optim_prepare_step(&o, lr_steps ? lr_steps[s] : lr, *step + 1 + s, &c->host_steps[s]);
+        optim_prepare_step(&o, lr_steps ? lr_steps[s] : lr, step + 1 + s, &c->host_steps[s]);
     }
     CUDA_TRY(cudaMemcpyAsync(c->steps, c->host_steps, sizeof(optim_step) * (size_t)batches,
                              cudaMemcpyHostToDevice, c->stream));
     CUDA_TRY(op_permutation(&c->perm_scratch, seed, PHILOX_STREAM_EPOCH0 + (uint64_t)epoch,
                             c->perm, c->stream));
     CUDA_TRY(cudaMemsetAsync(c->counter, 0, sizeof(int), c->stream));
-    for (int s = 0; s < full; s++)
+    int s = 0;
+    for (; c->step_chunk && s + STEP_CHUNK <= full; s += STEP_CHUNK)
+        CUDA_TRY(cudaGraphLaunch(c->step_chunk, c->stream));
+    for (; s < full; s++)
         CUDA_TRY(cudaGraphLaunch(c->step_full, c->stream));
     if (c->last_rows)
         CUDA_TRY(cudaGraphLaunch(c->step_last, c->stream));
     CUDA_TRY(cudaMemcpyAsync(c->host_loss, c->batch_loss, sizeof(float) * (size_t)batches,
                              cudaMemcpyDeviceToHost, c->stream));
+    return 0;
+}
+
+/* The second half: waits for the epoch cuda_epoch_enqueue started, then *mean_loss (the
+ * batch losses summed in batch order, in double, as the CPU backend) and *step. */
+static int cuda_epoch_finish(backend *b, long *step, double *mean_loss)
+{
+    ERROR_BUFFER(b);
+    cuda_ctx *c = ctx_of(b);
     CUDA_TRY(cudaStreamSynchronize(c->stream));
-    double loss_sum = 0.0; /* in batch order, in double, as the CPU backend */
+    const int batches = c->train_batches;
+    double loss_sum = 0.0;
     for (int s = 0; s < batches; s++)
         loss_sum += (double)c->host_loss[s];
     *step += batches;
@@ -427,25 +454,47 @@ static int cuda_evaluate(backend *b, split_id split, eval_result *out)
 static int cuda_train_epoch(backend *b, uint64_t seed, int epoch, double lr, long *step,
                             double *mean_loss)
 {
-    return cuda_train_epoch_steps(b, seed, epoch, lr, NULL, NULL, step, mean_loss);
+    if (cuda_epoch_enqueue(b, seed, epoch, lr, NULL, NULL, *step) != 0)
+        return -1;
+    return cuda_epoch_finish(b, step, mean_loss);
 }
 
-/* The jobs one after the other (each its own backend), with their per-step tables. */
+/* A pack's epoch: every job's epoch is enqueued on its own backend's streams first, then
+ * each is waited for, so that the runs' small kernels fill the GPU side by side instead of
+ * one run at a time.  Each run's ops keep their order on its own streams, with its own cuBLAS
+ * handles and buffers: its bits are those of the run alone, whatever its packmates. */
 static int cuda_train_epochs(const backend_epoch_job *jobs, int n_jobs)
 {
-    for (int j = 0; j < n_jobs; j++)
-        if (cuda_train_epoch_steps(jobs[j].b, jobs[j].seed, jobs[j].epoch, jobs[j].lr,
-                                   jobs[j].lr_steps, jobs[j].momentum_steps, jobs[j].step,
-                                   jobs[j].mean_loss) != 0)
-            return -1;
-    return 0;
+    int enqueued = 0, rc = 0;
+    for (; enqueued < n_jobs; enqueued++) {
+        const backend_epoch_job *j = &jobs[enqueued];
+        if (cuda_epoch_enqueue(j->b, j->seed, j->epoch, j->lr, j->lr_steps, j->momentum_steps,
+                               *j->step) != 0) {
+            rc = -1;
+            /* what it did enqueue ends before the caller sees the failure */
+            cudaStreamSynchronize(ctx_of(j->b)->stream);
+            cudaGetLastError();
+            break;
+        }
+    }
+    /* every enqueued epoch is waited for, also after a failure, so that no stream still
+     * works on a backend the caller may free */
+    for (int i = 0; i < enqueued; i++)
+        if (cuda_epoch_finish(jobs[i].b, jobs[i].step, jobs[i].mean_loss) != 0)
+            rc = -1;
+    return rc;
 }
+
+/* defined below, with create */
+static backend *cuda_create_member(backend *first, const optim_settings *optim, char *err,
+                                   size_t errlen);
 
 static const backend_ops cuda_ops = {
     "cuda",           cuda_free,       cuda_init_params, cuda_load_params, cuda_read_params,
     cuda_load_state,  cuda_read_state, cuda_train_epoch, cuda_evaluate,
-    NULL,             cuda_train_epochs,
+    cuda_create_member, cuda_train_epochs,
 };
+
 
 /* ---- create ------------------------------------------------------------------------------ */
 
@@ -619,9 +668,12 @@ static int build_step_graphs(backend *b)
             return -1;
         CUDA_TRY(cudaStreamSynchronize(c->stream));
     }
-    if (shapes[0] && capture_step(c, shapes[0], &c->step_full, err_, errlen_) != 0)
+    if (shapes[0] && capture_step(c, shapes[0], 1, &c->step_full, err_, errlen_) != 0)
         return -1;
-    if (shapes[1] && capture_step(c, shapes[1], &c->step_last, err_, errlen_) != 0)
+    if (n / c->batch >= STEP_CHUNK &&
+        capture_step(c, shapes[0], STEP_CHUNK, &c->step_chunk, err_, errlen_) != 0)
+        return -1;
+    if (shapes[1] && capture_step(c, shapes[1], 1, &c->step_last, err_, errlen_) != 0)
         return -1;
     return 0;
 }
@@ -657,12 +709,16 @@ extern "C" int backend_cuda_available(void)
     return e == cudaSuccess && count > 0;
 }
 
-extern "C" backend *backend_cuda_create(const backend_config *cfg, char *err, size_t errlen)
+/* A backend over cfg's data (uploaded), or, for a pack's member, over the data that
+ * `first` holds on the device (no second copy: the first outlives its members). */
+static backend *create_backend(const backend_config *cfg, const cuda_ctx *first, char *err,
+                               size_t errlen)
 {
     const model_shape *sh = &cfg->shape;
     const dataset *d = cfg->data;
-    if (cfg->batch_size <= 0 || sh->n_layers < 1 || sh->n_layers > MODEL_MAX_LAYERS || !d ||
-        d->train.dim != MODEL_INPUT_DIM || sh->sizes[0] != MODEL_INPUT_DIM) {
+    if (cfg->batch_size <= 0 || sh->n_layers < 1 || sh->n_layers > MODEL_MAX_LAYERS ||
+        (!first && (!d || d->train.dim != MODEL_INPUT_DIM)) ||
+        sh->sizes[0] != MODEL_INPUT_DIM) {
         snprintf(err, errlen, "cuda backend: bad configuration (batch_size %d, %d layers, "
                  "input dim %d)", cfg->batch_size, sh->n_layers, d ? d->train.dim : -1);
         return NULL;
@@ -688,12 +744,30 @@ extern "C" backend *backend_cuda_create(const backend_config *cfg, char *err, si
     c->normalize = cfg->normalize;
     c->mean = cfg->mean;
     c->std = cfg->std;
+    if (first)
+        memcpy(c->split, first->split, sizeof c->split);
 
-    if (setup_device(b, cfg) != 0 || upload_data(b, d) != 0 || allocate_buffers(b, cfg) != 0 ||
-        build_step_graphs(b) != 0) {
+    if (setup_device(b, cfg) != 0 || (!first && upload_data(b, d) != 0) ||
+        allocate_buffers(b, cfg) != 0 || build_step_graphs(b) != 0) {
         snprintf(err, errlen, "cuda backend: %s", b->error);
         cuda_free(b);
         return NULL;
     }
     return b;
+}
+
+extern "C" backend *backend_cuda_create(const backend_config *cfg, char *err, size_t errlen)
+{
+    return create_backend(cfg, NULL, err, errlen);
+}
+
+/* A pack's member (backend_ops.create_member): first's model shape, batch size, precision
+ * and data, its own optimizer, parameters, state, streams and graphs. */
+static backend *cuda_create_member(backend *first, const optim_settings *optim, char *err,
+                                   size_t errlen)
+{
+    backend_config cfg = first->config;
+    cfg.optim = *optim;
+    cfg.data = NULL;
+    return create_backend(&cfg, ctx_of(first), err, errlen);
 }
