@@ -176,7 +176,8 @@ int config_apply_set(sweep *sw, const char *arg, config_diags *d);
 void config_free(sweep *sw);
 /* What only the whole sweep (file and --set together) can break in `search:`: a distribution
  * without method random|sobol, samples missing or given with grid, random|sobol without a
- * distribution.  plan_expand calls it first.  0, or -1 with the errors in d. */
+ * distribution.  plan_expand calls it first and expands nothing when it fails.  They are
+ * not key errors: beside errors of the file they could be its echo.  0, or -1 (errors in d). */
 int config_check_search(const sweep *sw, config_diags *d);
 
 /* Name rules shared by the sweep name and case names: 1..127 of [A-Za-z0-9._+-], not

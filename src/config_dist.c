@@ -59,6 +59,12 @@ static int parse_bounds(config_walker *w, int k, config_dist dist, yaml_node_t *
                          e->type == YAML_SCALAR_NODE ? "'" : "");
             return -1;
         }
+        /* bounds and draws are computed in doubles: integers beyond 2^53 would not be exact */
+        if (dist == CONFIG_DIST_INT && (x > (1LL << 53) || x < -(1LL << 53))) {
+            config_error(w->d, config_node_loc(w, e), "grid %s: int bounds must be within "
+                         "-2^53..2^53 (9007199254740992), found %s", key, text[i]);
+            return -1;
+        }
         if (dist == CONFIG_DIST_INT) *(i ? &out->hi : &out->lo) = (double)x;
     }
     if (!(out->lo < out->hi)) {

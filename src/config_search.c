@@ -273,21 +273,21 @@ int config_check_search(const sweep *sw, config_diags *d)
             int n = pass == 0 ? sw->n_axes : sw->cases[pass - 1].n_axes;
             for (int a = 0; a < n; a++)
                 if (axes[a].dist != CONFIG_DIST_NONE)
-                    config_error_key(d, axes[a].dist_loc, "grid %s: a distribution (%s) needs "
+                    config_error(d, axes[a].dist_loc, "grid %s: a distribution (%s) needs "
                                      "search.method random or sobol (and search.samples)",
                                      settings_key_name(axes[a].key),
                                      config_dist_name(axes[a].dist));
         }
         if (s->samples_loc.file)
-            config_error_key(d, s->samples_loc, "search.samples needs search.method random or "
+            config_error(d, s->samples_loc, "search.samples needs search.method random or "
                              "sobol (method grid runs every grid point once)");
     } else {
         config_loc at = s->method_loc.file ? s->method_loc : s->loc;
         if (!s->samples_loc.file)
-            config_error_key(d, at, "search.method %s needs search.samples: how many values to "
+            config_error(d, at, "search.method %s needs search.samples: how many values to "
                              "draw for each case and grid point", search_method_name(s->method));
         if (!dist)
-            config_error_key(d, at, "search.method %s needs a distribution in grid, like "
+            config_error(d, at, "search.method %s needs a distribution in grid, like "
                              "optimizer.lr: {loguniform: [1e-4, 1e-1]}",
                              search_method_name(s->method));
     }

@@ -1,5 +1,6 @@
-/* plan.c — expands a checked sweep into runs: for each case (outer) and each point of its
- * grid (inner, last axis fastest: the file's grid with the case's own axes) it layers
+/* plan.c — expands a checked sweep into runs: for each case (outer), each point of its
+ * grid (last axis fastest: the file's grid with the case's own axes) and, under
+ * search.method random | sobol, each sample (innermost; plan_sample.c draws) it layers
  * defaults < base < grid < case < --set, fills the defaults that depend on the optimizer,
  * and checks what only the combination can break (a key the run's optimizer does not have,
  * nesterov without momentum, ...).  Errors point at the key where it is written and say
@@ -348,37 +349,6 @@ static void build_run(building *b, const sweep *sw, const config_case *c,
     check_copy_string(b->s.case_name, sizeof b->s.case_name, c ? c->name : "");
 }
 
-/* Moves the distributions of axes[0, n) to sampled[] (in order); returns how many grid axes
- * stay in axes[]. */
-static int split_sampled(const config_axis **axes, int n, const config_axis **sampled,
-                         int *n_sampled)
-{
-    int g = 0;
-    *n_sampled = 0;
-    for (int a = 0; a < n; a++) {
-        if (axes[a]->dist != CONFIG_DIST_NONE) sampled[(*n_sampled)++] = axes[a];
-        else axes[g++] = axes[a];
-    }
-    return g;
-}
-
-/* Sample i of every distribution: 0, or -1 with the error in d (a value its key refuses). */
-static int draw_samples(const sweep *sw, const config_axis *const *sampled, int n_sampled,
-                        long i, setting_value *drawn, config_diags *d)
-{
-    for (int a = 0; a < n_sampled; a++) {
-        char err[512];
-        double u = plan_sample_unit(sw->search.method, sw->search.seed, sampled[a]->key,
-                                    (uint64_t)i);
-        setting_value_free(&drawn[a]);
-        if (plan_sample_value(sampled[a], u, &drawn[a], err, sizeof err) != 0) {
-            config_error(d, sampled[a]->dist_loc, "sample %ld: %s", i, err);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* Missing keys PyTorch has no default for (lr for sgd, step_size for step, ...). */
 static int resolve_run(building *b, config_diags *d)
 {
@@ -503,7 +473,7 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
     for (int ci = 0; ci < n_cases; ci++) {
         int n_axes = case_axes(sw, sw->n_cases > 0 ? &sw->cases[ci] : NULL, axes);
         int n_sampled;
-        n_axes = split_sampled(axes, n_axes, sampled, &n_sampled);
+        n_axes = plan_split_sampled(axes, n_axes, sampled, &n_sampled);
         double runs = n_sampled ? (double)sw->search.samples : 1.0;
         for (int a = 0; a < n_axes; a++) runs *= axes[a]->n_values;
         total += runs;
@@ -552,11 +522,11 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
     for (int ci = 0; ci < n_cases; ci++) {
         const config_case *c = sw->n_cases > 0 ? &sw->cases[ci] : NULL;
         int n_axes = case_axes(sw, c, axes), n_sampled;
-        n_axes = split_sampled(axes, n_axes, sampled, &n_sampled);
+        n_axes = plan_split_sampled(axes, n_axes, sampled, &n_sampled);
         long n_samples = n_sampled ? sw->search.samples : 1; /* each grid point x samples */
         memset(idx, 0, (size_t)(max_axes ? max_axes : 1) * sizeof *idx);
         for (long si = 0;;) {
-            if (draw_samples(sw, sampled, n_sampled, si, drawn, d) != 0) break;
+            if (plan_draw_samples(&sw->search, sampled, n_sampled, si, drawn, d) != 0) break;
             build_run(b, sw, c, axes, n_axes, idx, sampled, drawn, n_sampled);
             int ok = -1;
             if (resolve_run(b, d) == 0) {
@@ -583,9 +553,13 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
                 } else {
                     texts[p->n_runs] = text;
                     r->index = p->n_runs;
-                    r->sample = n_sampled ? si : -1;
+                    /* a drawn key the case sets keeps the case's value: not drawn */
+                    r->sample = -1;
                     for (int a = 0; a < n_sampled; a++)
-                        r->sampled[sampled[a]->key] = (unsigned char)sampled[a]->dist;
+                        if (b->src[sampled[a]->key] == SRC_GRID) {
+                            r->sampled[sampled[a]->key] = (unsigned char)sampled[a]->dist;
+                            r->sample = si;
+                        }
                     r->cost = plan_run_cost(&r->settings);
                     plan_run_id(&r->settings, r->id, sizeof r->id);
                     p->n_runs++;

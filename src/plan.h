@@ -4,7 +4,9 @@
  *
  * Order: cases outer (file order), grid inner (axes in file order, the last axis fastest,
  * like nested loops; a case's own grid axis over a key of the file's grid takes that axis's
- * place, its other axes follow the file's), --set axes last.  Precedence for each run:
+ * place, its other axes follow the file's), --set axes last; under search.method random |
+ * sobol, samples 0..N-1 of every distribution innermost (a case with no distribution runs
+ * each grid point once).  Precedence for each run:
  * defaults < the file's base sections < grid values (the case's own included) < the case's
  * overrides < --set single values. */
 #ifndef OPTSWEEP_PLAN_H
@@ -95,6 +97,13 @@ uint64_t plan_sample_key_hash(int k); /* FNV-1a of the key's name: its random st
 /* "optimizer.lr=loguniform, optimizer.momentum=uniform": the keys run r drew, in key-table
  * order ("" when none); run files keep it as the `sampled` attribute */
 void plan_sampled_text(const plan_run *r, char *buf, size_t n);
+/* For plan_expand: moves the distributions of axes[0, n) to sampled[] (in order) and
+ * returns how many grid axes stay in axes[]; draws sample i of each distribution into
+ * drawn[] (freeing what was there): 0, or -1 with the error in d. */
+int plan_split_sampled(const config_axis **axes, int n, const config_axis **sampled,
+                       int *n_sampled);
+int plan_draw_samples(const config_search *search, const config_axis *const *sampled,
+                      int n_sampled, long i, setting_value *drawn, config_diags *d);
 
 typedef enum {
     PLAN_FORMAT_TABLE, /* aligned columns for people */

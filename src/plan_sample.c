@@ -16,6 +16,8 @@
 #include "philox.h"
 #include "sobol.h"
 
+_Static_assert(SOBOL_MAX_DIMS >= SETTINGS_MAX_KEYS, "a Sobol dimension for every key");
+
 uint64_t plan_sample_key_hash(int k)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -86,4 +88,32 @@ void plan_sampled_text(const plan_run *r, char *buf, size_t n)
         if (r->sampled[k] != CONFIG_DIST_NONE)
             used += (size_t)snprintf(buf + used, n - used, "%s%s=%s", used ? ", " : "",
                                      settings_key_name(k), config_dist_name(r->sampled[k]));
+}
+
+int plan_split_sampled(const config_axis **axes, int n, const config_axis **sampled,
+                       int *n_sampled)
+{
+    int g = 0;
+    *n_sampled = 0;
+    for (int a = 0; a < n; a++) {
+        if (axes[a]->dist != CONFIG_DIST_NONE) sampled[(*n_sampled)++] = axes[a];
+        else axes[g++] = axes[a];
+    }
+    return g;
+}
+
+int plan_draw_samples(const config_search *search, const config_axis *const *sampled,
+                      int n_sampled, long i, setting_value *drawn, config_diags *d)
+{
+    for (int a = 0; a < n_sampled; a++) {
+        char err[512];
+        double u = plan_sample_unit(search->method, search->seed, sampled[a]->key,
+                                    (uint64_t)i);
+        setting_value_free(&drawn[a]);
+        if (plan_sample_value(sampled[a], u, &drawn[a], err, sizeof err) != 0) {
+            config_error(d, sampled[a]->dist_loc, "sample %ld: %s", i, err);
+            return -1;
+        }
+    }
+    return 0;
 }

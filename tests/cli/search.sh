@@ -2,7 +2,8 @@
 # search.sh — search.method random | sobol from the command line (issue #13): the order of the
 # runs (case x grid point x sample), raising search.samples keeps every earlier run and its id
 # (plan, and run: nothing retrained, only the new samples trained), --set of a distribution and
-# of search keys, plan's JSON and the run files say which keys were drawn and how.
+# of search keys, a SLURM array's tasks; plan's JSON and the run files say which keys were
+# drawn and how.
 # Usage: search.sh OPTSWEEP SOURCE_DIR
 set -u
 optsweep=$1 src=$2
@@ -72,16 +73,20 @@ assert runs[6]["sampled"] == {"optimizer.lr": "loguniform"}, runs[6]
 assert [r["sample"] for r in runs[:6]] == [0, 1, 2, 0, 1, 2], runs[:6]
 PY
 
-# run: 12 trained; then samples 4: the 12 are kept, only the 4 new ones train
+# run: 12 trained; then samples 4 (with --jobs 2): the 12 are kept, only the 4 new ones train;
+# --only picks sampled runs by value like grid runs
 "$optsweep" run s.yaml --results r >run1.log 2>&1 || fail "run: exit $?: $(tail -3 run1.log)"
 [ "$(ls r/rs/runs/*.h5 2>/dev/null | wc -l)" = 12 ] || fail "run trained $(ls r/rs/runs | wc -l) runs"
 ls -l --time-style=+%s.%N r/rs/runs/*.h5 | awk '{print $6, $7}' | sort >before
-"$optsweep" run s.yaml --results r --set search.samples=4 >run2.log 2>&1 ||
+"$optsweep" run s.yaml --results r --set search.samples=4 --jobs 2 >run2.log 2>&1 ||
     fail "run samples 4: exit $?: $(tail -3 run2.log)"
 [ "$(ls r/rs/runs/*.h5 | wc -l)" = 16 ] || fail "samples 4: $(ls r/rs/runs | wc -l) run files"
 ls -l --time-style=+%s.%N r/rs/runs/*.h5 | awk '{print $6, $7}' | sort >after
 [ "$(join -1 2 -2 2 <(sort -k2 before) <(sort -k2 after) | awk '$2 != $3' | wc -l)" = 0 ] ||
     fail "samples 4 rewrote earlier run files"
+first_lr=$(head -2 plan.tsv | tail -1 | cut -f"$lr_col")
+[ "$(ids --only "optimizer.lr=$first_lr" | wc -l)" = 4 ] ||
+    fail "--only optimizer.lr=$first_lr: $(ids --only "optimizer.lr=$first_lr" | wc -l) runs, expected 4"
 # the run files say which keys were drawn (h5dump, not our reader)
 command -v h5dump >/dev/null || fail "h5dump not found (apt-get install hdf5-tools)"
 for f in r/rs/runs/*.h5; do
@@ -90,5 +95,16 @@ for f in r/rs/runs/*.h5; do
     h5dump -a /sampled "$f" | grep -qF "(0): $want" || fail "$f: sampled is not $want: $(h5dump -a /sampled "$f" | grep '(0)')"
     h5dump -a /sample "$f" | grep -q '(0): [0-3]$' || fail "$f: sample: $(h5dump -a /sample "$f" | grep '(0)')"
 done
+
+# a SLURM job array (its tasks run here, as sbatch would, one after the other) trains the same
+# runs as plan lists, each once
+"$optsweep" slurm s.yaml --tasks 3 --results r3 --set search.samples=2 >slurm.log 2>&1 ||
+    fail "slurm: exit $?: $(tail -3 slurm.log)"
+for task in 0 1 2; do
+    SLURM_ARRAY_TASK_ID=$task bash r3/rs/slurm/array.sbatch >"task$task.log" 2>&1 ||
+        fail "array task $task: exit $?: $(tail -3 "task$task.log")"
+done
+diff <(ids --set search.samples=2 | sort) <(ls r3/rs/runs | sed 's/\.h5$//' | sort) >/dev/null ||
+    fail "the array's runs are not plan's: $(ls r3/rs/runs | tr '\n' ' ')"
 [ $fails = 0 ] && echo "ok: search"
 exit $((fails > 0))

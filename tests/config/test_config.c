@@ -463,6 +463,78 @@ static void test_yaml_round_trip(void)
     }
 }
 
+/* search: (#13): defaults without it; every key with its value and position; distributions
+ * in the file's grid and a case's; --set search.KEY and --set of a distribution. */
+static void test_search(void)
+{
+    sweep sw;
+    config_diags d;
+    CHECK(load(&sw, "name: t\noptimizer: {name: sgd, lr: 0.1}\n", &d, 0) == 0);
+    const config_search *s = &sw.search;
+    CHECK(s->method == SEARCH_GRID && s->samples == 0 && s->seed == 0 && !s->has_halving);
+    CHECK(!s->loc.file && !s->method_loc.file && !s->samples_loc.file);
+    CHECK(s->halving.metric == HALVING_VAL_LOSS && s->halving.min_epochs == 1 &&
+          s->halving.eta == 3 && s->halving.max_epochs == 0 && s->halving.brackets == 1);
+    config_free(&sw);
+    config_diags_free(&d);
+
+    CHECK(load(&sw, "name: t\n"
+                    "optimizer: {name: sgd}\n"
+                    "search:\n"
+                    "  method: sobol\n"
+                    "  samples: 64\n"
+                    "  seed: 12345678901\n"
+                    "  halving: {metric: val_acc, min_epochs: 2, eta: 4, max_epochs: 32, brackets: 3}\n"
+                    "grid:\n"
+                    "  optimizer.lr: {loguniform: [1e-4, 1e-1]}\n"
+                    "  train.batch_size: {int: [16, 512]}\n"
+                    "  train.seed: [0, 1]\n"
+                    "cases:\n"
+                    "  - {name: a, grid: {optimizer.momentum: {uniform: [0.5, 1]}}}\n"
+                    "  - {name: b, grid: {model.hidden: {choice: [[64], [128, 128]]}}}\n",
+               &d, 0) == 0);
+    s = &sw.search;
+    CHECK(s->method == SEARCH_SOBOL && s->samples == 64 && s->seed == 12345678901ULL);
+    CHECK(s->loc.line == 3 && s->loc.col == 1 && s->method_loc.line == 4 &&
+          s->method_loc.col == 11 && s->samples_loc.line == 5 && s->seed_loc.line == 6);
+    CHECK(s->has_halving && s->halving_loc.line == 7 && s->halving_loc.col == 3);
+    const config_halving *h = &s->halving;
+    CHECK(h->metric == HALVING_VAL_ACC && h->min_epochs == 2 && h->eta == 4 &&
+          h->max_epochs == 32 && h->brackets == 3);
+    CHECK(h->metric_loc.line == 7 && h->metric_loc.col == 21 && h->eta_loc.line == 7 &&
+          h->brackets_loc.line == 7);
+    CHECK(sw.n_axes == 3 && sw.n_cases == 2);
+    if (sw.n_axes == 3 && sw.n_cases == 2) {
+        CHECK(sw.axes[0].dist == CONFIG_DIST_LOGUNIFORM && sw.axes[0].lo == 1e-4 &&
+              sw.axes[0].hi == 1e-1 && sw.axes[0].dist_loc.line == 9 && sw.axes[0].dist_loc.col == 18);
+        CHECK(sw.axes[1].dist == CONFIG_DIST_INT && sw.axes[1].lo == 16 && sw.axes[1].hi == 512);
+        CHECK(sw.axes[2].dist == CONFIG_DIST_NONE && sw.axes[2].n_values == 2);
+        /* momentum's open end 1 may bound uniform: it is never drawn */
+        CHECK(sw.cases[0].n_axes == 1 && sw.cases[0].axes[0].dist == CONFIG_DIST_UNIFORM);
+        CHECK(sw.cases[1].n_axes == 1 && sw.cases[1].axes[0].dist == CONFIG_DIST_CHOICE &&
+              sw.cases[1].axes[0].n_values == 2 && sw.cases[1].axes[0].values[1].n == 2);
+    }
+    CHECK(config_check_search(&sw, &d) == 0);
+    /* --set: search keys, the halving group, and a distribution replacing a grid axis */
+    CHECK(config_apply_set(&sw, "search.samples=200", &d) == 0 && sw.search.samples == 200);
+    CHECK(sw.search.samples_loc.file && strcmp(sw.search.samples_loc.file, "--set search.samples=200") == 0);
+    CHECK(config_apply_set(&sw, "search={method: random, seed: 5}", &d) == 0 &&
+          sw.search.method == SEARCH_RANDOM && sw.search.seed == 5 && sw.search.samples == 200);
+    CHECK(config_apply_set(&sw, "search.halving.eta=5", &d) == 0 && sw.search.halving.eta == 5);
+    CHECK(config_apply_set(&sw, "search.halving={brackets: 2}", &d) == 0 &&
+          sw.search.halving.brackets == 2 && sw.search.halving.eta == 5);
+    CHECK(config_apply_set(&sw, "train.seed={int: [0, 9]}", &d) == 0);
+    CHECK(sw.n_axes == 3 && sw.axes[2].key == key("train.seed") &&
+          sw.axes[2].dist == CONFIG_DIST_INT && sw.axes[2].hi == 9);
+    CHECK(d.n == 0);
+    if (d.n) config_diags_print(&d, stderr);
+    /* method grid: each distribution is an error where it is written */
+    CHECK(config_apply_set(&sw, "search.method=grid", &d) == 0);
+    CHECK(config_check_search(&sw, &d) != 0 && d.n == 6); /* 5 distributions and samples */
+    config_free(&sw);
+    config_diags_free(&d);
+}
+
 int main(void)
 {
     test_defaults();
@@ -471,6 +543,7 @@ int main(void)
     test_parse_sweep();
     test_optimizer_defaults();
     test_generators();
+    test_search();
     test_set();
     test_diagnostics();
     test_yaml_round_trip();
