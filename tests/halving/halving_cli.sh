@@ -8,11 +8,7 @@
 # usage: halving_cli.sh OPTSWEEP DATA_DIR
 set -u
 bin=$(realpath "$1") data=$(realpath "$2")
-tmp=$(mktemp -d /tmp/optsweep-halving-cli.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/common.sh"
 
 cat >hb.yaml <<EOF2
 name: hb
@@ -75,5 +71,4 @@ if command -v gnuplot >/dev/null; then
     grep -q "set arrow from 3, graph 0" plots/halving.gp || fail "no rung line at epoch 3"
 fi
 
-echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"
-[ $fails = 0 ]
+finish

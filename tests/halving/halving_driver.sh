@@ -9,11 +9,7 @@
 # usage: halving_driver.sh SWEEP_DRIVER TEST_STORE DATA_DIR
 set -u
 driver=$(realpath "$1") compare=$(realpath "$2") data=$(realpath "$3")
-tmp=$(mktemp -d /tmp/optsweep-halving.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/common.sh"
 # a --jobs 2 worker trains on max(1, cores / 2) threads and a run's last bits depend on its
 # thread count: every sweep here runs on that many
 threads=$(( $(nproc) / 2 > 0 ? $(nproc) / 2 : 1 ))
@@ -134,5 +130,4 @@ same_files "pruned runs trained on without halving" serial straight
 left=$(find serial -name '*.ckpt.h5')
 [ -z "$left" ] || fail "checkpoints left after training the pruned runs on: $left"
 
-echo "$((fails == 0 ? 1 : 0)) passed, $fails failed"
-[ $fails = 0 ]
+finish
