@@ -150,7 +150,20 @@ int main(int argc, char **argv)
     expect_line(text, "\nmodule load cuda/12.4\nsource /opt/env/bin/activate\n", array);
     EXPECT(text && strstr(text, "\nmodule load") < strstr(text, "\"$optsweep\" \"${args[@]}\""),
            "the --setup lines must run before optsweep");
+    EXPECT(text && !strstr(text, "--until-rung"), "--until-rung in a sweep without halving");
     free(text);
+
+    /* search.halving with 3 rungs: `sbatch array.sbatch K` runs --until-rung K */
+    sp.rungs = 3;
+    EXPECT(slurm_write_array_script(&sp, array, err, sizeof err) == 0, "array: %s", err);
+    EXPECT(bash_syntax_ok(array), "bash -n %s failed (halving)", array);
+    text = test_read_file(array, NULL);
+    expect_line(text, "\nif [ -n \"${1:-}\" ]; then args+=(--until-rung \"$1\"); fi\n", array);
+    expect_line(text, "(K = 1..2)", array);
+    EXPECT(text && strstr(text, "--until-rung") < strstr(text, "\"$optsweep\" \"${args[@]}\""),
+           "the rung must be in args before optsweep runs");
+    free(text);
+    sp.rungs = 0;
 
     text = test_read_file(report, NULL);
     expect_line(text, "\n#SBATCH --partition=gpu\n", report);
