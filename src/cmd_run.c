@@ -174,8 +174,13 @@ int cmd_run(int argc, char **argv)
         plan_free(&shard);
         plan_free(&full);
     }
-    if (rc == EXIT_OK && o.until_rung && !shard.search.has_halving) {
-        fprintf(stderr, "optsweep run: --until-rung needs a sweep with search.halving\n");
+    if (rc == EXIT_OK && ((o.until_rung && !shard.search.has_halving)
+                          || (o.force && shard.search.has_halving))) {
+        /* --force: the rungs are read from the files it would redo */
+        fprintf(stderr, "optsweep run: %s\n", o.force
+                ? "--force does not work with search.halving (rungs are decided from the "
+                  "files it would redo): move the sweep's results folder away instead"
+                : "--until-rung needs a sweep with search.halving");
         plan_free(&shard);
         plan_free(&full);
         rc = EXIT_USAGE;

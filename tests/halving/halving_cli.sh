@@ -37,6 +37,8 @@ sed '/^search:/d' hb.yaml >plain.yaml
 "$bin" run plain.yaml --results res --until-rung 1 >u.log 2>&1
 [ $? = 2 ] && grep -q "needs a sweep with search.halving" u.log || fail "--until-rung without halving: $(cat u.log)"
 [ -e res ] && fail "--until-rung without halving wrote results"
+"$bin" run hb.yaml --results res --force >f.log 2>&1
+[ $? = 2 ] && grep -q -- "--force does not work with search.halving" f.log || fail "--force with halving: $(cat f.log)"
 
 "$bin" run hb.yaml --results res --jobs 2 >run.log 2>&1 || { cat run.log; fail "run exited $?"; }
 # stage by stage: each bracket's first rung, then each one's second, ...
