@@ -256,10 +256,11 @@ static int sweep_loop(runner *r)
     if (r->p->search.has_halving) {
         rc = runner_halving_loop(r);
         progress_end(&r->prog);
-        progress_note(&r->prog, "sweep %s: %d trained to the end (%d diverged), %d failed, "
-                      "%d already done, %d being trained by other processes (search.halving)%s",
-                      r->p->name, r->n_trained, r->n_diverged, r->n_failed, r->n_done_before,
-                      r->n_busy, rc > 128 ? " — stopped by a signal; run again to resume" : "");
+        progress_note(&r->prog, "sweep %s: %d trained to the end (%d diverged), %d pruned, %d "
+                      "failed, %d already done, %d being trained by other processes "
+                      "(search.halving)%s", r->p->name, r->n_trained, r->n_diverged,
+                      r->n_pruned, r->n_failed, r->n_done_before, r->n_busy,
+                      rc > 128 ? " — stopped by a signal; run again to resume" : "");
         return rc;
     }
     int *runs = xmalloc(sizeof(int) * (size_t)r->p->n_runs);

@@ -44,6 +44,7 @@ typedef struct {
      * runs this process trains first */
     int shard_index, shard_count;
     int n_trained, n_done_before, n_busy, n_failed, n_diverged;
+    int n_pruned;              /* search.halving: runs this process wrote as pruned */
 } runner;
 
 /* Trains (or skips) the pack of runs[0..n) of the plan (pack.h): the runs this process can

@@ -92,9 +92,11 @@ runner_run_result runner_prune(runner *r, int i, const char *why)
             progress_note(&r->prog, "run %d/%d %s: cannot write it as pruned: %s", i + 1,
                           r->p->n_runs, run->id, err);
             res = RUNNER_RUN_FAILED;
-        } else if (!r->o->quiet) {
-            progress_note(&r->prog, "run %d/%d %s: pruned (%s)", i + 1, r->p->n_runs, run->id,
-                          why);
+        } else {
+            r->n_pruned++;
+            if (!r->o->quiet)
+                progress_note(&r->prog, "run %d/%d %s: pruned (%s)", i + 1, r->p->n_runs,
+                              run->id, why);
         }
     }
     store_lock_release(&lock);
