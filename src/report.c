@@ -137,6 +137,7 @@ int report_make(const report_options *o)
         report_sweep_free(&s);
         return rc;
     }
+    s.select_loss = o->select_loss;
     char *plots_dir = NULL;
     if (o->plots_dir) {
         plots_dir = xstrdup(o->plots_dir);
@@ -159,7 +160,17 @@ int report_make(const report_options *o)
     report_figures figs = {0};
     int draw_rc = 0;
     if (!o->no_plots) draw_rc = report_draw_figures(&s, plots_dir, &figs);
-    int write_rc = report_write_summary(&s, o, out, plots_dir, &figs);
+    /* runs.csv beside summary.md: every run, whatever the summary leaves out */
+    char *out_dir = report_dirname(out);
+    char *csv = report_path_join(out_dir, "runs.csv");
+    int write_rc = 0;
+    if (report_mkdir_p(out_dir) != 0) {
+        report_error("cannot create %s: %s", out_dir, strerror(errno));
+        write_rc = 1;
+    }
+    free(out_dir);
+    if (!write_rc) write_rc = report_write_csv(&s, csv);
+    if (!write_rc) write_rc = report_write_summary(&s, o, out, plots_dir, &figs);
     if (write_rc == 0) {
         printf("optsweep report: %s: %zu run%s", out, s.n_runs, s.n_runs == 1 ? "" : "s");
         if (!o->no_plots) printf(", %zu figure%s in %s/", figs.n, figs.n == 1 ? "" : "s",
@@ -170,6 +181,7 @@ int report_make(const report_options *o)
     report_figures_free(&figs);
     free(plots_dir);
     free(out);
+    free(csv);
     report_sweep_free(&s);
     return rc;
 }

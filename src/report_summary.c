@@ -427,19 +427,6 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
 
 /* ---- chosen on validation ------------------------------------------------------------------- */
 
-/* A run's selection value: its best validation accuracy (higher is better) or its lowest
- * validation loss (select_loss; lower is better); NaN for a run that did not end well or
- * never validated. */
-static double selection_value(const report_run *r, int select_loss)
-{
-    if (report_status_rank(r) != 0) return NAN;
-    if (!select_loss) return r->best_val_acc;
-    double best = NAN;
-    for (size_t e = 0; e < r->val_loss.n; e++)
-        if (isfinite(r->val_loss.v[e]) && !(r->val_loss.v[e] >= best)) best = r->val_loss.v[e];
-    return best;
-}
-
 /* For each case (or each optimizer, without cases): the setting chosen on validation, the
  * seed group with the best mean selection value, and its test accuracy, which took no part
  * in the choice.  Skipped when no run validated. */
@@ -449,6 +436,7 @@ static void write_chosen(FILE *f, const report_sweep *s, const report_swept *w, 
     size_t ng;
     report_group_by_seed(s, &g, &ng);
     const char *family_key = w->cases_vary ? NULL : REPORT_KEY_OPTIMIZER;
+    const report_rank_metric m = select_loss ? REPORT_RANK_VAL_LOSS : REPORT_RANK_VAL_ACC;
     size_t *best = xcalloc(ng ? ng : 1, sizeof *best); /* per family: its chosen group + 1 */
     double *best_value = xcalloc(ng ? ng : 1, sizeof *best_value);
     const char **family = xcalloc(ng ? ng : 1, sizeof *family);
@@ -457,14 +445,14 @@ static void write_chosen(FILE *f, const report_sweep *s, const report_swept *w, 
         const report_run *r = &s->runs[g[k].members[0]];
         const char *fam = family_key ? setting(r, family_key) : r->case_name;
         double *v = xcalloc(g[k].n, sizeof *v), mean, sd;
-        for (size_t i = 0; i < g[k].n; i++) v[i] = selection_value(&s->runs[g[k].members[i]], select_loss);
+        for (size_t i = 0; i < g[k].n; i++) v[i] = report_rank_value(&s->runs[g[k].members[i]], m);
         const size_t finite = report_mean_std(v, g[k].n, &mean, &sd);
         free(v);
         size_t j = 0;
         while (j < n_families && strcmp(family[j], fam) != 0) j++;
         if (j == n_families) family[n_families++] = fam;
         if (finite == 0) continue;
-        if (!best[j] || (select_loss ? mean < best_value[j] : mean > best_value[j])) {
+        if (!best[j] || report_rank_better(m, mean, best_value[j])) {
             best[j] = k + 1;
             best_value[j] = mean;
         }
@@ -488,9 +476,9 @@ static void write_chosen(FILE *f, const report_sweep *s, const report_swept *w, 
             report_run_label(s, w, gr->members[0], 0, label, sizeof label, 120);
             double *v = xcalloc(gr->n, sizeof *v), *t = xcalloc(gr->n, sizeof *t);
             for (size_t i = 0; i < gr->n; i++) {
-                const report_run *m = &s->runs[gr->members[i]];
-                v[i] = selection_value(m, select_loss);
-                t[i] = report_status_rank(m) == 0 ? m->test_acc : NAN;
+                const report_run *r = &s->runs[gr->members[i]];
+                v[i] = report_rank_value(r, m);
+                t[i] = report_status_rank(r) == 0 ? r->test_acc : NAN;
             }
             put_cell(f, family[j][0] ? family[j] : "—");
             put_cell(f, label);
@@ -530,13 +518,9 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
         }
     }
     free(out_dir);
-    size_t tn = strlen(out_path) + 32;
-    char *tmp = xmalloc(tn);
-    snprintf(tmp, tn, "%s.tmp.%ld", out_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    char *tmp;
+    FILE *f = report_atomic_open(out_path, &tmp);
     if (!f) {
-        report_error("cannot write %s: %s", tmp, strerror(errno));
-        free(tmp);
         free(rel);
         return 1;
     }
@@ -551,20 +535,5 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
     report_swept_free(&w);
     free(rel);
 
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int saved = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, out_path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        report_error("cannot write %s: %s", out_path, strerror(saved));
-        unlink(tmp);
-    }
-    free(tmp);
-    return bad ? 1 : 0;
+    return report_atomic_commit(f, &tmp, out_path);
 }
