@@ -83,7 +83,12 @@ int report_draw_figures(const report_sweep *s, const char *plots_dir, report_fig
     rc |= report_plot_acc_curves(s, &w, plots_dir, figs);
     rc |= report_plot_overlays(s, &w, plots_dir, figs);
     rc |= report_plot_lr(s, &w, plots_dir, figs);
-    for (size_t i = 0; i < s->n_runs; i++) rc |= report_plot_run_loss(s, &w, i, plots_dir, figs);
+    /* at sweep scale the best runs only (report_scale.c); runs.csv has the rest */
+    int *featured = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *featured);
+    report_featured_runs(s, featured);
+    for (size_t i = 0; i < s->n_runs; i++)
+        if (featured[i]) rc |= report_plot_run_loss(s, &w, i, plots_dir, figs);
+    free(featured);
     report_swept_free(&w);
     remove_stale(figs, plots_dir);
 

@@ -196,6 +196,11 @@ int report_plot_run_loss(const report_sweep *s, const report_swept *w, size_t i,
                          const char *dir, report_figures *figs);
 int report_plot_overlays(const report_sweep *s, const report_swept *w, const char *dir,
                          report_figures *figs);
+/* report_plots_band.c: the same two overlays with seeds folded, one curve per setting (mean,
+ * ± std band), the best REPORT_TOP_SETTINGS; report_plot_overlays calls it when seeds vary
+ * or the sweep is at scale. */
+int report_plot_bands(const report_sweep *s, const report_swept *w, const char *dir,
+                      report_figures *figs);
 int report_plot_lr(const report_sweep *s, const report_swept *w, const char *dir,
                    report_figures *figs);
 int report_plot_test_acc(const report_sweep *s, const report_swept *w, const char *dir,

@@ -148,15 +148,18 @@ static void write_header(FILE *f, const report_sweep *s, const report_options *o
     if (s->n_skipped) fprintf(f, " (%zu more could not be read, see below)", s->n_skipped);
     fprintf(f, ".\n\n");
 
-    size_t done = 0, diverged = 0, failed = 0;
+    size_t done = 0, pruned = 0, diverged = 0, failed = 0;
     for (size_t i = 0; i < s->n_runs; i++) {
         int rank = report_status_rank(&s->runs[i]);
-        if (rank == 0) done++;
+        if (strcmp(s->runs[i].status, "pruned") == 0) pruned++;
+        else if (rank == 0) done++;
         else if (rank == 1) diverged++;
         else failed++;
     }
     write_fixed(f, s, w);
-    fprintf(f, "%zu completed, %zu diverged, %zu failed.", done, diverged, failed);
+    fprintf(f, "%zu completed, ", done);
+    if (pruned) fprintf(f, "%zu pruned, ", pruned);
+    fprintf(f, "%zu diverged, %zu failed.", diverged, failed);
     if (w->n || w->cases_vary || w->seeds_vary) {
         fprintf(f, " Varied:");
         const char *sep = " ";
@@ -174,16 +177,34 @@ static void write_header(FILE *f, const report_sweep *s, const report_options *o
     fprintf(f, "\n\n");
 }
 
+/* How many rows a table of n shows: all below scale, else the best REPORT_TOP_RUNS. */
+static size_t rows_shown(const report_sweep *s, size_t n)
+{
+    return report_at_scale(s) && n > REPORT_TOP_RUNS ? REPORT_TOP_RUNS : n;
+}
+
 static void write_runs_table(FILE *f, const report_sweep *s)
 {
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
-    fprintf(f, "## Runs, best test accuracy first\n\n");
+    const report_rank_metric m = report_rank_metric_of(s);
+    const size_t shown = rows_shown(s, s->n_runs);
+    fprintf(f, "## Runs, ranked by %s\n\n", report_rank_metric_name(m));
+    fprintf(f, "Ranked by each run's %s%s; the test accuracy is shown, and takes no part in "
+               "the ranking. ", report_rank_metric_name(m),
+            m == REPORT_RANK_TRAIN_LOSS ? " (no run validated)" : "");
+    if (shown < s->n_runs)
+        fprintf(f, "The best %zu of %zu runs (a sweep of more than %d runs shows its best "
+                   "%d); `runs.csv` beside this file has every run, every setting and every "
+                   "result.\n\n", shown, s->n_runs, REPORT_SCALE_RUNS, REPORT_TOP_RUNS);
+    else
+        fprintf(f, "`runs.csv` beside this file has the same runs with every setting and "
+                   "result.\n\n");
     fprintf(f, "| # | id | case | optimizer | lr | momentum | weight decay | batch size | "
                "schedule | epochs run | final train loss | best val acc | test acc | "
                "mean weight | status | wall time |\n");
     fprintf(f, "|--:|---|---|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|--:|\n");
-    for (size_t k = 0; k < s->n_runs; k++) {
+    for (size_t k = 0; k < shown; k++) {
         const report_run *r = &s->runs[order[k]];
         char buf[256], id[192];
         snprintf(buf, sizeof buf, "%zu", k + 1);
@@ -283,15 +304,19 @@ static void write_groups_table(FILE *f, const report_sweep *s)
         report_groups_free(g, ng);
         return;
     }
+    const size_t shown = rows_shown(s, ng);
     fprintf(f, "## Runs that differ only by seed\n\n");
     fprintf(f, "Mean ± sample standard deviation (n − 1) over the runs of each group that "
-               "have a value (diverged and failed runs have no test accuracy); best mean test "
-               "accuracy first.\n\n");
+               "have a value (diverged and failed runs have no test accuracy); best mean %s "
+               "first.", report_rank_metric_name(report_rank_metric_of(s)));
+    if (shown < ng)
+        fprintf(f, " The best %zu of %zu settings (`runs.csv` has every run).", shown, ng);
+    fprintf(f, "\n\n");
     fprintf(f, "| case | optimizer | lr | momentum | weight decay | batch size | schedule | "
                "runs | seeds | final train loss | best val acc | test acc | mean weight | "
                "wall time |\n");
     fprintf(f, "|---|---|--:|--:|--:|--:|---|--:|---|--:|--:|--:|--:|--:|\n");
-    for (size_t k = 0; k < ng; k++) {
+    for (size_t k = 0; k < shown; k++) {
         const report_group *gr = &g[k];
         const report_run *r = &s->runs[gr->members[0]];
         double *loss = xcalloc(gr->n, sizeof *loss), *val = xcalloc(gr->n, sizeof *val);
@@ -350,14 +375,23 @@ static void write_problems(FILE *f, const report_sweep *s)
         if (report_status_rank(&s->runs[i]) != 0) any = 1;
     if (any) {
         fprintf(f, "## Problems\n\n");
+        size_t listed = 0, more = 0;
         for (size_t k = 0; k < s->n_runs; k++) {
             const report_run *r = &s->runs[order[k]];
             if (report_status_rank(r) == 0) continue;
+            if (report_at_scale(s) && listed == REPORT_TOP_RUNS) {
+                more++;
+                continue;
+            }
+            listed++;
             char st[128];
             status_text(r, st, sizeof st);
             fprintf(f, "- `%s`%s%s: %s%s%s\n", r->id, r->case_name[0] ? " " : "", r->case_name,
                     st, r->status_message[0] ? ": " : "", r->status_message);
         }
+        if (more)
+            fprintf(f, "- and %zu more diverged or failed runs (`runs.csv`: the columns status "
+                       "and status_message)\n", more);
         for (size_t i = 0; i < s->n_skipped; i++)
             fprintf(f, "- `runs/%s` is damaged (unreadable, or its checksum does not match) "
                        "and is not in this report (optsweep report printed why; `optsweep run` "
@@ -406,12 +440,23 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
     /* per-run curves in the order of the runs table */
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
-    fprintf(f, "### Loss curves of each run\n\n");
+    size_t drawn = 0;
+    for (size_t i = 0; i < figs->n; i++) drawn += figs->items[i].run >= 0;
+    if (report_at_scale(s)) {
+        fprintf(f, "### Loss curves of the best runs\n\n");
+        fprintf(f, "A sweep of more than %d runs draws the loss curves of its best %d runs and "
+                   "of the best run of each case: %zu of %zu runs here (`runs.csv` has every "
+                   "run; `optsweep report --only` draws any part of the sweep in full).\n\n",
+                REPORT_SCALE_RUNS, REPORT_TOP_RUNS, drawn, s->n_runs);
+    } else {
+        fprintf(f, "### Loss curves of each run\n\n");
+    }
     /* many runs: folded, so the page stays readable (GitHub and most viewers unfold it) */
-    int fold = s->n_runs > REPORT_UNFOLDED_RUNS;
+    int fold = drawn > REPORT_UNFOLDED_RUNS;
     if (fold)
-        fprintf(f, "<details>\n<summary>Train and validation loss of each of the %zu runs, "
-                   "in the order of the table</summary>\n\n", s->n_runs);
+        fprintf(f, "<details>\n<summary>Train and validation loss of %s %zu runs, "
+                   "in the order of the table</summary>\n\n",
+                drawn < s->n_runs ? "these" : "each of the", drawn);
     for (size_t k = 0; k < s->n_runs; k++)
         for (size_t i = 0; i < figs->n; i++) {
             if (figs->items[i].run != (long)order[k]) continue;
