@@ -196,6 +196,12 @@ int report_plot_run_loss(const report_sweep *s, const report_swept *w, size_t i,
                          const char *dir, report_figures *figs);
 int report_plot_overlays(const report_sweep *s, const report_swept *w, const char *dir,
                          report_figures *figs);
+/* report_plots_scatter.c: test accuracy against a sampled key, one point per run.  A key is
+ * sampled when it has more than 8 distinct values and more than half as many as there are
+ * settings (n_groups seed groups): a search, not a grid axis. */
+int report_key_is_sampled(const report_sweep *s, const char *key, size_t n_groups);
+int report_plot_acc_scatter(const report_sweep *s, const report_swept *w, const char *key,
+                            const char *dir, report_figures *figs);
 /* report_plots_band.c: the same two overlays with seeds folded, one curve per setting (mean,
  * ± std band), the best REPORT_TOP_SETTINGS; report_plot_overlays calls it when seeds vary
  * or the sweep is at scale. */

@@ -2,7 +2,8 @@
  * swept number (optimizer.lr on a log axis, momentum, ...), one line per configuration of the
  * other swept settings (case, optimizer, ...), each point the mean over seeds with its
  * standard deviation as an error bar.  One figure per numeric setting swept over at least
- * three values within a case. */
+ * three values within a case; a sampled key (a search) gets a scatter plot instead
+ * (report_plots_scatter.c). */
 #include "report.h"
 
 #include <math.h>
@@ -155,7 +156,8 @@ static int plot_against(const report_sweep *s, const report_swept *w, const char
         fputs("\nset ylabel 'test accuracy'\nset key outside right top\nset grid\n", f);
         /* the first and last points off the border */
         if (logx)
-            fprintf(f, "set logscale x\nset xrange [%.6g:%.6g]\n", xlo / 1.6, xhi * 1.6);
+            fprintf(f, "set logscale x\nset format x '%%g'\nset xrange [%.6g:%.6g]\n", xlo / 1.6,
+                    xhi * 1.6);
         else
             fprintf(f, "set xrange [%.6g:%.6g]\n", xlo - 0.06 * (xhi - xlo),
                     xhi + 0.06 * (xhi - xlo));
@@ -191,7 +193,10 @@ int report_plot_acc_curves(const report_sweep *s, const report_swept *w, const c
     int rc = 0;
     for (size_t k = 0; k < w->n; k++) {
         if (!w->numeric[k] || !report_key_varies_within_a_case(s, w->keys[k])) continue;
-        rc |= plot_against(s, w, w->keys[k], g, ng, dir, figs);
+        if (report_key_is_sampled(s, w->keys[k], ng))
+            rc |= report_plot_acc_scatter(s, w, w->keys[k], dir, figs);
+        else
+            rc |= plot_against(s, w, w->keys[k], g, ng, dir, figs);
     }
     report_groups_free(g, ng);
     return rc;
