@@ -307,8 +307,8 @@ static void write_groups_table(FILE *f, const report_sweep *s)
     const size_t shown = rows_shown(s, ng);
     fprintf(f, "## Runs that differ only by seed\n\n");
     fprintf(f, "Mean ± sample standard deviation (n − 1) over the runs of each group that "
-               "have a value (diverged and failed runs have no test accuracy); best mean %s "
-               "first.", report_rank_metric_name(report_rank_metric_of(s)));
+               "have a value (diverged and failed runs have no test accuracy); ordered by the "
+               "mean %s, best first.", report_rank_metric_name(report_rank_metric_of(s)));
     if (shown < ng)
         fprintf(f, " The best %zu of %zu settings (`runs.csv` has every run).", shown, ng);
     fprintf(f, "\n\n");
