@@ -728,6 +728,42 @@ static void test_errors(void)
     free(err);
 }
 
+/* Reads one RFC 4180 record at *p into cells (malloc'd); returns the field count, 0 at the
+ * end.  Written here from the RFC, apart from the report's writer. */
+static int csv_row(const char **p, char **cells, int max)
+{
+    const char *s = *p;
+    if (!*s) return 0;
+    int n = 0;
+    for (;;) {
+        size_t cap = strlen(s) + 1, k = 0;
+        char *cell = malloc(cap);
+        if (*s == '"') {
+            for (s++; *s; s++) {
+                if (*s == '"' && s[1] == '"') cell[k++] = *s++;
+                else if (*s == '"') { s++; break; }
+                else cell[k++] = *s;
+            }
+        } else {
+            while (*s && *s != ',' && *s != '\r' && *s != '\n') cell[k++] = *s++;
+        }
+        cell[k] = '\0';
+        if (n < max) cells[n++] = cell;
+        else free(cell);
+        if (*s == ',') { s++; continue; }
+        if (*s == '\r') s++;
+        if (*s == '\n') s++;
+        break;
+    }
+    *p = s;
+    return n;
+}
+
+static void csv_free(char **cells, int n)
+{
+    for (int i = 0; i < n; i++) free(cells[i]);
+}
+
 /* Issue #11, class 1: run files are untrusted (results folders are copied and merged).
  * Strings edited into them (sweep, case, optimizer.name) with backticks, quotes, backslashes,
  * newlines and gnuplot macros must reach the figures as text and never run: real gnuplot
@@ -740,12 +776,17 @@ static void test_hostile_strings(void)
     /* no '/' (they become file names): the marker lands in gnuplot's working directory */
     const char *evil[3] = {"s`touch PWNED`\"@x", "c'`touch PWNED`\n`touch PWNED`\\",
                            "sgd\"; system('touch PWNED'); x=\""};
-    for (int i = 0; i < 3; i++) {
-        run_spec p = {.sweep = evil[0], .case_name = i == 2 ? "plain" : evil[1],
-                      .optimizer = i ? evil[2] : "sgd", .schedule = i == 1 ? "step" : "none",
-                      .status = "completed", .message = evil[1], .lr = 0.01 * (i + 1),
-                      .momentum = 0.0, .weight_decay = 0.0, .test_acc = 0.9 - 0.01 * i,
-                      .loss_floor = 0.05, .seed = i, .epochs = 12, .diverge_at = -1};
+    /* a spreadsheet formula, with a comma and quotes (runs.csv must keep it one inert cell) */
+    const char *formula = "=HYPERLINK(\"http://x\",\"a,b\")";
+    /* 45 runs, each its own lr: past the scale threshold (folded overlays, best runs only)
+     * and a sampled key (the scatter figure) */
+    for (int i = 0; i < 45; i++) {
+        run_spec p = {.sweep = evil[0], .case_name = i % 3 == 2 ? "plain" : evil[1],
+                      .optimizer = i % 3 ? evil[2] : "sgd", .schedule = i % 3 == 1 ? "step" : "none",
+                      .status = "completed", .message = i % 3 == 2 ? formula : evil[1],
+                      .lr = 0.001 * (i + 1), .momentum = 0.0, .weight_decay = 0.0,
+                      .test_acc = 0.9 - 0.001 * i, .loss_floor = 0.05, .seed = i % 3,
+                      .epochs = 12, .diverge_at = -1};
         make_run(runs, &p);
     }
     char *err;
@@ -756,6 +797,45 @@ static void test_hostile_strings(void)
            "a string from a run file ran as a command (PWNED exists)");
     check_figure(figs, "test_acc");
     check_figure(figs, "val_loss");
+    check_figure(figs, "test_acc_vs_lr");
+    char *gp = test_read_file(path_of("%s/test_acc_vs_lr.gp", figs), NULL);
+    EXPECT(gp && strstr(gp, "with points"), "test_acc_vs_lr is not the scatter of a sampled key");
+    free(gp);
+    /* runs.csv: every string back exactly as the run file holds it (RFC 4180), the formula
+     * behind a ' */
+    char *csv = test_read_file(path_of("%s/results/hostile/runs.csv", work), NULL);
+    EXPECT(csv != NULL, "no runs.csv");
+    if (!csv) return;
+    char *cells[64];
+    const char *p = csv;
+    int n_header = csv_row(&p, cells, 64), col_case = -1, col_msg = -1, col_opt = -1;
+    for (int c = 0; c < n_header; c++) {
+        if (strcmp(cells[c], "case") == 0) col_case = c;
+        if (strcmp(cells[c], "status_message") == 0) col_msg = c;
+        if (strcmp(cells[c], "optimizer.name") == 0) col_opt = c;
+    }
+    csv_free(cells, n_header);
+    EXPECT(col_case >= 0 && col_msg >= 0 && col_opt >= 0, "runs.csv header lacks case, "
+           "status_message or optimizer.name");
+    int rows = 0, evil_rows = 0, formula_rows = 0;
+    char want_formula[128];
+    snprintf(want_formula, sizeof want_formula, "'%s", formula);
+    for (int n; (n = csv_row(&p, cells, 64)) > 0; rows++) {
+        EXPECT(n == n_header, "runs.csv row %d has %d fields, the header %d", rows + 1, n,
+               n_header);
+        if (n == n_header) {
+            evil_rows += strcmp(cells[col_case], evil[1]) == 0 &&
+                         strcmp(cells[col_msg], evil[1]) == 0;
+            formula_rows += strcmp(cells[col_case], "plain") == 0 &&
+                            strcmp(cells[col_msg], want_formula) == 0 &&
+                            strcmp(cells[col_opt], evil[2]) == 0;
+        }
+        csv_free(cells, n);
+    }
+    EXPECT(rows == 45 && evil_rows == 30 && formula_rows == 15, "runs.csv: %d rows, %d with "
+           "the hostile case and message intact (30 expected), %d with the formula behind a ' "
+           "(15 expected)", rows, evil_rows, formula_rows);
+    free(csv);
 }
 
 /* gnuplot's failure on a broken script is reported with the script's name and gnuplot's
