@@ -4,6 +4,7 @@
  * magic, .svg, .dat, .gp), a .gp re-run by hand, --no-plots, --out/--plots-dir, and the
  * errors: missing directory, wrong format_version, damaged file, gnuplot missing or failing.
  * Usage: test_report WORK_DIR   (emptied first; left in place to look at the figures) */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -52,7 +53,7 @@ static long file_size(const char *path)
 
 /* ---- fixtures ------------------------------------------------------------------------------- */
 
-#define MAX_RUNS 64
+#define MAX_RUNS 256
 
 typedef struct {
     char id[128];
@@ -605,6 +606,107 @@ static void test_heatmap_panels(void)
     free(md);
 }
 
+/* Files in dir whose name starts with prefix and ends with suffix. */
+static int count_files(const char *dir, const char *prefix, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name), sl = strlen(suffix);
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0 && len >= sl &&
+             strcmp(e->d_name + len - sl, suffix) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A sweep past the scale threshold (#13): 2 cases x 12 lr x 3 seeds = 72 runs.  Validation
+ * accuracy falls with lr while test accuracy rises (the ranking must follow validation), and
+ * case b validates worse than all of case a (its best run is drawn as the best of its case).
+ * summary.md: the best 20 runs and settings; 21 per-run figures; overlays folded by seed
+ * (mean and band checked against the fixture's numbers); runs.csv has all 72. */
+static void test_scale(void)
+{
+    LOCAL_PATH(runs, "%s/results/scale/runs", work);
+    LOCAL_PATH(figs, "%s/plots/scale", work);
+    report_mkdir_p(runs);
+    const size_t first = n_expected;
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 12; i++)
+            for (long seed = 0; seed < 3; seed++) {
+                run_spec p = {.sweep = "scale", .case_name = c ? "b" : "a", .optimizer = "sgd",
+                              .schedule = "none", .status = "completed", .message = "",
+                              .lr = 0.001 * pow(1.5, i), .momentum = 0.9, .weight_decay = 0,
+                              .test_acc = 0.5 + 0.02 * i + 0.001 * (double)seed - 0.1 * c,
+                              .val_bonus = -0.03 * i - 0.2 * c, .loss_floor = 0.05,
+                              .seed = seed, .epochs = 20, .diverge_at = -1};
+                make_run(runs, &p);
+            }
+    char *err;
+    int rc = run_report(work, NULL, &err, "results/scale", (char *)NULL);
+    EXPECT(rc == 0, "report scale exited %d: %s", rc, err);
+    free(err);
+    char *md = test_read_file(path_of("%s/results/scale/summary.md", work), NULL);
+    EXPECT(md && strstr(md, "The best 20 of 72 runs") && strstr(md, "`runs.csv`"),
+           "summary.md does not say it shows the best 20 of 72 runs and where the rest is");
+    if (!md) return;
+    /* the top 20 in the ranking's order: by validation, not test accuracy */
+    expected_run *x = expected + first;
+    const size_t n = n_expected - first;
+    qsort(x, n, sizeof *x, compare_expected);
+    int got = table_rows(md, "## Runs, ranked by best validation accuracy", rows, MAX_RUNS);
+    EXPECT(got == 20, "runs table has %d rows at scale, expected 20", got);
+    for (int i = 0; i < got && i < 20; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "`%s`", x[i].id);
+        EXPECT(strcmp(rows[i][1], want) == 0, "row %d is %s, expected %s", i + 1, rows[i][1], want);
+    }
+    size_t best_test = 0;
+    for (size_t i = 1; i < n; i++)
+        if (x[i].test_acc > x[best_test].test_acc) best_test = i;
+    EXPECT(best_test >= 20, "the best test accuracy is in the top 20 by validation: the fixture "
+           "does not tell the rankings apart");
+    got = table_rows(md, "## Runs that differ only by seed", rows, MAX_RUNS);
+    EXPECT(got == 20, "seed-group table has %d rows at scale, expected 20", got);
+    /* per-run figures: the best 20 (all of case a) and the best of case b */
+    EXPECT(count_files(figs, "loss_", ".png") == 21, "%d per-run figures, expected 21",
+           count_files(figs, "loss_", ".png"));
+    const expected_run *best_b = NULL;
+    for (size_t i = 0; i < n && !best_b; i++)
+        if (strcmp(x[i].case_name, "b") == 0) best_b = &x[i];
+    if (best_b) check_figure(figs, path_of("loss_%s", best_b->id));
+    /* folded overlays: 12 settings of 24, each a mean and a band over 3 seeds */
+    check_figure(figs, "val_loss");
+    check_figure(figs, "val_acc");
+    char *gp = test_read_file(path_of("%s/val_loss.gp", figs), NULL);
+    EXPECT(gp && strstr(gp, "filledcurves") && strstr(gp, "the best 12 of 24 settings") &&
+           strstr(gp, "(3 seeds)'"), "val_loss.gp is not folded (band, best 12 of 24, seeds)");
+    free(gp);
+    char *dat = test_read_file(path_of("%s/val_loss.dat", figs), NULL);
+    int blocks = 0;
+    for (const char *p = dat; p && (p = strstr(p, "# block ")); p++) blocks++;
+    EXPECT(blocks == 12, "val_loss.dat has %d blocks, expected 12", blocks);
+    /* block 0, epoch 0: val_loss = 1.1 (2.3 + 0.01 seed) + 0.002 over seeds 0, 1, 2 */
+    const char *b0 = dat ? strstr(dat, "# block 0") : NULL;
+    const char *line = b0 ? strchr(b0, '\n') : NULL;
+    double e, mean, lo, hi, cnt;
+    EXPECT(line && sscanf(line + 1, "%lf %lf %lf %lf %lf", &e, &mean, &lo, &hi, &cnt) == 5 &&
+           e == 0 && fabs(mean - 2.543) < 1e-7 && fabs(lo - 2.532) < 1e-7 &&
+           fabs(hi - 2.554) < 1e-7 && cnt == 3, "val_loss.dat block 0 does not start with "
+           "0 2.543 2.532 2.554 3 (mean, mean -/+ std over the 3 seeds)");
+    free(dat);
+    char *csv = test_read_file(path_of("%s/results/scale/runs.csv", work), NULL);
+    int lines = 0;
+    for (const char *p = csv; p && (p = strchr(p, '\n')); p++) lines++;
+    EXPECT(lines == 73, "runs.csv has %d lines, expected a header and 72 runs", lines);
+    char want[200];
+    snprintf(want, sizeof want, "\n1,%s,a,completed,", x[0].id);
+    EXPECT(csv && strstr(csv, want), "runs.csv does not rank %s first", x[0].id);
+    free(csv);
+    free(md);
+}
+
 static void test_no_plots(void)
 {
     char *err;
@@ -896,6 +998,7 @@ int main(int argc, char **argv)
         test_grid();
         test_cases();
         test_heatmap_panels();
+        test_scale();
         test_no_plots();
         test_gnuplot_failure();
     }
