@@ -436,6 +436,19 @@ static void check_figure(const char *dir, const char *base_in)
     free(gp);
 }
 
+/* 1 when the file at path holds every one of the strings (a NULL-terminated list). */
+static int file_has_all(const char *path, ...)
+{
+    char *text = test_read_file(path, NULL);
+    int ok = text != NULL;
+    va_list ap;
+    va_start(ap, path);
+    for (const char *want; ok && (want = va_arg(ap, const char *));) ok = strstr(text, want) != NULL;
+    va_end(ap);
+    free(text);
+    return ok;
+}
+
 static void check_no_figure(const char *dir, const char *base)
 {
     EXPECT(file_size(path_of("%s/%s.png", dir, base)) < 0, "%s/%s.png should not exist", dir,
@@ -502,10 +515,9 @@ static void test_grid(void)
      * values: no curve against it */
     check_figure(plots, "test_acc_vs_lr");
     check_no_figure(plots, "test_acc_vs_momentum");
-    char *curve = test_read_file(path_of("%s/test_acc_vs_lr.gp", plots), NULL);
-    EXPECT(curve && strstr(curve, "set logscale x") && strstr(curve, "title 'momentum=0.9'") &&
-           strstr(curve, "title 'momentum=0'"), "test_acc_vs_lr.gp: no log axis or line titles");
-    free(curve);
+    EXPECT(file_has_all(path_of("%s/test_acc_vs_lr.gp", plots), "set logscale x",
+                        "title 'momentum=0.9'", "title 'momentum=0'", (char *)NULL),
+           "test_acc_vs_lr.gp: no log axis or line titles");
     check_no_figure(plots, "test_acc");
     check_no_figure(plots, "lr");
     /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
@@ -679,10 +691,9 @@ static void test_scale(void)
     /* folded overlays: 12 settings of 24, each a mean and a band over 3 seeds */
     check_figure(figs, "val_loss");
     check_figure(figs, "val_acc");
-    char *gp = test_read_file(path_of("%s/val_loss.gp", figs), NULL);
-    EXPECT(gp && strstr(gp, "filledcurves") && strstr(gp, "the best 12 of 24 settings") &&
-           strstr(gp, "(3 seeds)'"), "val_loss.gp is not folded (band, best 12 of 24, seeds)");
-    free(gp);
+    EXPECT(file_has_all(path_of("%s/val_loss.gp", figs), "filledcurves",
+                        "the best 12 of 24 settings", "(3 seeds)'", (char *)NULL),
+           "val_loss.gp is not folded (band, best 12 of 24, seeds)");
     char *dat = test_read_file(path_of("%s/val_loss.dat", figs), NULL);
     int blocks = 0;
     for (const char *p = dat; p && (p = strstr(p, "# block ")); p++) blocks++;
@@ -900,9 +911,8 @@ static void test_hostile_strings(void)
     check_figure(figs, "test_acc");
     check_figure(figs, "val_loss");
     check_figure(figs, "test_acc_vs_lr");
-    char *gp = test_read_file(path_of("%s/test_acc_vs_lr.gp", figs), NULL);
-    EXPECT(gp && strstr(gp, "with points"), "test_acc_vs_lr is not the scatter of a sampled key");
-    free(gp);
+    EXPECT(file_has_all(path_of("%s/test_acc_vs_lr.gp", figs), "with points", (char *)NULL),
+           "test_acc_vs_lr is not the scatter of a sampled key");
     /* runs.csv: every string back exactly as the run file holds it (RFC 4180), the formula
      * behind a ' */
     char *csv = test_read_file(path_of("%s/results/hostile/runs.csv", work), NULL);
