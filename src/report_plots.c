@@ -44,7 +44,7 @@ static void positive_range(const report_series *s, double *lo, double *hi)
 
 typedef struct {
     size_t n;            /* runs drawn */
-    size_t *runs;        // (n) run indices in display order (best test accuracy first)
+    size_t *runs;        // (n) run indices in display order (the ranking, best first)
     char (*label)[LABEL_LEN]; // (n) legend labels
     const char **colour; // (n)
     int *dash;           // (n) gnuplot dash types 1..5
