@@ -516,8 +516,9 @@ static void test_grid(void)
     check_figure(plots, "test_acc_vs_lr");
     check_no_figure(plots, "test_acc_vs_momentum");
     EXPECT(file_has_all(path_of("%s/test_acc_vs_lr.gp", plots), "set logscale x",
-                        "title 'momentum=0.9'", "title 'momentum=0'", (char *)NULL),
-           "test_acc_vs_lr.gp: no log axis or line titles");
+                        "title 'momentum=0.9'", "title 'momentum=0'",
+                        "using 1:($2-$3):($2+$3) with filledcurves", (char *)NULL),
+           "test_acc_vs_lr.gp: no log axis, line titles or seed band");
     check_no_figure(plots, "test_acc");
     check_no_figure(plots, "lr");
     /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
