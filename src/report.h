@@ -301,6 +301,18 @@ typedef struct {
     int n_only;
 } report_options;
 
+/* summary.md's table cells (report_md.c): the text with '|' escaped and newlines as spaces;
+ * a number with fmt ("—" for NaN); "mean ± std" of the finite values of v (fmt, std_fmt; the
+ * mean alone for one, "—" for none); a duration ("3.20 s", "4m 05s", "1h 02m"; "—"). */
+void report_md_cell(FILE *f, const char *s);
+void report_md_cellf(FILE *f, const char *fmt, double v);
+void report_md_stat(FILE *f, const char *fmt, const char *std_fmt, const double *v, size_t n);
+void report_md_duration(double s, char *buf, size_t n);
+void report_md_duration_stat(FILE *f, const double *v, size_t n);
+/* The section "Chosen on validation" (report_summary_chosen.c); nothing when no run
+ * validated. */
+void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w, int select_loss);
+
 /* Writes summary.md (atomically) from the figures described in figs (may be empty). */
 int report_write_summary(const report_sweep *s, const report_options *o, const char *out_path,
                          const char *plots_dir, const report_figures *figs);

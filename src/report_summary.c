@@ -16,36 +16,7 @@
 
 #define REPORT_UNFOLDED_RUNS 12 /* more runs: their loss curves go in a <details> block */
 
-/* ---- cell formatting ------------------------------------------------------------------------ */
-
-/* Markdown table cell text: '|' would end the cell, a newline the row. */
-static void put_cell(FILE *f, const char *s)
-{
-    fputs("| ", f);
-    for (; *s; s++) {
-        if (*s == '|') fputs("\\|", f);
-        else if (*s == '\n' || *s == '\r') fputc(' ', f);
-        else fputc(*s, f);
-    }
-    fputc(' ', f);
-}
-
-static void put_cellf(FILE *f, const char *fmt, double v)
-{
-    char buf[64];
-    if (isnan(v)) snprintf(buf, sizeof buf, "—");
-    else snprintf(buf, sizeof buf, fmt, v);
-    put_cell(f, buf);
-}
-
-static void format_duration(double s, char *buf, size_t n)
-{
-    if (!isfinite(s)) snprintf(buf, n, "—");
-    else if (s < 10) snprintf(buf, n, "%.2f s", s);
-    else if (s < 60) snprintf(buf, n, "%.1f s", s);
-    else if (s < 3600) snprintf(buf, n, "%dm %02ds", (int)(s / 60), (int)fmod(s, 60));
-    else snprintf(buf, n, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-}
+/* ---- cells ------------------------------------------------------------------------------- */
 
 /* A setting's value, "—" when the run does not have it (it does not apply). */
 static const char *setting(const report_run *r, const char *key)
@@ -57,12 +28,12 @@ static const char *setting(const report_run *r, const char *key)
  * schedule. */
 static void put_setting_cells(FILE *f, const report_run *r)
 {
-    put_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
-    put_cell(f, setting(r, REPORT_KEY_LR));
-    put_cell(f, setting(r, REPORT_KEY_MOMENTUM));
-    put_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
-    put_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
-    put_cell(f, setting(r, REPORT_KEY_SCHEDULE));
+    report_md_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
+    report_md_cell(f, setting(r, REPORT_KEY_LR));
+    report_md_cell(f, setting(r, REPORT_KEY_MOMENTUM));
+    report_md_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
+    report_md_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
+    report_md_cell(f, setting(r, REPORT_KEY_SCHEDULE));
 }
 
 static void status_text(const report_run *r, char *buf, size_t n)
@@ -208,66 +179,31 @@ static void write_runs_table(FILE *f, const report_sweep *s)
         const report_run *r = &s->runs[order[k]];
         char buf[256], id[192];
         snprintf(buf, sizeof buf, "%zu", k + 1);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         snprintf(id, sizeof id, "`%s`", r->id);
-        put_cell(f, id);
-        put_cell(f, r->case_name[0] ? r->case_name : "—");
+        report_md_cell(f, id);
+        report_md_cell(f, r->case_name[0] ? r->case_name : "—");
         put_setting_cells(f, r);
         epochs_text(r, buf, sizeof buf);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         double loss = last_train_loss(r);
         if (r->train_loss.n && !isfinite(loss)) {
             report_format_number(loss, buf, sizeof buf); /* the divergence: NaN or inf */
-            put_cell(f, buf);
+            report_md_cell(f, buf);
         } else {
-            put_cellf(f, "%.5g", loss);
+            report_md_cellf(f, "%.5g", loss);
         }
-        put_cellf(f, "%.4f", r->best_val_acc);
-        put_cellf(f, "%.4f", r->test_acc);
-        put_cellf(f, "%#.4g", r->mean_weight);
+        report_md_cellf(f, "%.4f", r->best_val_acc);
+        report_md_cellf(f, "%.4f", r->test_acc);
+        report_md_cellf(f, "%#.4g", r->mean_weight);
         status_text(r, buf, sizeof buf);
-        put_cell(f, buf);
-        format_duration(r->wall_seconds, buf, sizeof buf);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
+        report_md_duration(r->wall_seconds, buf, sizeof buf);
+        report_md_cell(f, buf);
         fprintf(f, "|\n");
     }
     fprintf(f, "\n");
     free(order);
-}
-
-/* "mean ± std" (formats mean_fmt, std_fmt), "mean" alone for one value, "—" for none. */
-static void put_stat(FILE *f, const char *fmt, const char *std_fmt, const double *v, size_t n)
-{
-    double mean, sd;
-    size_t k = report_mean_std(v, n, &mean, &sd);
-    char a[64], b[64], cell[160];
-    if (k == 0) {
-        put_cell(f, "—");
-        return;
-    }
-    snprintf(a, sizeof a, fmt, mean);
-    if (k == 1) {
-        put_cell(f, a);
-        return;
-    }
-    snprintf(b, sizeof b, std_fmt, sd);
-    snprintf(cell, sizeof cell, "%s ± %s", a, b);
-    put_cell(f, cell);
-}
-
-static void put_duration_stat(FILE *f, const double *v, size_t n)
-{
-    double mean, sd;
-    size_t k = report_mean_std(v, n, &mean, &sd);
-    char a[64], b[64], cell[160];
-    format_duration(k ? mean : NAN, a, sizeof a);
-    if (k < 2) {
-        put_cell(f, a);
-        return;
-    }
-    format_duration(sd, b, sizeof b);
-    snprintf(cell, sizeof cell, "%s ± %s", a, b);
-    put_cell(f, cell);
 }
 
 /* The seeds of a group, "0–4" when consecutive integers, else listed. */
@@ -337,7 +273,7 @@ static void write_groups_table(FILE *f, const report_sweep *s)
             wall[i] = m->wall_seconds;
         }
         char buf[256];
-        put_cell(f, r->case_name[0] ? r->case_name : "—");
+        report_md_cell(f, r->case_name[0] ? r->case_name : "—");
         put_setting_cells(f, r);
         size_t k = (size_t)snprintf(buf, sizeof buf, "%zu", gr->n);
         if (diverged && failed)
@@ -345,16 +281,16 @@ static void write_groups_table(FILE *f, const report_sweep *s)
         else if (diverged || failed)
             snprintf(buf + k, sizeof buf - k, " (%zu %s)", diverged + failed,
                      diverged ? "diverged" : "failed");
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         seeds_text(s, gr, buf, sizeof buf);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         /* accuracies: 4 decimals for both (the notebook prints 4); others: the mean with 5
          * (losses) or 4 significant digits, the spread with 2 */
-        put_stat(f, "%.5g", "%.2g", loss, gr->n);
-        put_stat(f, "%.4f", "%.4f", val, gr->n);
-        put_stat(f, "%.4f", "%.4f", test, gr->n);
-        put_stat(f, "%#.4g", "%.2g", mw, gr->n);
-        put_duration_stat(f, wall, gr->n);
+        report_md_stat(f, "%.5g", "%.2g", loss, gr->n);
+        report_md_stat(f, "%.4f", "%.4f", val, gr->n);
+        report_md_stat(f, "%.4f", "%.4f", test, gr->n);
+        report_md_stat(f, "%#.4g", "%.2g", mw, gr->n);
+        report_md_duration_stat(f, wall, gr->n);
         fprintf(f, "|\n");
         free(loss);
         free(val);
@@ -470,79 +406,6 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
     free(order);
 }
 
-/* ---- chosen on validation ------------------------------------------------------------------- */
-
-/* For each case (or each optimizer, without cases): the setting chosen on validation, the
- * seed group with the best mean selection value, and its test accuracy, which took no part
- * in the choice.  Skipped when no run validated. */
-static void write_chosen(FILE *f, const report_sweep *s, const report_swept *w, int select_loss)
-{
-    report_group *g;
-    size_t ng;
-    report_group_by_seed(s, &g, &ng);
-    const char *family_key = w->cases_vary ? NULL : REPORT_KEY_OPTIMIZER;
-    const report_rank_metric m = select_loss ? REPORT_RANK_VAL_LOSS : REPORT_RANK_VAL_ACC;
-    size_t *best = xcalloc(ng ? ng : 1, sizeof *best); /* per family: its chosen group + 1 */
-    double *best_value = xcalloc(ng ? ng : 1, sizeof *best_value);
-    const char **family = xcalloc(ng ? ng : 1, sizeof *family);
-    size_t n_families = 0;
-    for (size_t k = 0; k < ng; k++) {
-        const report_run *r = &s->runs[g[k].members[0]];
-        const char *fam = family_key ? setting(r, family_key) : r->case_name;
-        double *v = xcalloc(g[k].n, sizeof *v), mean, sd;
-        for (size_t i = 0; i < g[k].n; i++) v[i] = report_rank_value(&s->runs[g[k].members[i]], m);
-        const size_t finite = report_mean_std(v, g[k].n, &mean, &sd);
-        free(v);
-        size_t j = 0;
-        while (j < n_families && strcmp(family[j], fam) != 0) j++;
-        if (j == n_families) family[n_families++] = fam;
-        if (finite == 0) continue;
-        if (!best[j] || report_rank_better(m, mean, best_value[j])) {
-            best[j] = k + 1;
-            best_value[j] = mean;
-        }
-    }
-    int any = 0;
-    for (size_t j = 0; j < n_families; j++) any |= best[j] != 0;
-    if (any) {
-        const char *metric = select_loss ? "lowest validation loss" : "best validation accuracy";
-        fprintf(f, "## Chosen on validation\n\n");
-        fprintf(f, "For each %s, the setting with the %s (each run's best over its epochs, "
-                   "mean over seeds); its test accuracy is reported, and took no part in the "
-                   "choice (`optsweep report --select val_acc|val_loss`).\n\n",
-                w->cases_vary ? "case" : "optimizer", metric);
-        fprintf(f, "| %s | chosen setting | runs | %s | test acc |\n|---|---|--:|--:|--:|\n",
-                w->cases_vary ? "case" : "optimizer",
-                select_loss ? "lowest val loss" : "best val acc");
-        for (size_t j = 0; j < n_families; j++) {
-            if (!best[j]) continue;
-            const report_group *gr = &g[best[j] - 1];
-            char label[256], buf[32];
-            report_run_label(s, w, gr->members[0], 0, label, sizeof label, 120);
-            double *v = xcalloc(gr->n, sizeof *v), *t = xcalloc(gr->n, sizeof *t);
-            for (size_t i = 0; i < gr->n; i++) {
-                const report_run *r = &s->runs[gr->members[i]];
-                v[i] = report_rank_value(r, m);
-                t[i] = report_status_rank(r) == 0 ? r->test_acc : NAN;
-            }
-            put_cell(f, family[j][0] ? family[j] : "—");
-            put_cell(f, label);
-            snprintf(buf, sizeof buf, "%zu", gr->n);
-            put_cell(f, buf);
-            put_stat(f, "%.4f", "%.4f", v, gr->n);
-            put_stat(f, "%.4f", "%.4f", t, gr->n);
-            fprintf(f, "|\n");
-            free(v);
-            free(t);
-        }
-        fprintf(f, "\n");
-    }
-    free(best);
-    free(best_value);
-    free(family);
-    report_groups_free(g, ng);
-}
-
 /* ---- the file ------------------------------------------------------------------------------- */
 
 int report_write_summary(const report_sweep *s, const report_options *o, const char *out_path,
@@ -572,7 +435,7 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
     report_swept w;
     report_find_swept(s, &w);
     write_header(f, s, o, &w);
-    write_chosen(f, s, &w, o->select_loss);
+    report_write_chosen(f, s, &w, o->select_loss);
     write_runs_table(f, s);
     write_groups_table(f, s);
     write_problems(f, s);
