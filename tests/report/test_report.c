@@ -73,6 +73,7 @@ typedef struct {
     double val_bonus; /* added to the validation accuracy (rank apart from test accuracy) */
     long seed, epochs;
     int diverge_at;  /* epoch of the NaN loss, -1 none */
+    int no_val;      /* 1: the run never validated */
 } run_spec;
 
 /* Loss curves that fall from 2.3 to loss_floor; NaN from diverge_at on (the last epoch). */
@@ -124,6 +125,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
     f.n_epochs = n_ep;
     f.train_loss = train;
     f.lr_log = strcmp(p->schedule, "step") == 0 ? lr_log : NULL;
+    if (p->no_val) nv = 0, best = NAN;
     f.n_val = nv;
     f.val_epoch = vep;
     f.val_loss = vloss;
@@ -719,6 +721,32 @@ static void test_scale(void)
     free(md);
 }
 
+/* Without validation the ranking is the final train loss, lowest first (#15): here the
+ * opposite of the test accuracy's order. */
+static void test_rank_train_loss(void)
+{
+    LOCAL_PATH(runs, "%s/results/noval/runs", work);
+    report_mkdir_p(runs);
+    for (int i = 0; i < 3; i++) {
+        run_spec p = {.sweep = "noval", .case_name = "", .optimizer = "sgd", .schedule = "none",
+                      .status = "completed", .message = "", .lr = 0.01 * (i + 1),
+                      .momentum = 0.0, .test_acc = 0.8 + 0.05 * i, .loss_floor = 0.1 + 0.1 * i,
+                      .seed = 0, .epochs = 10, .diverge_at = -1, .no_val = 1};
+        make_run(runs, &p);
+    }
+    char *err;
+    int rc = run_report(work, NULL, &err, "results/noval", "--no-plots", (char *)NULL);
+    EXPECT(rc == 0, "report noval exited %d: %s", rc, err);
+    free(err);
+    char *md = test_read_file(path_of("%s/results/noval/summary.md", work), NULL);
+    int got = md ? table_rows(md, "## Runs, ranked by final train loss", rows, MAX_RUNS) : -1;
+    EXPECT(got == 3, "no table ranked by final train loss (%d rows)", got);
+    for (int i = 0; i < got && i < 3; i++)
+        EXPECT(strstr(rows[i][1], i == 0 ? "lr0.01-" : i == 1 ? "lr0.02-" : "lr0.03-") != NULL,
+               "row %d is %s: not the lowest final train loss first", i + 1, rows[i][1]);
+    free(md);
+}
+
 static void test_no_plots(void)
 {
     char *err;
@@ -1010,6 +1038,7 @@ int main(int argc, char **argv)
         test_cases();
         test_heatmap_panels();
         test_scale();
+        test_rank_train_loss();
         test_no_plots();
         test_gnuplot_failure();
     }
