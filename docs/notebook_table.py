@@ -19,6 +19,7 @@ import math
 import os
 import re
 import shutil
+import subprocess
 import sys
 
 import h5py
@@ -244,6 +245,18 @@ def figure_runs(runs, case):
     return [r0] + ([ok] if ok else [])
 
 
+def draw_run_alone(sweep_dir, run_id, plots_dir):
+    """A sweep of more than 40 runs has loss figures for its best runs only (README, "At
+    sweep scale"): draws this run's with `optsweep report --only` into plots_dir (beside the
+    sweep's figures, which stay as they are); returns the PNG's path."""
+    optsweep = os.environ.get("OPTSWEEP", "build/optsweep")
+    os.makedirs(plots_dir, exist_ok=True)
+    subprocess.run([optsweep, "report", sweep_dir, "--only", run_id, "--plots-dir", plots_dir,
+                    "--out", os.path.join(plots_dir, f"{run_id}.md")],
+                   check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(plots_dir, f"loss_{run_id}.png")
+
+
 def figures(gpu, cpu, gpu_dir, cpu_dir, plots, fig_dir):
     """Copies each cell's seed-0 loss curves (from the GPU sweep when there, else the CPU's;
     plus the first completed seed when seed 0 diverged) and the StepLR demonstration into
@@ -263,6 +276,9 @@ def figures(gpu, cpu, gpu_dir, cpu_dir, plots, fig_dir):
         for r, sweep_dir in shown:
             name = os.path.basename(os.path.normpath(sweep_dir))
             png = os.path.join(plots, name, f"loss_{r['id']}.png")
+            if not os.path.exists(png):
+                png = draw_run_alone(sweep_dir, r["id"],
+                                     os.path.join(plots, name + "-runs", r["id"]))
             if not os.path.exists(png):
                 sys.exit(f"{png} is missing: run `optsweep report {sweep_dir}` first")
             suffix = "" if r["seed"] == 0 else f"-seed{r['seed']}"

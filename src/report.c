@@ -84,7 +84,12 @@ int report_draw_figures(const report_sweep *s, const char *plots_dir, report_fig
     rc |= report_plot_overlays(s, &w, plots_dir, figs);
     rc |= report_plot_lr(s, &w, plots_dir, figs);
     rc |= report_plot_halving(s, &w, plots_dir, figs);
-    for (size_t i = 0; i < s->n_runs; i++) rc |= report_plot_run_loss(s, &w, i, plots_dir, figs);
+    /* at sweep scale the best runs only (report_scale.c); runs.csv has the rest */
+    int *featured = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *featured);
+    report_featured_runs(s, featured);
+    for (size_t i = 0; i < s->n_runs; i++)
+        if (featured[i]) rc |= report_plot_run_loss(s, &w, i, plots_dir, figs);
+    free(featured);
     report_swept_free(&w);
     remove_stale(figs, plots_dir);
 
@@ -138,6 +143,7 @@ int report_make(const report_options *o)
         report_sweep_free(&s);
         return rc;
     }
+    s.select_loss = o->select_loss;
     char *plots_dir = NULL;
     if (o->plots_dir) {
         plots_dir = xstrdup(o->plots_dir);
@@ -160,7 +166,17 @@ int report_make(const report_options *o)
     report_figures figs = {0};
     int draw_rc = 0;
     if (!o->no_plots) draw_rc = report_draw_figures(&s, plots_dir, &figs);
-    int write_rc = report_write_summary(&s, o, out, plots_dir, &figs);
+    /* runs.csv beside summary.md: every run, whatever the summary leaves out */
+    char *out_dir = report_dirname(out);
+    char *csv = report_path_join(out_dir, "runs.csv");
+    int write_rc = 0;
+    if (report_mkdir_p(out_dir) != 0) {
+        report_error("cannot create %s: %s", out_dir, strerror(errno));
+        write_rc = 1;
+    }
+    free(out_dir);
+    if (!write_rc) write_rc = report_write_csv(&s, csv);
+    if (!write_rc) write_rc = report_write_summary(&s, o, out, plots_dir, &figs);
     if (write_rc == 0) {
         printf("optsweep report: %s: %zu run%s", out, s.n_runs, s.n_runs == 1 ? "" : "s");
         if (!o->no_plots) printf(", %zu figure%s in %s/", figs.n, figs.n == 1 ? "" : "s",
@@ -171,6 +187,7 @@ int report_make(const report_options *o)
     report_figures_free(&figs);
     free(plots_dir);
     free(out);
+    free(csv);
     report_sweep_free(&s);
     return rc;
 }

@@ -45,7 +45,7 @@ typedef struct {
     char *id;         /* run id (attribute run_id; the file name without .h5 as a fallback) */
     char *sweep;      /* the sweep's name */
     char *case_name;  /* "" without cases */
-    char *status;     /* completed | diverged | stopped_early | failed */
+    char *status;     /* completed | diverged | stopped_early | pruned | failed */
     char *status_message;  /* "" when none */
     double status_epoch;   /* NaN when none */
     double wall_seconds;   /* NaN when absent */
@@ -65,6 +65,8 @@ typedef struct {
     char **skipped;   // (n_skipped) names of the files that could not be read (the reason
                       //             was printed)
     size_t n_skipped;
+    int select_loss;  /* how runs are ranked (report_make sets it from --select): 0 the best
+                       * validation accuracy, 1 the lowest validation loss */
 } report_sweep;
 
 /* Reads one run file with store_read_run (store.h).  Returns 0, 1 (I/O: unreadable or
@@ -106,6 +108,8 @@ typedef struct {
 typedef struct {
     size_t *members; // (n) indices into the sweep's runs, in the sweep's order
     size_t n;
+    double rank_mean; /* the mean ranking value of its members (report_rank_value; NaN when
+                       * none has one) */
 } report_group;
 
 void report_find_swept(const report_sweep *s, report_swept *out);
@@ -120,14 +124,32 @@ int report_key_varies_within_a_case(const report_sweep *s, const char *key);
 /* 1 when the key is a setting that can distinguish runs (dotted, not the seed, ...). */
 int report_key_is_setting(const char *key);
 
-/* Fills order (n_runs) with run indices: completed/stopped_early by test accuracy, best first,
- * then diverged, then failed (ties by id). */
+/* What ranks runs and settings (#15): the selection metric on validation, never the test
+ * set; the final train loss in a sweep where no run validated. */
+typedef enum {
+    REPORT_RANK_VAL_ACC,    /* best validation accuracy, higher is better (the default) */
+    REPORT_RANK_VAL_LOSS,   /* lowest validation loss, lower is better (--select val_loss) */
+    REPORT_RANK_TRAIN_LOSS, /* final train loss, lower is better (no run validated) */
+} report_rank_metric;
+
+report_rank_metric report_rank_metric_of(const report_sweep *s);
+/* "best validation accuracy", "lowest validation loss", "final train loss". */
+const char *report_rank_metric_name(report_rank_metric m);
+/* A run's ranking value: NaN for a run that did not end well (diverged, failed) or has none.
+ * Lower is better for the losses. */
+double report_rank_value(const report_run *r, report_rank_metric m);
+/* 1 when a is a better ranking value than b (NaN never is). */
+int report_rank_better(report_rank_metric m, double a, double b);
+
+/* Fills order (n_runs) with run indices: completed/stopped early/pruned by the ranking value
+ * (report_rank_value), best first, ties by test accuracy, then diverged, then failed (ties
+ * by id). */
 void report_order_runs(const report_sweep *s, size_t *order);
-/* 0 completed or stopped early, 1 diverged, 2 failed or other, 3 pruned (search.halving). */
+/* 0 completed, stopped early or pruned, 1 diverged, 2 failed or other. */
 int report_status_rank(const report_run *r);
 
-/* Groups runs that differ only by seed; *groups (n_groups) are ordered by their mean test
- * accuracy, best first.  Free with report_groups_free. */
+/* Groups runs that differ only by seed; *groups (n_groups) are ordered by their mean ranking
+ * value, best first (ties by mean test accuracy).  Free with report_groups_free. */
 void report_group_by_seed(const report_sweep *s, report_group **groups, size_t *n_groups);
 void report_groups_free(report_group *g, size_t n);
 
@@ -174,6 +196,17 @@ int report_plot_run_loss(const report_sweep *s, const report_swept *w, size_t i,
                          const char *dir, report_figures *figs);
 int report_plot_overlays(const report_sweep *s, const report_swept *w, const char *dir,
                          report_figures *figs);
+/* report_plots_scatter.c: test accuracy against a sampled key, one point per run.  A key is
+ * sampled when it has more than 8 distinct values and more than half as many as there are
+ * settings (n_groups seed groups): a search, not a grid axis. */
+int report_key_is_sampled(const report_sweep *s, const char *key, size_t n_groups);
+int report_plot_acc_scatter(const report_sweep *s, const report_swept *w, const char *key,
+                            const char *dir, report_figures *figs);
+/* report_plots_band.c: the same two overlays with seeds folded, one curve per setting (mean,
+ * ± std band), the best REPORT_TOP_SETTINGS; report_plot_overlays calls it when seeds vary
+ * or the sweep is at scale. */
+int report_plot_bands(const report_sweep *s, const report_swept *w, const char *dir,
+                      report_figures *figs);
 int report_plot_lr(const report_sweep *s, const report_swept *w, const char *dir,
                    report_figures *figs);
 int report_plot_test_acc(const report_sweep *s, const report_swept *w, const char *dir,
@@ -233,6 +266,33 @@ char *report_safe_name(const char *s);
 /* The directory part of path ("." when none), malloc'd. */
 char *report_dirname(const char *path);
 
+/* Writes path atomically: report_atomic_open creates <path>.tmp.<pid> as a new regular file
+ * (whatever had that name removed, never followed: store_create_new) and returns it with
+ * *tmp (malloc'd); NULL after saying why.  report_atomic_commit flushes, fsyncs, closes and
+ * renames it onto path (store_commit_file), or removes it after saying why; frees *tmp;
+ * returns 0 or 1. */
+FILE *report_atomic_open(const char *path, char **tmp);
+int report_atomic_commit(FILE *f, char **tmp, const char *path);
+
+/* ---- sweep scale (report_scale.c) ---------------------------------------------------------- */
+
+#define REPORT_SCALE_RUNS 40   /* more runs than this: the report at sweep scale */
+#define REPORT_TOP_RUNS 20     /* at scale: rows of summary.md's tables, per-run figures */
+#define REPORT_TOP_SETTINGS 12 /* settings (seed groups) an overlay draws at most */
+
+/* 1 when the sweep has more than REPORT_SCALE_RUNS runs. */
+int report_at_scale(const report_sweep *s);
+/* Fills featured (n_runs) with 1 for the runs whose own loss figure is drawn: every run
+ * below scale; at scale the best REPORT_TOP_RUNS (report_order_runs) and the best run of
+ * each case.  Returns how many. */
+size_t report_featured_runs(const report_sweep *s, int *featured);
+
+/* ---- runs.csv (report_csv.c) --------------------------------------------------------------- */
+
+/* Writes path (atomically): a header and one row per run in the ranking's order, with every
+ * setting any run has and the results.  Returns 0 or 1. */
+int report_write_csv(const report_sweep *s, const char *path);
+
 /* ---- the command (report.c) ---------------------------------------------------------------- */
 
 typedef struct {
@@ -247,6 +307,18 @@ typedef struct {
                              * loss (default: the best validation accuracy) */
     int n_only;
 } report_options;
+
+/* summary.md's table cells (report_md.c): the text with '|' escaped and newlines as spaces;
+ * a number with fmt ("—" for NaN); "mean ± std" of the finite values of v (fmt, std_fmt; the
+ * mean alone for one, "—" for none); a duration ("3.20 s", "4m 05s", "1h 02m"; "—"). */
+void report_md_cell(FILE *f, const char *s);
+void report_md_cellf(FILE *f, const char *fmt, double v);
+void report_md_stat(FILE *f, const char *fmt, const char *std_fmt, const double *v, size_t n);
+void report_md_duration(double s, char *buf, size_t n);
+void report_md_duration_stat(FILE *f, const double *v, size_t n);
+/* The section "Chosen on validation" (report_summary_chosen.c); nothing when no run
+ * validated. */
+void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w, int select_loss);
 
 /* Writes summary.md (atomically) from the figures described in figs (may be empty). */
 int report_write_summary(const report_sweep *s, const report_options *o, const char *out_path,

@@ -1,5 +1,7 @@
 /* report_fs.c — path helpers of the report: mkdir -p, the relative path from summary.md's
- * directory to the figures, joining and sanitizing names.  No HDF5, no gnuplot here. */
+ * directory to the figures, joining and sanitizing names, and the atomic replace of
+ * summary.md and runs.csv (the store's no-symlink create and commit).  No HDF5, no gnuplot
+ * here. */
 /* realpath() is XSI: ask for it (the build defines only _POSIX_C_SOURCE) */
 #define _XOPEN_SOURCE 700
 #include "report.h"
@@ -9,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
+#include "store.h"
 
 int report_mkdir_p(const char *path)
 {
@@ -116,4 +120,48 @@ char *report_relative_path(const char *from_dir, const char *path)
     free(from);
     free(to);
     return rel;
+}
+
+/* ---- atomic replace ------------------------------------------------------------------------- */
+
+FILE *report_atomic_open(const char *path, char **tmp)
+{
+    size_t n = strlen(path) + 32;
+    *tmp = xmalloc(n);
+    snprintf(*tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    char err[1024];
+    int fd = store_create_new(*tmp, err, sizeof err);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) {
+            report_error("cannot write %s: %s", *tmp, strerror(errno));
+            close(fd);
+            unlink(*tmp);
+        } else {
+            report_error("%s", err);
+        }
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return f;
+}
+
+int report_atomic_commit(FILE *f, char **tmp, const char *path)
+{
+    int bad = ferror(f) || fflush(f) != 0;
+    int saved = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
+    char err[1024];
+    if (bad) report_error("cannot write %s: %s", path, strerror(saved));
+    else if (store_commit_file(*tmp, path, err, sizeof err) != 0) {
+        bad = 1;
+        report_error("%s", err);
+    }
+    if (bad) unlink(*tmp);
+    free(*tmp);
+    *tmp = NULL;
+    return bad ? 1 : 0;
 }

@@ -110,7 +110,7 @@ int report_plot_halving(const report_sweep *s, const report_swept *w, const char
     for (int pass = 0; pass < 2; pass++)
         for (size_t k = 0; k < s->n_runs; k++) {
             const report_run *r = &s->runs[order[k]];
-            const int pruned = report_status_rank(r) == 3;
+            const int pruned = strcmp(r->status, "pruned") == 0;
             if (pruned != (pass == 0)) continue;
             if (put_points(f, r, t.metric) == 0) continue;
             if (pruned) n_pruned++;

@@ -44,7 +44,7 @@ static void positive_range(const report_series *s, double *lo, double *hi)
 
 typedef struct {
     size_t n;            /* runs drawn */
-    size_t *runs;        // (n) run indices in display order (best test accuracy first)
+    size_t *runs;        // (n) run indices in display order (the ranking, best first)
     char (*label)[LABEL_LEN]; // (n) legend labels
     const char **colour; // (n)
     int *dash;           // (n) gnuplot dash types 1..5
@@ -482,6 +482,7 @@ static int overlay_figure(const report_sweep *s, const report_swept *w, const ch
 int report_plot_overlays(const report_sweep *s, const report_swept *w, const char *dir,
                          report_figures *figs)
 {
+    if (w->seeds_vary || report_at_scale(s)) return report_plot_bands(s, w, dir, figs);
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
     const overlay_spec loss = {
@@ -505,8 +506,18 @@ int report_plot_lr(const report_sweep *s, const report_swept *w, const char *dir
 {
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
+    size_t order_len = s->n_runs;
+    if (w->seeds_vary || report_at_scale(s)) {
+        /* seeds share a schedule: one run per setting, the best REPORT_TOP_SETTINGS */
+        report_group *g;
+        size_t ng, k = 0;
+        report_group_by_seed(s, &g, &ng);
+        for (size_t j = 0; j < ng && k < REPORT_TOP_SETTINGS; j++) order[k++] = g[j].members[0];
+        report_groups_free(g, ng);
+        order_len = k;
+    }
     size_t n = 0;
-    for (size_t k = 0; k < s->n_runs; k++) {
+    for (size_t k = 0; k < order_len; k++) {
         const report_attr *a = report_run_attr(&s->runs[order[k]], REPORT_KEY_SCHEDULE);
         if (a && a->kind == REPORT_VALUE_TEXT && a->text[0] && strcmp(a->text, "none") != 0)
             order[n++] = order[k];

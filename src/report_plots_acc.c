@@ -328,8 +328,10 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         report_groups_free(g, ng);
         return 1;
     }
-    /* a readable chart has a few dozen bars: the best BAR_MAX (summary.md lists them all) */
-    size_t shown = ng > BAR_MAX ? BAR_MAX : ng;
+    /* a readable chart has a few dozen bars: the best BAR_MAX (summary.md lists them all),
+     * at sweep scale as many as summary.md's tables (runs.csv has them all) */
+    const size_t bar_max = report_at_scale(s) ? REPORT_TOP_RUNS : BAR_MAX;
+    size_t shown = ng > bar_max ? bar_max : ng;
     fprintf(f, "# test accuracy per group of runs that differ only by seed, best first\n"
                "# row \"label\" mean std runs bar_rgb \"text\" text_x text_rgb\n"
                "# (std 0 with one run; mean 0 when no run has a test accuracy; text_x: where\n"
@@ -399,8 +401,9 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         char title[512];
         char more[96] = "";
         if (shown < ng) snprintf(more, sizeof more, "\nthe best %zu of %zu settings", shown, ng);
-        snprintf(title, sizeof title, "Test accuracy%s: sweep %s, best first%s%s",
+        snprintf(title, sizeof title, "Test accuracy%s: sweep %s, ranked by %s%s%s",
                  any_seeds ? " (mean ± std over seeds)" : "", s->name,
+                 report_rank_metric_name(report_rank_metric_of(s)),
                  w->cases_vary ? " (colour: case)" : "", more);
         fprintf(f, "set title ");
         report_gp_string(f, title);
@@ -431,9 +434,14 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         report_gp_end(f, base, width, height);
         rc = report_close(f, dir, base, ".gp");
     }
-    if (rc == 0)
-        report_figures_add(figs, base, any_seeds ? "Test accuracy, mean ± std over seeds, "
-                           "best first" : "Test accuracy of every run, best first", -1);
+    if (rc == 0) {
+        char caption[256];
+        snprintf(caption, sizeof caption, "Test accuracy of %s%s, ranked by %s",
+                 shown < ng ? "the best settings" : any_seeds ? "every setting" : "every run",
+                 any_seeds ? ", mean ± std over seeds" : "",
+                 report_rank_metric_name(report_rank_metric_of(s)));
+        report_figures_add(figs, base, caption, -1);
+    }
     report_groups_free(g, ng);
     return rc;
 }

@@ -1,8 +1,9 @@
 /* report_plots_curve.c — the figure an optimizer study is made for: test accuracy against a
  * swept number (optimizer.lr on a log axis, momentum, ...), one line per configuration of the
- * other swept settings (case, optimizer, ...), each point the mean over seeds with its
- * standard deviation as an error bar.  One figure per numeric setting swept over at least
- * three values within a case. */
+ * other swept settings (case, optimizer, ...), each point the mean over seeds with a band of
+ * ± one standard deviation.  One figure per numeric setting swept over at least
+ * three values within a case; a sampled key (a search) gets a scatter plot instead
+ * (report_plots_scatter.c). */
 #include "report.h"
 
 #include <math.h>
@@ -37,6 +38,7 @@ typedef struct {
     double *x, *mean, *sd; /* (n) points, sorted by x */
     size_t n;
     double best;           /* its best mean: lines are ranked by it */
+    size_t case_index;     /* its case's colour (report_swept.cases) */
 } curve;
 
 static int by_best(const void *a, const void *b)
@@ -71,6 +73,7 @@ static size_t make_curves(const report_sweep *s, const report_swept *w, const ch
             memset(&c[nc], 0, sizeof *c);
             snprintf(c[nc].label, sizeof c[nc].label, "%s", label);
             c[nc].best = -INFINITY;
+            c[nc].case_index = report_case_index(w, first->case_name);
             nc++;
         }
         curve *l = &c[j];
@@ -155,14 +158,27 @@ static int plot_against(const report_sweep *s, const report_swept *w, const char
         fputs("\nset ylabel 'test accuracy'\nset key outside right top\nset grid\n", f);
         /* the first and last points off the border */
         if (logx)
-            fprintf(f, "set logscale x\nset xrange [%.6g:%.6g]\n", xlo / 1.6, xhi * 1.6);
+            fprintf(f, "set logscale x\nset format x '%%g'\nset xrange [%.6g:%.6g]\n", xlo / 1.6,
+                    xhi * 1.6);
         else
             fprintf(f, "set xrange [%.6g:%.6g]\n", xlo - 0.06 * (xhi - xlo),
                     xhi + 0.06 * (xhi - xlo));
+        /* one line per case: the case's colour, as in every figure coloured by case */
+        int by_case = w->cases_vary;
+        for (size_t i = 0; i < shown && by_case; i++)
+            for (size_t j = 0; j < i; j++) by_case &= c[i].case_index != c[j].case_index;
+        int bands = 0; /* a band where seeds spread the points */
+        for (size_t i = 0; i < shown; i++)
+            for (size_t j = 0; j < c[i].n; j++) bands |= c[i].sd[j] > 0;
         for (size_t i = 0; i < shown; i++) {
+            const char *colour = report_gp_colour(by_case ? c[i].case_index : i);
             fputs(i ? ", \\\n  " : "plot ", f);
-            fprintf(f, "'%s.dat' index %zu using 1:2:3 with yerrorlines lw 2 pt 7 ps 0.8 "
-                       "lc rgb '%s' title ", base, i, report_gp_colour(i));
+            if (bands)
+                fprintf(f, "'%s.dat' index %zu using 1:($2-$3):($2+$3) with filledcurves "
+                           "fc rgb '%s' fs transparent solid 0.15 noborder notitle, \\\n  ",
+                        base, i, colour);
+            fprintf(f, "'%s.dat' index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.8 "
+                       "lc rgb '%s' title ", base, i, colour);
             report_gp_string(f, c[i].label);
         }
         fputc('\n', f);
@@ -191,7 +207,10 @@ int report_plot_acc_curves(const report_sweep *s, const report_swept *w, const c
     int rc = 0;
     for (size_t k = 0; k < w->n; k++) {
         if (!w->numeric[k] || !report_key_varies_within_a_case(s, w->keys[k])) continue;
-        rc |= plot_against(s, w, w->keys[k], g, ng, dir, figs);
+        if (report_key_is_sampled(s, w->keys[k], ng))
+            rc |= report_plot_acc_scatter(s, w, w->keys[k], dir, figs);
+        else
+            rc |= plot_against(s, w, w->keys[k], g, ng, dir, figs);
     }
     report_groups_free(g, ng);
     return rc;

@@ -16,36 +16,7 @@
 
 #define REPORT_UNFOLDED_RUNS 12 /* more runs: their loss curves go in a <details> block */
 
-/* ---- cell formatting ------------------------------------------------------------------------ */
-
-/* Markdown table cell text: '|' would end the cell, a newline the row. */
-static void put_cell(FILE *f, const char *s)
-{
-    fputs("| ", f);
-    for (; *s; s++) {
-        if (*s == '|') fputs("\\|", f);
-        else if (*s == '\n' || *s == '\r') fputc(' ', f);
-        else fputc(*s, f);
-    }
-    fputc(' ', f);
-}
-
-static void put_cellf(FILE *f, const char *fmt, double v)
-{
-    char buf[64];
-    if (isnan(v)) snprintf(buf, sizeof buf, "—");
-    else snprintf(buf, sizeof buf, fmt, v);
-    put_cell(f, buf);
-}
-
-static void format_duration(double s, char *buf, size_t n)
-{
-    if (!isfinite(s)) snprintf(buf, n, "—");
-    else if (s < 10) snprintf(buf, n, "%.2f s", s);
-    else if (s < 60) snprintf(buf, n, "%.1f s", s);
-    else if (s < 3600) snprintf(buf, n, "%dm %02ds", (int)(s / 60), (int)fmod(s, 60));
-    else snprintf(buf, n, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-}
+/* ---- cells ------------------------------------------------------------------------------- */
 
 /* A setting's value, "—" when the run does not have it (it does not apply). */
 static const char *setting(const report_run *r, const char *key)
@@ -57,12 +28,12 @@ static const char *setting(const report_run *r, const char *key)
  * schedule. */
 static void put_setting_cells(FILE *f, const report_run *r)
 {
-    put_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
-    put_cell(f, setting(r, REPORT_KEY_LR));
-    put_cell(f, setting(r, REPORT_KEY_MOMENTUM));
-    put_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
-    put_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
-    put_cell(f, setting(r, REPORT_KEY_SCHEDULE));
+    report_md_cell(f, setting(r, REPORT_KEY_OPTIMIZER));
+    report_md_cell(f, setting(r, REPORT_KEY_LR));
+    report_md_cell(f, setting(r, REPORT_KEY_MOMENTUM));
+    report_md_cell(f, setting(r, REPORT_KEY_WEIGHT_DECAY));
+    report_md_cell(f, setting(r, REPORT_KEY_BATCH_SIZE));
+    report_md_cell(f, setting(r, REPORT_KEY_SCHEDULE));
 }
 
 static void status_text(const report_run *r, char *buf, size_t n)
@@ -148,18 +119,18 @@ static void write_header(FILE *f, const report_sweep *s, const report_options *o
     if (s->n_skipped) fprintf(f, " (%zu more could not be read, see below)", s->n_skipped);
     fprintf(f, ".\n\n");
 
-    size_t done = 0, diverged = 0, failed = 0, pruned = 0;
+    size_t done = 0, pruned = 0, diverged = 0, failed = 0;
     for (size_t i = 0; i < s->n_runs; i++) {
         int rank = report_status_rank(&s->runs[i]);
-        if (rank == 0) done++;
+        if (strcmp(s->runs[i].status, "pruned") == 0) pruned++;
+        else if (rank == 0) done++;
         else if (rank == 1) diverged++;
-        else if (rank == 3) pruned++;
         else failed++;
     }
     write_fixed(f, s, w);
-    fprintf(f, "%zu completed, %zu diverged, %zu failed", done, diverged, failed);
-    if (pruned) fprintf(f, ", %zu pruned (search.halving)", pruned);
-    fputc('.', f);
+    fprintf(f, "%zu completed, ", done);
+    if (pruned) fprintf(f, "%zu pruned, ", pruned);
+    fprintf(f, "%zu diverged, %zu failed.", diverged, failed);
     if (w->n || w->cases_vary || w->seeds_vary) {
         fprintf(f, " Varied:");
         const char *sep = " ";
@@ -177,79 +148,62 @@ static void write_header(FILE *f, const report_sweep *s, const report_options *o
     fprintf(f, "\n\n");
 }
 
+/* How many rows a table of n shows: all below scale, else the best REPORT_TOP_RUNS. */
+static size_t rows_shown(const report_sweep *s, size_t n)
+{
+    return report_at_scale(s) && n > REPORT_TOP_RUNS ? REPORT_TOP_RUNS : n;
+}
+
 static void write_runs_table(FILE *f, const report_sweep *s)
 {
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
-    fprintf(f, "## Runs, best test accuracy first\n\n");
+    const report_rank_metric m = report_rank_metric_of(s);
+    const size_t shown = rows_shown(s, s->n_runs);
+    fprintf(f, "## Runs, ranked by %s\n\n", report_rank_metric_name(m));
+    fprintf(f, "Ranked by each run's %s%s; the test accuracy is shown, and takes no part in "
+               "the ranking. ", report_rank_metric_name(m),
+            m == REPORT_RANK_TRAIN_LOSS ? " (no run validated)" : "");
+    if (shown < s->n_runs)
+        fprintf(f, "The best %zu of %zu runs (a sweep of more than %d runs shows its best "
+                   "%d); `runs.csv` beside this file has every run, every setting and every "
+                   "result.\n\n", shown, s->n_runs, REPORT_SCALE_RUNS, REPORT_TOP_RUNS);
+    else
+        fprintf(f, "`runs.csv` beside this file has the same runs with every setting and "
+                   "result.\n\n");
     fprintf(f, "| # | id | case | optimizer | lr | momentum | weight decay | batch size | "
                "schedule | epochs run | final train loss | best val acc | test acc | "
                "mean weight | status | wall time |\n");
     fprintf(f, "|--:|---|---|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|--:|\n");
-    for (size_t k = 0; k < s->n_runs; k++) {
+    for (size_t k = 0; k < shown; k++) {
         const report_run *r = &s->runs[order[k]];
         char buf[256], id[192];
         snprintf(buf, sizeof buf, "%zu", k + 1);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         snprintf(id, sizeof id, "`%s`", r->id);
-        put_cell(f, id);
-        put_cell(f, r->case_name[0] ? r->case_name : "—");
+        report_md_cell(f, id);
+        report_md_cell(f, r->case_name[0] ? r->case_name : "—");
         put_setting_cells(f, r);
         epochs_text(r, buf, sizeof buf);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         double loss = last_train_loss(r);
         if (r->train_loss.n && !isfinite(loss)) {
             report_format_number(loss, buf, sizeof buf); /* the divergence: NaN or inf */
-            put_cell(f, buf);
+            report_md_cell(f, buf);
         } else {
-            put_cellf(f, "%.5g", loss);
+            report_md_cellf(f, "%.5g", loss);
         }
-        put_cellf(f, "%.4f", r->best_val_acc);
-        put_cellf(f, "%.4f", r->test_acc);
-        put_cellf(f, "%#.4g", r->mean_weight);
+        report_md_cellf(f, "%.4f", r->best_val_acc);
+        report_md_cellf(f, "%.4f", r->test_acc);
+        report_md_cellf(f, "%#.4g", r->mean_weight);
         status_text(r, buf, sizeof buf);
-        put_cell(f, buf);
-        format_duration(r->wall_seconds, buf, sizeof buf);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
+        report_md_duration(r->wall_seconds, buf, sizeof buf);
+        report_md_cell(f, buf);
         fprintf(f, "|\n");
     }
     fprintf(f, "\n");
     free(order);
-}
-
-/* "mean ± std" (formats mean_fmt, std_fmt), "mean" alone for one value, "—" for none. */
-static void put_stat(FILE *f, const char *fmt, const char *std_fmt, const double *v, size_t n)
-{
-    double mean, sd;
-    size_t k = report_mean_std(v, n, &mean, &sd);
-    char a[64], b[64], cell[160];
-    if (k == 0) {
-        put_cell(f, "—");
-        return;
-    }
-    snprintf(a, sizeof a, fmt, mean);
-    if (k == 1) {
-        put_cell(f, a);
-        return;
-    }
-    snprintf(b, sizeof b, std_fmt, sd);
-    snprintf(cell, sizeof cell, "%s ± %s", a, b);
-    put_cell(f, cell);
-}
-
-static void put_duration_stat(FILE *f, const double *v, size_t n)
-{
-    double mean, sd;
-    size_t k = report_mean_std(v, n, &mean, &sd);
-    char a[64], b[64], cell[160];
-    format_duration(k ? mean : NAN, a, sizeof a);
-    if (k < 2) {
-        put_cell(f, a);
-        return;
-    }
-    format_duration(sd, b, sizeof b);
-    snprintf(cell, sizeof cell, "%s ± %s", a, b);
-    put_cell(f, cell);
 }
 
 /* The seeds of a group, "0–4" when consecutive integers, else listed. */
@@ -286,15 +240,19 @@ static void write_groups_table(FILE *f, const report_sweep *s)
         report_groups_free(g, ng);
         return;
     }
+    const size_t shown = rows_shown(s, ng);
     fprintf(f, "## Runs that differ only by seed\n\n");
     fprintf(f, "Mean ± sample standard deviation (n − 1) over the runs of each group that "
-               "have a value (diverged and failed runs have no test accuracy); best mean test "
-               "accuracy first.\n\n");
+               "have a value (diverged and failed runs have no test accuracy); ordered by the "
+               "mean %s, best first.", report_rank_metric_name(report_rank_metric_of(s)));
+    if (shown < ng)
+        fprintf(f, " The best %zu of %zu settings (`runs.csv` has every run).", shown, ng);
+    fprintf(f, "\n\n");
     fprintf(f, "| case | optimizer | lr | momentum | weight decay | batch size | schedule | "
                "runs | seeds | final train loss | best val acc | test acc | mean weight | "
                "wall time |\n");
     fprintf(f, "|---|---|--:|--:|--:|--:|---|--:|---|--:|--:|--:|--:|--:|\n");
-    for (size_t k = 0; k < ng; k++) {
+    for (size_t k = 0; k < shown; k++) {
         const report_group *gr = &g[k];
         const report_run *r = &s->runs[gr->members[0]];
         double *loss = xcalloc(gr->n, sizeof *loss), *val = xcalloc(gr->n, sizeof *val);
@@ -315,7 +273,7 @@ static void write_groups_table(FILE *f, const report_sweep *s)
             wall[i] = m->wall_seconds;
         }
         char buf[256];
-        put_cell(f, r->case_name[0] ? r->case_name : "—");
+        report_md_cell(f, r->case_name[0] ? r->case_name : "—");
         put_setting_cells(f, r);
         size_t k = (size_t)snprintf(buf, sizeof buf, "%zu", gr->n);
         if (diverged && failed)
@@ -323,16 +281,16 @@ static void write_groups_table(FILE *f, const report_sweep *s)
         else if (diverged || failed)
             snprintf(buf + k, sizeof buf - k, " (%zu %s)", diverged + failed,
                      diverged ? "diverged" : "failed");
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         seeds_text(s, gr, buf, sizeof buf);
-        put_cell(f, buf);
+        report_md_cell(f, buf);
         /* accuracies: 4 decimals for both (the notebook prints 4); others: the mean with 5
          * (losses) or 4 significant digits, the spread with 2 */
-        put_stat(f, "%.5g", "%.2g", loss, gr->n);
-        put_stat(f, "%.4f", "%.4f", val, gr->n);
-        put_stat(f, "%.4f", "%.4f", test, gr->n);
-        put_stat(f, "%#.4g", "%.2g", mw, gr->n);
-        put_duration_stat(f, wall, gr->n);
+        report_md_stat(f, "%.5g", "%.2g", loss, gr->n);
+        report_md_stat(f, "%.4f", "%.4f", val, gr->n);
+        report_md_stat(f, "%.4f", "%.4f", test, gr->n);
+        report_md_stat(f, "%#.4g", "%.2g", mw, gr->n);
+        report_md_duration_stat(f, wall, gr->n);
         fprintf(f, "|\n");
         free(loss);
         free(val);
@@ -349,18 +307,27 @@ static void write_problems(FILE *f, const report_sweep *s)
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
     int any = s->n_skipped > 0;
-    for (size_t i = 0; i < s->n_runs; i++) /* pruned: the rung table says why */
-        if (report_status_rank(&s->runs[i]) % 3 != 0) any = 1;
+    for (size_t i = 0; i < s->n_runs; i++)
+        if (report_status_rank(&s->runs[i]) != 0) any = 1;
     if (any) {
         fprintf(f, "## Problems\n\n");
+        size_t listed = 0, more = 0;
         for (size_t k = 0; k < s->n_runs; k++) {
             const report_run *r = &s->runs[order[k]];
-            if (report_status_rank(r) % 3 == 0) continue;
+            if (report_status_rank(r) == 0) continue;
+            if (report_at_scale(s) && listed == REPORT_TOP_RUNS) {
+                more++;
+                continue;
+            }
+            listed++;
             char st[128];
             status_text(r, st, sizeof st);
             fprintf(f, "- `%s`%s%s: %s%s%s\n", r->id, r->case_name[0] ? " " : "", r->case_name,
                     st, r->status_message[0] ? ": " : "", r->status_message);
         }
+        if (more)
+            fprintf(f, "- and %zu more diverged or failed runs (`runs.csv`: the columns status "
+                       "and status_message)\n", more);
         for (size_t i = 0; i < s->n_skipped; i++)
             fprintf(f, "- `runs/%s` is damaged (unreadable, or its checksum does not match) "
                        "and is not in this report (optsweep report printed why; `optsweep run` "
@@ -409,12 +376,23 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
     /* per-run curves in the order of the runs table */
     size_t *order = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *order);
     report_order_runs(s, order);
-    fprintf(f, "### Loss curves of each run\n\n");
+    size_t drawn = 0;
+    for (size_t i = 0; i < figs->n; i++) drawn += figs->items[i].run >= 0;
+    if (report_at_scale(s)) {
+        fprintf(f, "### Loss curves of the best runs\n\n");
+        fprintf(f, "A sweep of more than %d runs draws the loss curves of its best %d runs and "
+                   "of the best run of each case: %zu of %zu runs here (`runs.csv` has every "
+                   "run; `optsweep report --only` draws any part of the sweep in full).\n\n",
+                REPORT_SCALE_RUNS, REPORT_TOP_RUNS, drawn, s->n_runs);
+    } else {
+        fprintf(f, "### Loss curves of each run\n\n");
+    }
     /* many runs: folded, so the page stays readable (GitHub and most viewers unfold it) */
-    int fold = s->n_runs > REPORT_UNFOLDED_RUNS;
+    int fold = drawn > REPORT_UNFOLDED_RUNS;
     if (fold)
-        fprintf(f, "<details>\n<summary>Train and validation loss of each of the %zu runs, "
-                   "in the order of the table</summary>\n\n", s->n_runs);
+        fprintf(f, "<details>\n<summary>Train and validation loss of %s %zu runs, "
+                   "in the order of the table</summary>\n\n",
+                drawn < s->n_runs ? "these" : "each of the", drawn);
     for (size_t k = 0; k < s->n_runs; k++)
         for (size_t i = 0; i < figs->n; i++) {
             if (figs->items[i].run != (long)order[k]) continue;
@@ -426,91 +404,6 @@ static void write_figures(FILE *f, const report_sweep *s, const char *rel,
         }
     if (fold) fprintf(f, "</details>\n\n");
     free(order);
-}
-
-/* ---- chosen on validation ------------------------------------------------------------------- */
-
-/* A run's selection value: its best validation accuracy (higher is better) or its lowest
- * validation loss (select_loss; lower is better); NaN for a run that did not end well or
- * never validated. */
-static double selection_value(const report_run *r, int select_loss)
-{
-    if (report_status_rank(r) != 0) return NAN;
-    if (!select_loss) return r->best_val_acc;
-    double best = NAN;
-    for (size_t e = 0; e < r->val_loss.n; e++)
-        if (isfinite(r->val_loss.v[e]) && !(r->val_loss.v[e] >= best)) best = r->val_loss.v[e];
-    return best;
-}
-
-/* For each case (or each optimizer, without cases): the setting chosen on validation, the
- * seed group with the best mean selection value, and its test accuracy, which took no part
- * in the choice.  Skipped when no run validated. */
-static void write_chosen(FILE *f, const report_sweep *s, const report_swept *w, int select_loss)
-{
-    report_group *g;
-    size_t ng;
-    report_group_by_seed(s, &g, &ng);
-    const char *family_key = w->cases_vary ? NULL : REPORT_KEY_OPTIMIZER;
-    size_t *best = xcalloc(ng ? ng : 1, sizeof *best); /* per family: its chosen group + 1 */
-    double *best_value = xcalloc(ng ? ng : 1, sizeof *best_value);
-    const char **family = xcalloc(ng ? ng : 1, sizeof *family);
-    size_t n_families = 0;
-    for (size_t k = 0; k < ng; k++) {
-        const report_run *r = &s->runs[g[k].members[0]];
-        const char *fam = family_key ? setting(r, family_key) : r->case_name;
-        double *v = xcalloc(g[k].n, sizeof *v), mean, sd;
-        for (size_t i = 0; i < g[k].n; i++) v[i] = selection_value(&s->runs[g[k].members[i]], select_loss);
-        const size_t finite = report_mean_std(v, g[k].n, &mean, &sd);
-        free(v);
-        size_t j = 0;
-        while (j < n_families && strcmp(family[j], fam) != 0) j++;
-        if (j == n_families) family[n_families++] = fam;
-        if (finite == 0) continue;
-        if (!best[j] || (select_loss ? mean < best_value[j] : mean > best_value[j])) {
-            best[j] = k + 1;
-            best_value[j] = mean;
-        }
-    }
-    int any = 0;
-    for (size_t j = 0; j < n_families; j++) any |= best[j] != 0;
-    if (any) {
-        const char *metric = select_loss ? "lowest validation loss" : "best validation accuracy";
-        fprintf(f, "## Chosen on validation\n\n");
-        fprintf(f, "For each %s, the setting with the %s (each run's best over its epochs, "
-                   "mean over seeds); its test accuracy is reported, and took no part in the "
-                   "choice (`optsweep report --select val_acc|val_loss`).\n\n",
-                w->cases_vary ? "case" : "optimizer", metric);
-        fprintf(f, "| %s | chosen setting | runs | %s | test acc |\n|---|---|--:|--:|--:|\n",
-                w->cases_vary ? "case" : "optimizer",
-                select_loss ? "lowest val loss" : "best val acc");
-        for (size_t j = 0; j < n_families; j++) {
-            if (!best[j]) continue;
-            const report_group *gr = &g[best[j] - 1];
-            char label[256], buf[32];
-            report_run_label(s, w, gr->members[0], 0, label, sizeof label, 120);
-            double *v = xcalloc(gr->n, sizeof *v), *t = xcalloc(gr->n, sizeof *t);
-            for (size_t i = 0; i < gr->n; i++) {
-                const report_run *m = &s->runs[gr->members[i]];
-                v[i] = selection_value(m, select_loss);
-                t[i] = report_status_rank(m) == 0 ? m->test_acc : NAN;
-            }
-            put_cell(f, family[j][0] ? family[j] : "—");
-            put_cell(f, label);
-            snprintf(buf, sizeof buf, "%zu", gr->n);
-            put_cell(f, buf);
-            put_stat(f, "%.4f", "%.4f", v, gr->n);
-            put_stat(f, "%.4f", "%.4f", t, gr->n);
-            fprintf(f, "|\n");
-            free(v);
-            free(t);
-        }
-        fprintf(f, "\n");
-    }
-    free(best);
-    free(best_value);
-    free(family);
-    report_groups_free(g, ng);
 }
 
 /* ---- the file ------------------------------------------------------------------------------- */
@@ -533,20 +426,16 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
         }
     }
     free(out_dir);
-    size_t tn = strlen(out_path) + 32;
-    char *tmp = xmalloc(tn);
-    snprintf(tmp, tn, "%s.tmp.%ld", out_path, (long)getpid());
-    FILE *f = fopen(tmp, "w");
+    char *tmp;
+    FILE *f = report_atomic_open(out_path, &tmp);
     if (!f) {
-        report_error("cannot write %s: %s", tmp, strerror(errno));
-        free(tmp);
         free(rel);
         return 1;
     }
     report_swept w;
     report_find_swept(s, &w);
     write_header(f, s, o, &w);
-    write_chosen(f, s, &w, o->select_loss);
+    report_write_chosen(f, s, &w, o->select_loss);
     write_runs_table(f, s);
     report_write_halving(f, s);
     write_groups_table(f, s);
@@ -555,20 +444,5 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
     report_swept_free(&w);
     free(rel);
 
-    int bad = ferror(f) || fflush(f) != 0 || fsync(fileno(f)) != 0;
-    int saved = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (!bad && rename(tmp, out_path) != 0) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        report_error("cannot write %s: %s", out_path, strerror(saved));
-        unlink(tmp);
-    }
-    free(tmp);
-    return bad ? 1 : 0;
+    return report_atomic_commit(f, &tmp, out_path);
 }

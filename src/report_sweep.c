@@ -1,5 +1,5 @@
 /* report_sweep.c — compares the runs of a sweep for the report: which settings were swept,
- * the order of the table (best test accuracy first, diverged and failed last), the groups of
+ * the ranking (the selection metric on validation, best first; diverged and failed last), the groups of
  * runs that differ only by seed with their mean ± sample std, and short labels naming runs. */
 #include "report.h"
 
@@ -120,14 +120,59 @@ void report_swept_free(report_swept *w)
     memset(w, 0, sizeof *w);
 }
 
-/* ---- order ---------------------------------------------------------------------------------- */
+/* ---- ranking and order ---------------------------------------------------------------------- */
 
 int report_status_rank(const report_run *r)
 {
-    if (strcmp(r->status, "completed") == 0 || strcmp(r->status, "stopped_early") == 0) return 0;
+    /* a pruned run (successive halving) stopped on purpose, like an early stop */
+    if (strcmp(r->status, "completed") == 0 || strcmp(r->status, "stopped_early") == 0 ||
+        strcmp(r->status, "pruned") == 0)
+        return 0;
     if (strcmp(r->status, "diverged") == 0) return 1;
-    if (strcmp(r->status, "pruned") == 0) return 3;
     return 2;
+}
+
+report_rank_metric report_rank_metric_of(const report_sweep *s)
+{
+    for (size_t i = 0; i < s->n_runs; i++)
+        if (s->runs[i].val_epoch.n > 0)
+            return s->select_loss ? REPORT_RANK_VAL_LOSS : REPORT_RANK_VAL_ACC;
+    return REPORT_RANK_TRAIN_LOSS;
+}
+
+const char *report_rank_metric_name(report_rank_metric m)
+{
+    return m == REPORT_RANK_VAL_ACC    ? "best validation accuracy"
+           : m == REPORT_RANK_VAL_LOSS ? "lowest validation loss"
+                                       : "final train loss";
+}
+
+double report_rank_value(const report_run *r, report_rank_metric m)
+{
+    if (report_status_rank(r) != 0) return NAN;
+    double v = NAN;
+    if (m == REPORT_RANK_VAL_ACC) {
+        v = r->best_val_acc;
+    } else if (m == REPORT_RANK_VAL_LOSS) {
+        for (size_t e = 0; e < r->val_loss.n; e++)
+            if (isfinite(r->val_loss.v[e]) && !(r->val_loss.v[e] >= v)) v = r->val_loss.v[e];
+    } else if (r->train_loss.n) {
+        v = r->train_loss.v[r->train_loss.n - 1];
+    }
+    return isfinite(v) ? v : NAN;
+}
+
+int report_rank_better(report_rank_metric m, double a, double b)
+{
+    if (isnan(a)) return 0;
+    if (isnan(b)) return 1;
+    return m == REPORT_RANK_VAL_ACC ? a > b : a < b;
+}
+
+/* -1 when a ranks before b, 1 after, 0 equal; NaN last. */
+static int compare_rank(report_rank_metric m, double a, double b)
+{
+    return report_rank_better(m, a, b) ? -1 : report_rank_better(m, b, a) ? 1 : 0;
 }
 
 /* Descending by value, NaN last. */
@@ -137,7 +182,9 @@ static int compare_desc(double a, double b)
     return a > b ? -1 : a < b ? 1 : 0;
 }
 
-static const report_sweep *order_sweep; /* qsort has no context argument; set just around it */
+/* qsort has no context argument: set just around it */
+static const report_sweep *order_sweep;
+static report_rank_metric order_metric;
 
 static int compare_runs(const void *pa, const void *pb)
 {
@@ -145,7 +192,9 @@ static int compare_runs(const void *pa, const void *pb)
     const report_run *b = &order_sweep->runs[*(const size_t *)pb];
     int ra = report_status_rank(a), rb = report_status_rank(b);
     if (ra != rb) return ra - rb;
-    int c = compare_desc(a->test_acc, b->test_acc);
+    int c = compare_rank(order_metric, report_rank_value(a, order_metric),
+                         report_rank_value(b, order_metric));
+    if (!c) c = compare_desc(a->test_acc, b->test_acc);
     return c ? c : strcmp(a->id, b->id);
 }
 
@@ -153,6 +202,7 @@ void report_order_runs(const report_sweep *s, size_t *order)
 {
     for (size_t i = 0; i < s->n_runs; i++) order[i] = i;
     order_sweep = s;
+    order_metric = report_rank_metric_of(s);
     qsort(order, s->n_runs, sizeof *order, compare_runs);
     order_sweep = NULL;
 }
@@ -193,53 +243,83 @@ static char *group_signature(const report_run *r)
     return sig;
 }
 
-static double group_mean_test_acc(const report_sweep *s, const report_group *g)
+/* The mean of a group's ranking values, or of its test accuracies (NaN when none is
+ * finite). */
+static double group_mean(const report_sweep *s, const report_group *g, report_rank_metric m,
+                         int test_acc)
 {
     double *v = xcalloc(g->n, sizeof *v), mean, std;
-    for (size_t i = 0; i < g->n; i++) v[i] = s->runs[g->members[i]].test_acc;
+    for (size_t i = 0; i < g->n; i++) {
+        const report_run *r = &s->runs[g->members[i]];
+        v[i] = test_acc ? r->test_acc : report_rank_value(r, m);
+    }
     report_mean_std(v, g->n, &mean, &std);
     free(v);
     return mean;
 }
 
-static const report_sweep *group_sweep;
+typedef struct {
+    report_group g;
+    double test_mean;
+} ranked_group;
+
+static report_rank_metric group_metric;
 
 static int compare_groups(const void *pa, const void *pb)
 {
-    const report_group *a = pa, *b = pb;
-    int c = compare_desc(group_mean_test_acc(group_sweep, a), group_mean_test_acc(group_sweep, b));
+    const ranked_group *a = pa, *b = pb;
+    int c = compare_rank(group_metric, a->g.rank_mean, b->g.rank_mean);
+    if (!c) c = compare_desc(a->test_mean, b->test_mean);
     if (c) return c;
-    return a->members[0] < b->members[0] ? -1 : a->members[0] > b->members[0];
+    return a->g.members[0] < b->g.members[0] ? -1 : a->g.members[0] > b->g.members[0];
+}
+
+static char **sig_of; /* the signatures while sorting runs by them */
+
+static int compare_by_signature(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    int c = strcmp(sig_of[a], sig_of[b]);
+    return c ? c : (a > b) - (a < b);
 }
 
 void report_group_by_seed(const report_sweep *s, report_group **groups, size_t *n_groups)
 {
-    char **sig = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *sig);
-    long *group_of = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *group_of);
-    report_group *g = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *g);
-    size_t ng = 0;
-    for (size_t i = 0; i < s->n_runs; i++) {
+    /* sorting by signature puts each group's runs side by side, in the sweep's order
+     * (n log n: a 1,000-run sweep has as many comparisons as a pairwise scan of 100) */
+    const size_t n = s->n_runs;
+    char **sig = xcalloc(n ? n : 1, sizeof *sig);
+    size_t *by_sig = xcalloc(n ? n : 1, sizeof *by_sig);
+    for (size_t i = 0; i < n; i++) {
         sig[i] = group_signature(&s->runs[i]);
-        group_of[i] = -1;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(sig[i], sig[j]) == 0) {
-                group_of[i] = group_of[j];
-                break;
-            }
-        if (group_of[i] < 0) {
-            group_of[i] = (long)ng;
-            g[ng].members = xcalloc(s->n_runs, sizeof *g[ng].members);
-            ng++;
-        }
-        report_group *gi = &g[group_of[i]];
-        gi->members[gi->n++] = i;
+        by_sig[i] = i;
     }
-    for (size_t i = 0; i < s->n_runs; i++) free(sig[i]);
+    sig_of = sig;
+    qsort(by_sig, n, sizeof *by_sig, compare_by_signature);
+    sig_of = NULL;
+    ranked_group *rg = xcalloc(n ? n : 1, sizeof *rg);
+    size_t ng = 0;
+    const report_rank_metric m = report_rank_metric_of(s);
+    for (size_t k = 0; k < n;) {
+        size_t end = k + 1;
+        while (end < n && strcmp(sig[by_sig[end]], sig[by_sig[k]]) == 0) end++;
+        report_group *g = &rg[ng].g;
+        g->n = end - k;
+        g->members = xcalloc(g->n, sizeof *g->members);
+        memcpy(g->members, by_sig + k, g->n * sizeof *g->members);
+        g->rank_mean = group_mean(s, g, m, 0);
+        rg[ng].test_mean = group_mean(s, g, m, 1);
+        ng++;
+        k = end;
+    }
+    for (size_t i = 0; i < n; i++) free(sig[i]);
     free(sig);
-    free(group_of);
-    group_sweep = s;
-    qsort(g, ng, sizeof *g, compare_groups);
-    group_sweep = NULL;
+    free(by_sig);
+    group_metric = m;
+    qsort(rg, ng, sizeof *rg, compare_groups);
+    report_group *g = xcalloc(ng ? ng : 1, sizeof *g);
+    for (size_t k = 0; k < ng; k++) g[k] = rg[k].g;
+    free(rg);
     *groups = g;
     *n_groups = ng;
 }
@@ -273,9 +353,26 @@ static int constant_within_case(const report_sweep *s, const char *case_name, co
 
 int report_key_varies_within_a_case(const report_sweep *s, const char *key)
 {
-    for (size_t i = 0; i < s->n_runs; i++)
-        if (!constant_within_case(s, s->runs[i].case_name, key)) return 1;
-    return 0;
+    /* each case's first value, compared with its other runs: n x cases, not n x n */
+    const char **case_of = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *case_of);
+    const char **first = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *first);
+    size_t n_cases = 0;
+    int varies = 0;
+    for (size_t i = 0; i < s->n_runs && !varies; i++) {
+        const report_attr *a = report_run_attr(&s->runs[i], key);
+        const char *t = a ? a->text : "";
+        size_t c = 0;
+        while (c < n_cases && strcmp(case_of[c], s->runs[i].case_name) != 0) c++;
+        if (c == n_cases) {
+            case_of[n_cases] = s->runs[i].case_name;
+            first[n_cases++] = t;
+        } else if (strcmp(first[c], t) != 0) {
+            varies = 1;
+        }
+    }
+    free(case_of);
+    free(first);
+    return varies;
 }
 
 /* 1 when another swept key has the same short name (then the full key is shown). */

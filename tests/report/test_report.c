@@ -4,6 +4,7 @@
  * magic, .svg, .dat, .gp), a .gp re-run by hand, --no-plots, --out/--plots-dir, and the
  * errors: missing directory, wrong format_version, damaged file, gnuplot missing or failing.
  * Usage: test_report WORK_DIR   (emptied first; left in place to look at the figures) */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -52,11 +53,12 @@ static long file_size(const char *path)
 
 /* ---- fixtures ------------------------------------------------------------------------------- */
 
-#define MAX_RUNS 64
+#define MAX_RUNS 256
 
 typedef struct {
     char id[128];
     double test_acc;
+    double best_val; /* best validation accuracy: the ranking key */
     int rank;  /* 0 completed, 1 diverged, 2 failed */
     double lr, momentum;
     char case_name[64];
@@ -68,8 +70,10 @@ static size_t n_expected;
 typedef struct {
     const char *sweep, *case_name, *optimizer, *schedule, *status, *message;
     double lr, momentum, weight_decay, test_acc, loss_floor;
+    double val_bonus; /* added to the validation accuracy (rank apart from test accuracy) */
     long seed, epochs;
     int diverge_at;  /* epoch of the NaN loss, -1 none */
+    int no_val;      /* 1: the run never validated */
 } run_spec;
 
 /* Loss curves that fall from 2.3 to loss_floor; NaN from diverge_at on (the last epoch). */
@@ -94,7 +98,8 @@ static void make_run(const char *runs_dir, const run_spec *p)
         if (e % 5 == 0 && (int)e != p->diverge_at) {
             vep[nv] = (int)e;
             vloss[nv] = train[e] * 1.1 + 0.002;
-            vacc[nv] = 0.1 + (isnan(p->test_acc) ? 0.3 : p->test_acc - 0.1) * (1.0 - t);
+            vacc[nv] = 0.1 + (isnan(p->test_acc) ? 0.3 : p->test_acc - 0.1) * (1.0 - t) +
+                       p->val_bonus;
             if (isnan(best) || vacc[nv] > best) best = vacc[nv];
             nv++;
         }
@@ -120,6 +125,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
     f.n_epochs = n_ep;
     f.train_loss = train;
     f.lr_log = strcmp(p->schedule, "step") == 0 ? lr_log : NULL;
+    if (p->no_val) nv = 0, best = NAN;
     f.n_val = nv;
     f.val_epoch = vep;
     f.val_loss = vloss;
@@ -133,6 +139,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
     expected_run *x = &expected[n_expected++];
     snprintf(x->id, sizeof x->id, "%s", id);
     x->test_acc = f.test_acc;
+    x->best_val = diverged || failed ? NAN : best;
     x->rank = failed ? 2 : diverged ? 1 : 0;
     x->lr = p->lr;
     x->momentum = p->momentum;
@@ -300,6 +307,9 @@ static int compare_expected(const void *pa, const void *pb)
 {
     const expected_run *a = pa, *b = pb;
     if (a->rank != b->rank) return a->rank - b->rank;
+    if (isnan(a->best_val) != isnan(b->best_val)) return isnan(a->best_val) ? 1 : -1;
+    if (!isnan(a->best_val) && a->best_val != b->best_val)
+        return a->best_val > b->best_val ? -1 : 1;
     if (isnan(a->test_acc) != isnan(b->test_acc)) return isnan(a->test_acc) ? 1 : -1;
     if (!isnan(a->test_acc) && a->test_acc != b->test_acc)
         return a->test_acc > b->test_acc ? -1 : 1;
@@ -312,7 +322,7 @@ static char rows[MAX_RUNS][32][160];
 static void check_order(const char *md, expected_run *runs, size_t n)
 {
     qsort(runs, n, sizeof *runs, compare_expected);
-    int got = table_rows(md, "## Runs, best test accuracy first", rows, MAX_RUNS);
+    int got = table_rows(md, "## Runs, ranked by best validation accuracy", rows, MAX_RUNS);
     EXPECT(got == (int)n, "runs table has %d rows, expected %zu", got, n);
     for (int i = 0; i < got && i < (int)n; i++) {
         char want[160];
@@ -428,6 +438,19 @@ static void check_figure(const char *dir, const char *base_in)
     free(gp);
 }
 
+/* 1 when the file at path holds every one of the strings (a NULL-terminated list). */
+static int file_has_all(const char *path, ...)
+{
+    char *text = test_read_file(path, NULL);
+    int ok = text != NULL;
+    va_list ap;
+    va_start(ap, path);
+    for (const char *want; ok && (want = va_arg(ap, const char *));) ok = strstr(text, want) != NULL;
+    va_end(ap);
+    free(text);
+    return ok;
+}
+
 static void check_no_figure(const char *dir, const char *base)
 {
     EXPECT(file_size(path_of("%s/%s.png", dir, base)) < 0, "%s/%s.png should not exist", dir,
@@ -494,10 +517,10 @@ static void test_grid(void)
      * values: no curve against it */
     check_figure(plots, "test_acc_vs_lr");
     check_no_figure(plots, "test_acc_vs_momentum");
-    char *curve = test_read_file(path_of("%s/test_acc_vs_lr.gp", plots), NULL);
-    EXPECT(curve && strstr(curve, "set logscale x") && strstr(curve, "title 'momentum=0.9'") &&
-           strstr(curve, "title 'momentum=0'"), "test_acc_vs_lr.gp: no log axis or line titles");
-    free(curve);
+    EXPECT(file_has_all(path_of("%s/test_acc_vs_lr.gp", plots), "set logscale x",
+                        "title 'momentum=0.9'", "title 'momentum=0'",
+                        "using 1:($2-$3):($2+$3) with filledcurves", (char *)NULL),
+           "test_acc_vs_lr.gp: no log axis, line titles or seed band");
     check_no_figure(plots, "test_acc");
     check_no_figure(plots, "lr");
     /* the heatmap: lr has more values, so it goes across; the diverged cell is marked */
@@ -595,6 +618,132 @@ static void test_heatmap_panels(void)
     char *md = test_read_file(path_of("%s/results/panels/summary.md", work), NULL);
     EXPECT(md && strstr(md, "Test accuracy over optimizer.lr and optimizer.weight_decay for "
            "case adam"), "summary does not caption the adam panel");
+    free(md);
+}
+
+/* Files in dir whose name starts with prefix and ends with suffix. */
+static int count_files(const char *dir, const char *prefix, const char *suffix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d) return -1;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t len = strlen(e->d_name), sl = strlen(suffix);
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0 && len >= sl &&
+             strcmp(e->d_name + len - sl, suffix) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A sweep past the scale threshold (#13): 2 cases x 12 lr x 3 seeds = 72 runs.  Validation
+ * accuracy falls with lr while test accuracy rises (the ranking must follow validation), and
+ * case b validates worse than all of case a (its best run is drawn as the best of its case).
+ * summary.md: the best 20 runs and settings; 21 per-run figures; overlays folded by seed
+ * (mean and band checked against the fixture's numbers); runs.csv has all 72. */
+static void test_scale(void)
+{
+    LOCAL_PATH(runs, "%s/results/scale/runs", work);
+    LOCAL_PATH(figs, "%s/plots/scale", work);
+    report_mkdir_p(runs);
+    const size_t first = n_expected;
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 12; i++)
+            for (long seed = 0; seed < 3; seed++) {
+                run_spec p = {.sweep = "scale", .case_name = c ? "b" : "a", .optimizer = "sgd",
+                              .schedule = "none", .status = "completed", .message = "",
+                              .lr = 0.001 * pow(1.5, i), .momentum = 0.9, .weight_decay = 0,
+                              .test_acc = 0.5 + 0.02 * i + 0.001 * (double)seed - 0.1 * c,
+                              .val_bonus = -0.03 * i - 0.2 * c, .loss_floor = 0.05,
+                              .seed = seed, .epochs = 20, .diverge_at = -1};
+                make_run(runs, &p);
+            }
+    char *err;
+    int rc = run_report(work, NULL, &err, "results/scale", (char *)NULL);
+    EXPECT(rc == 0, "report scale exited %d: %s", rc, err);
+    free(err);
+    char *md = test_read_file(path_of("%s/results/scale/summary.md", work), NULL);
+    EXPECT(md && strstr(md, "The best 20 of 72 runs") && strstr(md, "`runs.csv`"),
+           "summary.md does not say it shows the best 20 of 72 runs and where the rest is");
+    if (!md) return;
+    /* the top 20 in the ranking's order: by validation, not test accuracy */
+    expected_run *x = expected + first;
+    const size_t n = n_expected - first;
+    qsort(x, n, sizeof *x, compare_expected);
+    int got = table_rows(md, "## Runs, ranked by best validation accuracy", rows, MAX_RUNS);
+    EXPECT(got == 20, "runs table has %d rows at scale, expected 20", got);
+    for (int i = 0; i < got && i < 20; i++) {
+        char want[160];
+        snprintf(want, sizeof want, "`%s`", x[i].id);
+        EXPECT(strcmp(rows[i][1], want) == 0, "row %d is %s, expected %s", i + 1, rows[i][1], want);
+    }
+    size_t best_test = 0;
+    for (size_t i = 1; i < n; i++)
+        if (x[i].test_acc > x[best_test].test_acc) best_test = i;
+    EXPECT(best_test >= 20, "the best test accuracy is in the top 20 by validation: the fixture "
+           "does not tell the rankings apart");
+    got = table_rows(md, "## Runs that differ only by seed", rows, MAX_RUNS);
+    EXPECT(got == 20, "seed-group table has %d rows at scale, expected 20", got);
+    /* per-run figures: the best 20 (all of case a) and the best of case b */
+    EXPECT(count_files(figs, "loss_", ".png") == 21, "%d per-run figures, expected 21",
+           count_files(figs, "loss_", ".png"));
+    const expected_run *best_b = NULL;
+    for (size_t i = 0; i < n && !best_b; i++)
+        if (strcmp(x[i].case_name, "b") == 0) best_b = &x[i];
+    if (best_b) check_figure(figs, path_of("loss_%s", best_b->id));
+    /* folded overlays: 12 settings of 24, each a mean and a band over 3 seeds */
+    check_figure(figs, "val_loss");
+    check_figure(figs, "val_acc");
+    EXPECT(file_has_all(path_of("%s/val_loss.gp", figs), "filledcurves",
+                        "the best 12 of 24 settings", "(3 seeds)'", (char *)NULL),
+           "val_loss.gp is not folded (band, best 12 of 24, seeds)");
+    char *dat = test_read_file(path_of("%s/val_loss.dat", figs), NULL);
+    int blocks = 0;
+    for (const char *p = dat; p && (p = strstr(p, "# block ")); p++) blocks++;
+    EXPECT(blocks == 12, "val_loss.dat has %d blocks, expected 12", blocks);
+    /* block 0, epoch 0: val_loss = 1.1 (2.3 + 0.01 seed) + 0.002 over seeds 0, 1, 2 */
+    const char *b0 = dat ? strstr(dat, "# block 0") : NULL;
+    const char *line = b0 ? strchr(b0, '\n') : NULL;
+    double e, mean, lo, hi, cnt;
+    EXPECT(line && sscanf(line + 1, "%lf %lf %lf %lf %lf", &e, &mean, &lo, &hi, &cnt) == 5 &&
+           e == 0 && fabs(mean - 2.543) < 1e-7 && fabs(lo - 2.532) < 1e-7 &&
+           fabs(hi - 2.554) < 1e-7 && cnt == 3, "val_loss.dat block 0 does not start with "
+           "0 2.543 2.532 2.554 3 (mean, mean -/+ std over the 3 seeds)");
+    free(dat);
+    char *csv = test_read_file(path_of("%s/results/scale/runs.csv", work), NULL);
+    int lines = 0;
+    for (const char *p = csv; p && (p = strchr(p, '\n')); p++) lines++;
+    EXPECT(lines == 73, "runs.csv has %d lines, expected a header and 72 runs", lines);
+    char want[200];
+    snprintf(want, sizeof want, "\n1,%s,a,completed,", x[0].id);
+    EXPECT(csv && strstr(csv, want), "runs.csv does not rank %s first", x[0].id);
+    free(csv);
+    free(md);
+}
+
+/* Without validation the ranking is the final train loss, lowest first (#15): here the
+ * opposite of the test accuracy's order. */
+static void test_rank_train_loss(void)
+{
+    LOCAL_PATH(runs, "%s/results/noval/runs", work);
+    report_mkdir_p(runs);
+    for (int i = 0; i < 3; i++) {
+        run_spec p = {.sweep = "noval", .case_name = "", .optimizer = "sgd", .schedule = "none",
+                      .status = "completed", .message = "", .lr = 0.01 * (i + 1),
+                      .momentum = 0.0, .test_acc = 0.8 + 0.05 * i, .loss_floor = 0.1 + 0.1 * i,
+                      .seed = 0, .epochs = 10, .diverge_at = -1, .no_val = 1};
+        make_run(runs, &p);
+    }
+    char *err;
+    int rc = run_report(work, NULL, &err, "results/noval", "--no-plots", (char *)NULL);
+    EXPECT(rc == 0, "report noval exited %d: %s", rc, err);
+    free(err);
+    char *md = test_read_file(path_of("%s/results/noval/summary.md", work), NULL);
+    int got = md ? table_rows(md, "## Runs, ranked by final train loss", rows, MAX_RUNS) : -1;
+    EXPECT(got == 3, "no table ranked by final train loss (%d rows)", got);
+    for (int i = 0; i < got && i < 3; i++)
+        EXPECT(strstr(rows[i][1], i == 0 ? "lr0.01-" : i == 1 ? "lr0.02-" : "lr0.03-") != NULL,
+               "row %d is %s: not the lowest final train loss first", i + 1, rows[i][1]);
     free(md);
 }
 
@@ -721,6 +870,42 @@ static void test_errors(void)
     free(err);
 }
 
+/* Reads one RFC 4180 record at *p into cells (malloc'd); returns the field count, 0 at the
+ * end.  Written here from the RFC, apart from the report's writer. */
+static int csv_row(const char **p, char **cells, int max)
+{
+    const char *s = *p;
+    if (!*s) return 0;
+    int n = 0;
+    for (;;) {
+        size_t cap = strlen(s) + 1, k = 0;
+        char *cell = malloc(cap);
+        if (*s == '"') {
+            for (s++; *s; s++) {
+                if (*s == '"' && s[1] == '"') cell[k++] = *s++;
+                else if (*s == '"') { s++; break; }
+                else cell[k++] = *s;
+            }
+        } else {
+            while (*s && *s != ',' && *s != '\r' && *s != '\n') cell[k++] = *s++;
+        }
+        cell[k] = '\0';
+        if (n < max) cells[n++] = cell;
+        else free(cell);
+        if (*s == ',') { s++; continue; }
+        if (*s == '\r') s++;
+        if (*s == '\n') s++;
+        break;
+    }
+    *p = s;
+    return n;
+}
+
+static void csv_free(char **cells, int n)
+{
+    for (int i = 0; i < n; i++) free(cells[i]);
+}
+
 /* Issue #11, class 1: run files are untrusted (results folders are copied and merged).
  * Strings edited into them (sweep, case, optimizer.name) with backticks, quotes, backslashes,
  * newlines and gnuplot macros must reach the figures as text and never run: real gnuplot
@@ -733,12 +918,17 @@ static void test_hostile_strings(void)
     /* no '/' (they become file names): the marker lands in gnuplot's working directory */
     const char *evil[3] = {"s`touch PWNED`\"@x", "c'`touch PWNED`\n`touch PWNED`\\",
                            "sgd\"; system('touch PWNED'); x=\""};
-    for (int i = 0; i < 3; i++) {
-        run_spec p = {.sweep = evil[0], .case_name = i == 2 ? "plain" : evil[1],
-                      .optimizer = i ? evil[2] : "sgd", .schedule = i == 1 ? "step" : "none",
-                      .status = "completed", .message = evil[1], .lr = 0.01 * (i + 1),
-                      .momentum = 0.0, .weight_decay = 0.0, .test_acc = 0.9 - 0.01 * i,
-                      .loss_floor = 0.05, .seed = i, .epochs = 12, .diverge_at = -1};
+    /* a spreadsheet formula, with a comma and quotes (runs.csv must keep it one inert cell) */
+    const char *formula = "=HYPERLINK(\"http://x\",\"a,b\")";
+    /* 45 runs, each its own lr: past the scale threshold (folded overlays, best runs only)
+     * and a sampled key (the scatter figure) */
+    for (int i = 0; i < 45; i++) {
+        run_spec p = {.sweep = evil[0], .case_name = i % 3 == 2 ? "plain" : evil[1],
+                      .optimizer = i % 3 ? evil[2] : "sgd", .schedule = i % 3 == 1 ? "step" : "none",
+                      .status = "completed", .message = i % 3 == 2 ? formula : evil[1],
+                      .lr = 0.001 * (i + 1), .momentum = 0.0, .weight_decay = 0.0,
+                      .test_acc = 0.9 - 0.001 * i, .loss_floor = 0.05, .seed = i % 3,
+                      .epochs = 12, .diverge_at = -1};
         make_run(runs, &p);
     }
     char *err;
@@ -749,6 +939,44 @@ static void test_hostile_strings(void)
            "a string from a run file ran as a command (PWNED exists)");
     check_figure(figs, "test_acc");
     check_figure(figs, "val_loss");
+    check_figure(figs, "test_acc_vs_lr");
+    EXPECT(file_has_all(path_of("%s/test_acc_vs_lr.gp", figs), "with points", (char *)NULL),
+           "test_acc_vs_lr is not the scatter of a sampled key");
+    /* runs.csv: every string back exactly as the run file holds it (RFC 4180), the formula
+     * behind a ' */
+    char *csv = test_read_file(path_of("%s/results/hostile/runs.csv", work), NULL);
+    EXPECT(csv != NULL, "no runs.csv");
+    if (!csv) return;
+    char *cells[64];
+    const char *p = csv;
+    int n_header = csv_row(&p, cells, 64), col_case = -1, col_msg = -1, col_opt = -1;
+    for (int c = 0; c < n_header; c++) {
+        if (strcmp(cells[c], "case") == 0) col_case = c;
+        if (strcmp(cells[c], "status_message") == 0) col_msg = c;
+        if (strcmp(cells[c], "optimizer.name") == 0) col_opt = c;
+    }
+    csv_free(cells, n_header);
+    EXPECT(col_case >= 0 && col_msg >= 0 && col_opt >= 0, "runs.csv header lacks case, "
+           "status_message or optimizer.name");
+    int rows = 0, evil_rows = 0, formula_rows = 0;
+    char want_formula[128];
+    snprintf(want_formula, sizeof want_formula, "'%s", formula);
+    for (int n; (n = csv_row(&p, cells, 64)) > 0; rows++) {
+        EXPECT(n == n_header, "runs.csv row %d has %d fields, the header %d", rows + 1, n,
+               n_header);
+        if (n == n_header) {
+            evil_rows += strcmp(cells[col_case], evil[1]) == 0 &&
+                         strcmp(cells[col_msg], evil[1]) == 0;
+            formula_rows += strcmp(cells[col_case], "plain") == 0 &&
+                            strcmp(cells[col_msg], want_formula) == 0 &&
+                            strcmp(cells[col_opt], evil[2]) == 0;
+        }
+        csv_free(cells, n);
+    }
+    EXPECT(rows == 45 && evil_rows == 30 && formula_rows == 15, "runs.csv: %d rows, %d with "
+           "the hostile case and message intact (30 expected), %d with the formula behind a ' "
+           "(15 expected)", rows, evil_rows, formula_rows);
+    free(csv);
 }
 
 /* gnuplot's failure on a broken script is reported with the script's name and gnuplot's
@@ -809,6 +1037,8 @@ int main(int argc, char **argv)
         test_grid();
         test_cases();
         test_heatmap_panels();
+        test_scale();
+        test_rank_train_loss();
         test_no_plots();
         test_gnuplot_failure();
     }

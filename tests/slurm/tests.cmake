@@ -18,3 +18,11 @@ add_test(NAME slurm_halving
                  $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
 set_tests_properties(slurm_halving PROPERTIES LABELS "slurm;halving" SKIP_RETURN_CODE 77
                      TIMEOUT 300 RUN_SERIAL TRUE)
+
+# search.method random (#13): an array trains plan's runs; raising search.samples trains only
+# the new ones
+add_test(NAME slurm_search
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/slurm/test_slurm_search.sh
+                 $<TARGET_FILE:optsweep> ${CMAKE_SOURCE_DIR})
+set_tests_properties(slurm_search PROPERTIES LABELS slurm SKIP_RETURN_CODE 77 TIMEOUT 300
+                     RUN_SERIAL TRUE)
