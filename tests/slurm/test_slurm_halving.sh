@@ -10,47 +10,12 @@
 set -u
 bin=$(readlink -f "$1")
 src=$(readlink -f "$2")
-slurm_local=$src/tests/slurm/slurm_local.sh
-skip() { echo "skipped: $*"; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || skip "needs root to start slurmctld, slurmd and munged"
-"$slurm_local" install || skip "SLURM packages are missing and could not be installed"
-command -v h5dump >/dev/null || skip "h5dump (hdf5-tools) is missing"
+command -v h5dump >/dev/null || { echo "skipped: h5dump (hdf5-tools) is missing"; exit 77; }
+name=slurm-halving
+. "$src/tests/slurm/e2e_common.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/optsweep-slurm-halving.XXXXXX") || fail "mktemp"
-chmod 0755 "$work"
-export SLURM_LOCAL_DIR=$work/slurm
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
-        for f in "$work"/*.log "$work"/results/hv-slurm/slurm/logs/*.out; do
-            [ -f "$f" ] && { echo "== $f" >&2; tail -15 "$f" >&2; }
-        done
-    fi
-    "$slurm_local" stop
-    rm -rf "$work"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# finished JOB: squeue no longer lists it (a failing squeue counts as not finished)
-finished() {
-    local out
-    out=$(squeue -h -j "$1" -o %i 2>/dev/null) || return 1
-    [ -z "$out" ]
-}
-wait_finished() { # SECONDS JOB
-    local i
-    for ((i = 0; i < $1 * 5; i++)); do finished "$2" && return 0; sleep 0.2; done
-    fail "job $2 did not end within $1 s"
-}
 status_of() { h5dump -a /status "$1" 2>/dev/null | sed -n 's/^ *(0): *"\(.*\)"/\1/p'; }
 results_of() { h5dump -m '%.17g' -d /train_loss -d /val_loss -d /val_acc -g /model "$1" | sed 1d; }
-
-eval "$("$slurm_local" start)" || fail "slurm_local.sh start"
-[ -n "${SLURM_CONF:-}" ] || fail "slurm_local.sh start printed no SLURM_CONF"
 
 common="data: {dataset: mnist, dir: $src/tests/data/mnist-slice, val_from_test: 0.5}
 model: {hidden: [16]}
@@ -63,7 +28,7 @@ printf 'name: hv-slurm\n%s\n' "$common" >"$work/straight.yaml"
 OPENBLAS_NUM_THREADS=1 "$bin" run "$work/straight.yaml" --results "$work/ref" >"$work/ref.log" 2>&1 ||
     fail "the straight-through reference failed"
 
-submit() { # LOGNAME: sets last (the last rung's array) and report
+submit() { # LOGNAME: sets first, last (the rungs' arrays) and report
     (cd "$work" && "$bin" slurm sweep.yaml --tasks 2 --results "$work/results" --submit) \
         >"$work/$1.log" 2>&1 || fail "optsweep slurm --submit failed ($1.log)"
     grep -c "^submitted array job [0-9]* for rung" "$work/$1.log" | grep -qx 2 ||

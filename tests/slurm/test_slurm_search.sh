@@ -8,28 +8,8 @@
 set -u
 bin=$(readlink -f "$1")
 src=$(readlink -f "$2")
-slurm_local=$src/tests/slurm/slurm_local.sh
-skip() { echo "skipped: $*"; exit 77; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-[ "$(id -u)" -eq 0 ] || skip "needs root to start slurmctld, slurmd and munged"
-"$slurm_local" install || skip "SLURM packages are missing and could not be installed"
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/optsweep-slurm-search.XXXXXX") || fail "mktemp"
-chmod 0755 "$work"
-export SLURM_LOCAL_DIR=$work/slurm
-on_exit() {
-    local rc=$?
-    trap - EXIT INT TERM
-    [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && tail -n 15 "$work"/*.log "$work"/results/rs-slurm/slurm/logs/*.out >&2 2>/dev/null
-    "$slurm_local" stop
-    rm -rf "$work"
-    exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 1' INT TERM
-
-eval "$("$slurm_local" start)" || fail "slurm_local.sh start"
-[ -n "${SLURM_CONF:-}" ] || fail "slurm_local.sh start printed no SLURM_CONF"
+name=slurm-search
+. "$src/tests/slurm/e2e_common.sh"
 
 cat >"$work/sweep.yaml" <<YAML
 name: rs-slurm
@@ -45,17 +25,13 @@ YAML
 runs=$work/results/rs-slurm/runs
 # submit_and_wait LOGNAME [--set ...]: the array and its report job, until the report has ended
 submit_and_wait() {
-    local name=$1 report i
+    local name=$1 report
     shift
     (cd "$work" && "$bin" slurm sweep.yaml --tasks 2 --results "$work/results" "$@" --submit) \
         >"$work/$name.log" 2>&1 || fail "optsweep slurm --submit failed ($name.log)"
     report=$(sed -n 's/^submitted report job \([0-9]*\):.*/\1/p' "$work/$name.log")
     [ -n "$report" ] || fail "no report job id in $name.log"
-    for ((i = 0; i < 600; i++)); do
-        out=$(squeue -h -j "$report" -o %i 2>/dev/null) && [ -z "$out" ] && return 0
-        sleep 0.2
-    done
-    fail "the report job $report did not end within 120 s"
+    wait_finished 120 "$report"
 }
 # the runs, as plan lists them, against the run files
 same_runs() {
