@@ -277,6 +277,8 @@ static void finish_run(run_ctx *c, int announced)
         .n_images = {c->n_images[0], c->n_images[1], c->n_images[2]},
         .averaged_params = have_weights && avg_slot >= 0
                                ? c->state + (size_t)avg_slot * c->n_params : NULL,
+        .best_params = have_weights ? st->best_params : NULL,
+        .best_params_epoch = st->best_params_epoch,
     };
     if (!announced)
         progress_run_start(&r->prog, &c->prog, c->i + 1, c->run, c->what, 0);

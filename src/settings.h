@@ -98,6 +98,8 @@ typedef struct {
     cpu_kernel_kind cpu_kernel; /* one per process: the runs a process trains must agree */
     int pack;                   /* 0 auto, 1 off (alone), N: at most N runs trained together */
     int checkpoint_every;       /* epochs between checkpoints; 0 = every 60 s of training */
+    int keep_best;              /* also store the weights of the best validation (best_epoch);
+                                   what is stored, not how it trains: incidental */
 } train_settings;
 
 /* PyTorch's names and defaults; fields an optimizer does not have stay at their defaults. */

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "check.h"
@@ -44,6 +45,7 @@ void train_state_init(train_state *st, int max_epochs)
     st->test_acc = NAN;
     st->status = RUN_RUNNING;
     st->status_epoch = -1;
+    st->best_params_epoch = -1;
 }
 
 void train_state_free(train_state *st)
@@ -56,6 +58,7 @@ void train_state_free(train_state *st)
     free(st->val_epoch);
     free(st->val_loss);
     free(st->val_acc);
+    free(st->best_params);
     *st = (train_state){0};
 }
 
@@ -95,6 +98,34 @@ static int evaluate(const run_settings *s, backend *b, split_id split, eval_resu
     return rc;
 }
 
+/* A new best validation accuracy at `epoch`: with train.keep_best, the weights that validation
+ * evaluated go into st->best_params (the averaged ones under evaluate_averaged); without it,
+ * older best weights are dropped, so best_params always belong to best_val_acc. */
+static int keep_best(const run_settings *s, backend *b, train_state *st, int epoch)
+{
+    if (!s->train.keep_best) {
+        free(st->best_params);
+        st->best_params = NULL;
+        st->best_params_epoch = -1;
+        return 0;
+    }
+    const size_t np = b->config.shape.n_params;
+    if (!st->best_params) st->best_params = xmalloc((np ? np : 1) * sizeof(float));
+    const int slot = s->optim.evaluate_averaged ? optim_averaged_slot(&s->optim) : -1;
+    int rc;
+    if (slot < 0) {
+        rc = b->ops->read_params(b, st->best_params);
+    } else {
+        const size_t slots = (size_t)optim_state_slots(&s->optim);
+        float *state = xmalloc(slots * np * sizeof(float));
+        rc = b->ops->read_state(b, state);
+        if (rc == 0) memcpy(st->best_params, state + (size_t)slot * np, np * sizeof(float));
+        free(state);
+    }
+    st->best_params_epoch = rc == 0 ? epoch : -1;
+    return rc;
+}
+
 /* Validation of one epoch: records loss and accuracy, steps a `step_every: validation`
  * schedule, and updates early stopping.  Returns 1 when early stopping ends the run now.
  *
@@ -118,8 +149,13 @@ static int validate(const run_settings *s, backend *b, train_state *st, int epoc
     st->val_loss[st->n_val] = r.loss;
     st->val_acc[st->n_val] = r.acc;
     st->n_val++;
-    if (isnan(st->best_val_acc) || r.acc > st->best_val_acc)
+    if (isnan(st->best_val_acc) || r.acc > st->best_val_acc) {
         st->best_val_acc = r.acc;
+        if (keep_best(s, b, st, epoch) != 0) {
+            *failed = 1;
+            return 0;
+        }
+    }
     /* The notebook calls scheduler.step() inside its validation branch. */
     if (s->schedule.every == SCHEDULE_EVERY_VALIDATION)
         st->schedule_steps++;

@@ -40,6 +40,12 @@ typedef struct {
     double *val_loss, *val_acc; /* (n_val) */
     double best_val_acc;        /* NaN before the first validation */
     double test_loss, test_acc; /* NaN until the run ends */
+    /* train.keep_best: the weights whose validation accuracy is best_val_acc (the first on
+     * ties; with optimizer.evaluate_averaged, the averaged ones the validation evaluated),
+     * checkpointed with the rest.  NULL and -1 while there are none; never stale: a new best
+     * without keep_best drops them (a checkpoint of a keep_best run resumed without it). */
+    float *best_params;         /* (n_params) */
+    int best_params_epoch;      /* val_epoch of best_val_acc when best_params is set, else -1 */
 
     run_status status;
     int status_epoch;           /* epoch of divergence / early stop / failure, else -1 */

@@ -40,3 +40,8 @@ add_test(NAME store_format_snippet
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/format_snippet.sh $<TARGET_FILE:optsweep>
                  ${CMAKE_SOURCE_DIR})
 set_tests_properties(store_format_snippet PROPERTIES LABELS store TIMEOUT 120 SKIP_RETURN_CODE 77)
+# train.keep_best: /model_best is the best validation's weights, also after kills and resumes
+add_test(NAME store_keep_best
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/keep_best.sh $<TARGET_FILE:optsweep>
+                 $<TARGET_FILE:test_store> ${CMAKE_SOURCE_DIR})
+set_tests_properties(store_keep_best PROPERTIES LABELS "store;e2e" TIMEOUT 300)
