@@ -1032,6 +1032,9 @@ int main(int argc, char **argv)
     } else {
         test_relative_paths();
         test_errors();
+        /* what is kept, not what is learnt: never a setting the report compares */
+        CHECK(!report_key_is_setting("train.keep_best") &&
+              report_key_is_setting("train.epochs"));
     }
     if (have_gnuplot && !hostile_only) {
         test_grid();
