@@ -45,3 +45,7 @@ add_test(NAME store_keep_best
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/keep_best.sh $<TARGET_FILE:optsweep>
                  $<TARGET_FILE:test_store> ${CMAKE_SOURCE_DIR})
 set_tests_properties(store_keep_best PROPERTIES LABELS "store;e2e" TIMEOUT 300)
+add_test(NAME store_status_only
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/status_only.sh $<TARGET_FILE:optsweep>
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(store_status_only PROPERTIES LABELS "store;e2e" TIMEOUT 120)
