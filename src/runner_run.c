@@ -364,7 +364,7 @@ static void train_claimed(runner *r, run_ctx *c, int n)
         /* stopped by a signal after its checkpoint: the lock goes, the checkpoint stays */
         r->stop_signal = cj->stopped_by ? cj->stopped_by : signals_pending();
         cj->result = RUNNER_RUN_STOPPED;
-        progress_note(&r->prog, "run %d/%d %s: stopped at epoch %d/%d (%s)", cj->i + 1,
+        progress_note(&r->prog, "run %d/%d %s: stopped after epoch %d/%d (%s)", cj->i + 1,
                       r->p->n_runs, cj->run->id, cj->st.next_epoch,
                       cj->run->settings.train.epochs,
                       cj->checkpoint_ok ? "checkpoint saved"

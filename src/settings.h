@@ -89,7 +89,8 @@ typedef struct {
     int epochs;
     int batch_size;
     uint64_t seed;
-    int validation_freq;        /* validate when epoch % freq == 0 (epochs counted from 0) */
+    int validation_freq;        /* validate after epochs 1, 1 + freq, 1 + 2 freq, ...: the
+                                   notebook's epoch % freq == 0 with its epochs from 0 */
     int early_stopping;         /* 1 when train.early_stopping is set */
     int patience;
     double delta;

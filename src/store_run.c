@@ -100,7 +100,7 @@ static int write_metadata(hid_t file, const store_run_record *r, char *err, size
     TRY(store_h5_attr_double(file, "test_loss", st->test_loss, err, n));
     TRY(store_h5_attr_double(file, "test_acc", st->test_acc, err, n));
     TRY(store_h5_attr_double(file, "best_val_acc", st->best_val_acc, err, n));
-    /* where the best validation was: the epoch (0-based, as val_epoch) of the highest
+    /* where the best validation was: the epoch (its number, as val_epoch) of the highest
      * accuracy (the first on ties) and of the lowest loss; -1 without validation */
     int best_acc = -1, best_loss = -1;
     for (int v = 0; v < st->n_val; v++) {

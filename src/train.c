@@ -177,7 +177,10 @@ static int after_training(const run_settings *s, backend *b, train_state *st, in
                           double lr, double momentum, double loss, double secs,
                           int *stopped_early)
 {
-    st->epoch[st->n_epochs] = epoch;
+    /* `epoch` counts from 0 (the backend's shuffles, validation_freq); what is recorded and
+     * shown is its number, 1..train.epochs: "epoch e" is after e epochs (README "Epochs") */
+    const int number = epoch + 1;
+    st->epoch[st->n_epochs] = number;
     st->train_loss[st->n_epochs] = loss;
     st->lr[st->n_epochs] = lr;
     st->momentum[st->n_epochs] = momentum;
@@ -188,24 +191,24 @@ static int after_training(const run_settings *s, backend *b, train_state *st, in
 
     if (!isfinite(loss)) {
         st->status = RUN_DIVERGED;
-        st->status_epoch = epoch;
-        snprintf(st->message, sizeof st->message, "train loss became %s at epoch %d",
-                 isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", epoch);
+        st->status_epoch = number;
+        snprintf(st->message, sizeof st->message, "train loss became %s in epoch %d",
+                 isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", number);
         return 1;
     }
     const int freq = s->train.validation_freq;
-    if (freq > 0 && epoch % freq == 0) {
+    if (freq > 0 && epoch % freq == 0) { /* the notebook's test, its epochs from 0 */
         int failed = 0;
-        *stopped_early = validate(s, b, st, epoch, &failed);
+        *stopped_early = validate(s, b, st, number, &failed);
         if (failed) {
-            fail(st, epoch, "validation", b);
+            fail(st, number, "validation", b);
             return 1;
         }
     }
     if (s->schedule.every == SCHEDULE_EVERY_EPOCH)
         st->schedule_steps++;
     if (*stopped_early) {
-        st->status_epoch = epoch;
+        st->status_epoch = number;
         return 1; /* no hook: a resume must not train past the stop */
     }
     return 0;
@@ -253,7 +256,7 @@ static void finish_run(const run_settings *s, backend *b, train_state *st, int s
 {
     eval_result r;
     if (evaluate(s, b, SPLIT_TEST, &r) != 0) {
-        fail(st, st->next_epoch - 1, "test", b);
+        fail(st, st->next_epoch, "test", b); /* after the last epoch trained */
         return;
     }
     st->test_loss = r.loss;
@@ -309,7 +312,7 @@ void train_pack(const train_member *members, int n)
                                            sizeof msg);
             if (n_tab < 0) {
                 m->st->status = RUN_FAILED;
-                m->st->status_epoch = m->st->next_epoch;
+                m->st->status_epoch = m->st->next_epoch + 1; /* the epoch it would train */
                 snprintf(m->st->message, sizeof m->st->message, "schedule: %s", msg);
                 going[i] = 0;
                 leave_pack(m);
@@ -342,7 +345,7 @@ void train_pack(const train_member *members, int n)
             const backend *bad = jobs[failed].b;
             for (int j = 0; j < n_jobs; j++) {
                 const train_member *m = &members[which[j]];
-                fail(m->st, m->st->next_epoch, "training", m->b->error[0] ? m->b : bad);
+                fail(m->st, m->st->next_epoch + 1, "training", m->b->error[0] ? m->b : bad);
                 going[which[j]] = 0;
                 leave_pack(m);
             }

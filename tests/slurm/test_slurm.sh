@@ -211,24 +211,24 @@ usr1_seen || fail "the batch shell never reported SIGUSR1"
 wait_until 60 "task 0 requeued itself after SIGUSR1 and started again" restarted_to 1
 log_has "$log0" "optsweep exited with status 138" || fail "optsweep did not exit 138 on USR1"
 log_has "$log0" "task 0/4: requeued" || fail "task 0 did not requeue itself"
-stop1=$(sed -n "s|^run [0-9]*/[0-9]* $long: stopped at epoch \([0-9]*\)/.*|\1|p" "$log0" | head -1)
-[ -n "$stop1" ] || fail "no 'stopped at epoch' line for the long run after USR1"
+stop1=$(sed -n "s|^run [0-9]*/[0-9]* $long: stopped after epoch \([0-9]*\)/.*|\1|p" "$log0" | head -1)
+[ -n "$stop1" ] || fail "no 'stopped after epoch' line for the long run after USR1"
 
 # (2) scontrol requeue (as a preemption does: SIGTERM to every process of the job)
 wait_until 60 "the long run resumed and checkpointed past epoch $stop1" ckpt_at_least $((stop1 + 1))
-log_has "$log0" "$long: resuming at epoch $stop1/" || fail "the long run did not resume at epoch $stop1"
+log_has "$log0" "$long: resuming after epoch $stop1/" || fail "the long run did not resume at epoch $stop1"
 [ -e "$runs/$long.h5" ] && fail "the long run ended before the second interruption"
 note "scontrol requeue ${array}_0 at checkpoint epoch $(ckpt_epoch)"
 scontrol requeue "${array}_0" || fail "scontrol requeue"
 wait_until 60 "task 0 requeued by scontrol and started again" restarted_to 2
-stop2=$(sed -n "s|^run [0-9]*/[0-9]* $long: stopped at epoch \([0-9]*\)/.*|\1|p" "$log0" | sed -n 2p)
-[ -n "$stop2" ] || fail "no second 'stopped at epoch' line for the long run"
+stop2=$(sed -n "s|^run [0-9]*/[0-9]* $long: stopped after epoch \([0-9]*\)/.*|\1|p" "$log0" | sed -n 2p)
+[ -n "$stop2" ] || fail "no second 'stopped after epoch' line for the long run"
 
 wait_until 120 "array $array1 to end" finished "$array1"
 wait_until 60 "report job $report1 to end" finished "$report1"
 note "first array done"
 
-log_has "$log0" "$long: resuming at epoch $stop2/" || fail "no resume at epoch $stop2 after scontrol requeue"
+log_has "$log0" "$long: resuming after epoch $stop2/" || fail "no resume at epoch $stop2 after scontrol requeue"
 log_has "$logs/${array1}_2.out" "optsweep exited with status 2" ||
     fail "task 2 did not fail with the bad data path"
 for i in 0 1 3 4; do
@@ -278,7 +278,7 @@ for i in 0 1 2 3 4; do
     [ "$(h5attr "$runs/$id.h5" attempts)" = "$want_attempts" ] ||
         fail "run $id: attempts $(h5attr "$runs/$id.h5" attempts), want $want_attempts"
 done
-[ "$(grep -c "$long: resuming at epoch" "$log0")" -eq 2 ] || fail "the long run did not resume twice"
+[ "$(grep -c "$long: resuming after epoch" "$log0")" -eq 2 ] || fail "the long run did not resume twice"
 left=$(find "$runs" -name '*.lock' -o -name '*.ckpt.h5')
 [ -z "$left" ] || fail "locks or checkpoints left behind: $left"
 
@@ -293,4 +293,4 @@ cmp -s "$work/long.dump" "$work/ref.dump" ||
 
 "$bin" status "$work/results/slurm-e2e" >"$work/status-end.log" 2>&1 || fail "optsweep status at the end"
 grep -q "done *5" "$work/status-end.log" || fail "status does not count 5 done runs"
-note "PASS: 5 runs over 4 tasks, USR1 + scontrol requeue resumed bit-identically (stopped at epochs $stop1 and $stop2), failed task retried"
+note "PASS: 5 runs over 4 tasks, USR1 + scontrol requeue resumed bit-identically (stopped after epochs $stop1 and $stop2), failed task retried"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # keep_best.sh — train.keep_best (#15): every run file of tests/store/sweep.yaml (3 runs
 # trained as one pack) holds /model_best, of epoch best_epoch, with the very bits a run of
-# the same settings stopped after best_epoch + 1 epochs ends with; without the setting there
+# the same settings stopped after best_epoch epochs ends with; without the setting there
 # is no /model_best; and a sweep killed anywhere and resumed ends with the same /model_best
 # as an uninterrupted one (resume.sh, whose --compare covers it).
 # Usage: keep_best.sh OPTSWEEP TEST_STORE SOURCE_DIR
@@ -28,13 +28,13 @@ n=0
 for f in "$tmp"/best/store-e2e/runs/*.h5; do
     n=$((n + 1))
     read -r index best kept < <("$test_store" --best-epoch "$f")
-    [ "$best" -ge 0 ] && [ "$kept" = "$best" ] \
+    [ "$best" -ge 1 ] && [ "$kept" = "$best" ] \
         || { fail "$f: best_epoch $best, /model_best of epoch $kept"; continue; }
-    [ "$best" -lt $((epochs - 1)) ] && early=$((early + 1))
-    # the same run, trained for best_epoch + 1 epochs (epochs counted from 0 in the files)
+    [ "$best" -lt $epochs ] && early=$((early + 1))
+    # the same run, trained for best_epoch epochs (epoch e: after e epochs)
     short=$tmp/short$best
-    [ -d "$short" ] || "${run[@]}" --set train.epochs=$((best + 1)) --results "$short" \
-        >"$short.log" 2>&1 || fail "sweep of $((best + 1)) epochs: $(tail -3 "$short.log")"
+    [ -d "$short" ] || "${run[@]}" --set train.epochs=$best --results "$short" \
+        >"$short.log" 2>&1 || fail "sweep of $best epochs: $(tail -3 "$short.log")"
     twin=
     for g in "$short"/store-e2e/runs/*.h5; do
         read -r i _ _ < <("$test_store" --best-epoch "$g")
