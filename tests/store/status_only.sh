@@ -4,9 +4,9 @@
 # runs with no file yet; nothing matched and unknown keys exit 2.  The sweep of
 # tests/store/sweep.yaml, one run at a time, stopped (SIGTERM) in its second run: run 1 done,
 # run 2 interrupted, run 3 not started.
-# Usage: status_only.sh OPTSWEEP SOURCE_DIR
+# Usage: status_only.sh OPTSWEEP TEST_STORE SOURCE_DIR (TEST_STORE unused)
 set -u
-optsweep=$1 src=$2
+optsweep=$1 src=$3
 tmp=$(mktemp -d /tmp/optsweep-status-only.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 fails=0
