@@ -705,14 +705,15 @@ static void test_scale(void)
     int blocks = 0;
     for (const char *p = dat; p && (p = strstr(p, "# block ")); p++) blocks++;
     EXPECT(blocks == 12, "val_loss.dat has %d blocks, expected 12", blocks);
-    /* block 0, epoch 0: val_loss = 1.1 (2.3 + 0.01 seed) + 0.002 over seeds 0, 1, 2 */
+    /* block 0, epoch 1 (the first, numbered from 1): val_loss = 1.1 (2.3 + 0.01 seed) + 0.002
+     * over seeds 0, 1, 2 */
     const char *b0 = dat ? strstr(dat, "# block 0") : NULL;
     const char *line = b0 ? strchr(b0, '\n') : NULL;
     double e, mean, lo, hi, cnt;
     EXPECT(line && sscanf(line + 1, "%lf %lf %lf %lf %lf", &e, &mean, &lo, &hi, &cnt) == 5 &&
-           e == 0 && fabs(mean - 2.543) < 1e-7 && fabs(lo - 2.532) < 1e-7 &&
+           e == 1 && fabs(mean - 2.543) < 1e-7 && fabs(lo - 2.532) < 1e-7 &&
            fabs(hi - 2.554) < 1e-7 && cnt == 3, "val_loss.dat block 0 does not start with "
-           "0 2.543 2.532 2.554 3 (mean, mean -/+ std over the 3 seeds)");
+           "1 2.543 2.532 2.554 3 (mean, mean -/+ std over the 3 seeds)");
     free(dat);
     char *csv = test_read_file(path_of("%s/results/scale/runs.csv", work), NULL);
     int lines = 0;
