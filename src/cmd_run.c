@@ -20,7 +20,7 @@ static void usage(FILE *f)
             "usage: optsweep run FILE [--set KEY=VALUE]... [--shard I/N] [--only PATTERN]...\n"
             "                         [--max-runs N]\n"
             "                         [--results DIR] [--backend auto|cpu|cuda] [--force]\n"
-            "                         [--jobs N] [--quiet] [--until-rung K]\n"
+            "                         [--jobs N] [--shared-by N] [--quiet] [--until-rung K]\n"
             "\n"
             "Trains every run of the sweep FILE (see optsweep plan FILE) and writes one HDF5\n"
             "file per run under DIR/<name>/runs/.  Runs already complete there are skipped and\n"
@@ -41,6 +41,9 @@ static void usage(FILE *f)
             "                    train.backend of every run\n"
             "  --force           train again runs that are already complete\n"
             "  --jobs N          train N runs at once in worker processes (default 1)\n"
+            "  --shared-by N     N processes (the tasks of a SLURM array) claim runs from this\n"
+            "                    plan at once: packs hold at most an N-th of the runs they could,\n"
+            "                    so that each process gets some\n"
             "  --quiet           print only errors and the final line\n"
             "  --until-rung K    search.halving: train up to rung K (1 = the first) and exit\n"
             "                    without waiting for the rung's other runs (one SLURM array\n"
@@ -81,11 +84,24 @@ static int choose_cpu_kernel(const plan *p, int backend_override)
     return 0;
 }
 
+/* The value of --jobs / --shared-by: 1..max.  0, or -1 after a message. */
+static int parse_count(const char *option, const char *v, long long max, int *out)
+{
+    long long n;
+    if (settings_parse_integer(v, &n) != 0 || n < 1 || n > max) {
+        fprintf(stderr, "optsweep run: %s: expected an integer from 1 to %lld, found '%s'\n",
+                option, max, v);
+        return -1;
+    }
+    *out = (int)n;
+    return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const char *const options[] = {"--set", "--shard", "--max-runs", "--only", "--results",
-                                          "--backend", "--force", "--jobs", "--quiet", "--help",
-                                          "--until-rung", NULL};
+                                          "--backend", "--force", "--jobs", "--shared-by",
+                                          "--quiet", "--help", "--until-rung", NULL};
     cmd_sweep_args a;
     cmd_sweep_args_init(&a);
     runner_options o;
@@ -126,24 +142,15 @@ int cmd_run(int argc, char **argv)
             fprintf(stderr, "optsweep run: --backend needs auto, cpu or cuda\n");
             goto out;
         } else if ((v = cmd_option_value(argc, argv, &i, "--jobs", &missing))) {
-            long long n;
-            if (settings_parse_integer(v, &n) != 0 || n < 1 || n > 1024) {
-                fprintf(stderr, "optsweep run: --jobs: expected an integer from 1 to 1024, "
-                        "found '%s'\n", v);
-                goto out;
-            }
-            o.jobs = (int)n;
-        } else if (missing && strcmp(argv[i], "--jobs") == 0) {
-            fprintf(stderr, "optsweep run: --jobs needs a number\n");
+            if (parse_count("--jobs", v, 1024, &o.jobs) != 0) goto out;
+        } else if ((v = cmd_option_value(argc, argv, &i, "--shared-by", &missing))) {
+            if (parse_count("--shared-by", v, 1000000, &o.shared_by) != 0) goto out;
+        } else if (missing && (strcmp(argv[i], "--jobs") == 0
+                               || strcmp(argv[i], "--shared-by") == 0)) {
+            fprintf(stderr, "optsweep run: %s needs a number\n", argv[i]);
             goto out;
         } else if ((v = cmd_option_value(argc, argv, &i, "--until-rung", &missing))) {
-            long long n;
-            if (settings_parse_integer(v, &n) != 0 || n < 1 || n > HALVING_MAX_RUNGS) {
-                fprintf(stderr, "optsweep run: --until-rung: expected a rung from 1 to %d, "
-                        "found '%s'\n", HALVING_MAX_RUNGS, v);
-                goto out;
-            }
-            o.until_rung = (int)n;
+            if (parse_count("--until-rung", v, HALVING_MAX_RUNGS, &o.until_rung) != 0) goto out;
         } else if (missing && strcmp(argv[i], "--until-rung") == 0) {
             fprintf(stderr, "optsweep run: --until-rung needs a rung number\n");
             goto out;

@@ -1,7 +1,9 @@
 /* cmd_slurm.c — `optsweep slurm FILE --tasks N [--submit]`: checks the sweep like `plan`,
  * copies it under results/<sweep>/slurm/, writes the job array and report scripts there
  * (slurm_script.c), then either prints what each task would run (dry run) or submits both
- * jobs with sbatch.  The training itself is `optsweep run --shard i/N` inside each task. */
+ * jobs with sbatch.  The training itself is `optsweep run` over the whole plan inside each
+ * task: the tasks claim runs as they go (lock files, store_lock.c), so none waits on a fixed
+ * share. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,8 +28,9 @@
 static const char usage[] =
     "usage: optsweep slurm FILE --tasks N [options]\n"
     "Writes a SLURM job array for the sweep FILE under RESULTS/<sweep>/slurm/ (array.sbatch:\n"
-    "task i runs `optsweep run FILE --shard i/N`; report.sbatch: `optsweep report` once every\n"
-    "task has ended) and prints each task's runs.  With --submit, submits both with sbatch.\n"
+    "every task runs `optsweep run FILE` over the whole plan, claiming the next run no task\n"
+    "holds; report.sbatch: `optsweep report` once every task has ended) and prints the runs.\n"
+    "With --submit, submits both with sbatch.\n"
     "\n"
     "  --tasks N            array tasks (0..N-1); at most one per run\n"
     "  --partition P        SLURM partition\n"
@@ -126,7 +129,7 @@ static int parse_args(int argc, char **argv, slurm_args *a)
             return 1;
         }
         if (strncmp(opt, "--shard", 7) == 0)
-            return usage_error("%s: each array task takes its shard itself (--tasks N)", opt);
+            return usage_error("%s: the array's tasks share the whole plan (--tasks N)", opt);
         if ((got = cmd_sweep_option(&a->sweep, "slurm", argc, argv, &i)) < 0) return EXIT_USAGE;
         if (got) continue;
         if (strcmp(opt, "--submit") == 0) {
@@ -281,20 +284,15 @@ static char *copy_sweep(const char *src, const char *slurm_dir, char *err, size_
 
 static void print_task_plans(const plan *full, int tasks)
 {
-    printf("\nplan of each task (task i runs the runs whose plan index mod %d is i):\n", tasks);
-    for (int t = 0; t < tasks; t++) {
-        plan shard;
-        long cost = 0;
-        plan_shard(full, t, tasks, &shard);
-        for (int i = 0; i < shard.n_runs; i++) cost += shard.runs[i].cost;
-        printf("  task %d: %d run%s, cost %ld\n", t, shard.n_runs, shard.n_runs == 1 ? "" : "s",
-               cost);
-        for (int i = 0; i < shard.n_runs; i++) { /* plan index (as `optsweep plan`), id, case */
-            const plan_run *r = &shard.runs[i];
-            printf("    %5d  %s%s%s\n", r->index, r->id, full->has_cases ? "  " : "",
-                   full->has_cases ? r->settings.case_name : "");
-        }
-        plan_free(&shard);
+    long cost = 0;
+    for (int i = 0; i < full->n_runs; i++) cost += full->runs[i].cost;
+    printf("\nthe %d task%s take the runs in this order as they go, each claiming the next run "
+           "(or pack) no task holds;\na task that finds nothing left ends at once (cost %ld in "
+           "all):\n", tasks, tasks == 1 ? "" : "s", cost);
+    for (int i = 0; i < full->n_runs; i++) { /* plan index (as `optsweep plan`), id, case */
+        const plan_run *r = &full->runs[i];
+        printf("    %5d  %s%s%s\n", r->index, r->id, full->has_cases ? "  " : "",
+               full->has_cases ? r->settings.case_name : "");
     }
 }
 

@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 
 #include "check.h"
+#include "cmd_sweep.h"
 #include "commands.h"
+#include "plan.h"
 #include "store.h"
 
 typedef struct {
@@ -26,6 +28,9 @@ typedef struct {
     store_lock_info lock;
     int lock_ok;
     int live;              /* its lock is held (another host's lock counts as live) */
+    char *yaml;            /* its settings (final file, else checkpoint), for --only; or NULL */
+    char case_name[SETTINGS_NAME_LEN]; /* from the final file; "" unknown */
+    int left_out;          /* --only matches it not */
 } run_files;
 
 typedef struct {
@@ -53,6 +58,15 @@ static run_files *find_or_add(run_table *t, const char *id, size_t len)
     r->id[len] = '\0';
     r->ckpt_epoch = -1;
     return r;
+}
+
+static void free_table(run_table *t)
+{
+    for (int i = 0; i < t->n; i++) {
+        free(t->v[i].id);
+        free(t->v[i].yaml);
+    }
+    free(t->v);
 }
 
 static int compare_runs(const void *a, const void *b)
@@ -92,7 +106,8 @@ static void read_checkpoint_position(const char *runs_dir, run_files *r)
         r->ckpt_epoch = e;
         r->epochs = yaml_epochs(yaml);
     }
-    free(yaml);
+    if (!r->yaml) r->yaml = yaml; /* the final file's, when there is one, comes first */
+    else free(yaml);
 }
 
 static void read_final(const char *runs_dir, run_files *r)
@@ -110,6 +125,8 @@ static void read_final(const char *runs_dir, run_files *r)
     check_copy_string(r->message, sizeof r->message, log.status_message);
     r->epochs = yaml_epochs(log.settings_yaml);
     if (strcmp(log.status, "failed") == 0) r->ckpt_epoch = log.n_epochs;
+    r->yaml = xstrdup(log.settings_yaml);
+    check_copy_string(r->case_name, sizeof r->case_name, log.case_name);
     store_run_log_free(&log);
 }
 
@@ -136,23 +153,51 @@ static void print_rungs(const char *sweep_dir)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: optsweep status results/<sweep>\n"
+    fprintf(f, "usage: optsweep status results/<sweep> [--only PATTERN]...\n"
                "  counts the runs of a sweep (done, diverged, failed, running, interrupted,\n"
-               "  not started) from its files, and lists each unfinished run's last epoch\n");
+               "  not started) from its files, and lists each unfinished run's last epoch\n"
+               "  --only PATTERN  only the runs it matches (repeatable: any): a run id, a case\n"
+               "                  name or a glob ('adam-*'), or KEY=VALUE (optimizer.name=adam),\n"
+               "                  matched on the settings a run's files hold: runs with no file\n"
+               "                  yet (not started) match by id only\n");
 }
 
-int cmd_status(int argc, char **argv)
+/* The arguments: the sweep folder and --only patterns.  EXIT_OK to go on, else the exit. */
+static int parse_args(int argc, char **argv, const char **sweep_dir, const char **only,
+                      int *n_only, int *help)
 {
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        usage(stdout);
-        return EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        int missing = 0;
+        const char *v;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            *help = 1;
+            return EXIT_OK;
+        } else if ((v = cmd_option_value(argc, argv, &i, "--only", &missing))) {
+            char err[256];
+            if (plan_only_check(v, err, sizeof err) != 0) {
+                fprintf(stderr, "optsweep: status: %s\n", err);
+                return EXIT_USAGE;
+            }
+            only[(*n_only)++] = v;
+        } else if (missing || argv[i][0] == '-' || *sweep_dir) {
+            if (missing) fprintf(stderr, "optsweep: status: %s needs a value\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        } else {
+            *sweep_dir = argv[i];
+        }
     }
-    if (argc != 2 || argv[1][0] == '-') {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
-    const char *sweep_dir = argv[1];
+    if (*sweep_dir) return EXIT_OK;
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
+/* The report of the sweep in sweep_dir, over the runs `only` matches (all when n_only is 0). */
+static int status_of(const char *sweep_dir, const char *const *only, int n_only)
+{
     char runs_dir[STORE_PATH_LEN], err[2048];
+
     struct stat sb;
     if (stat(sweep_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
         fprintf(stderr, "optsweep: status: %s: %s\n", sweep_dir,
@@ -201,10 +246,14 @@ int cmd_status(int argc, char **argv)
     if (t.n > 1) qsort(t.v, (size_t)t.n, sizeof *t.v, compare_runs);
     /* plan runs without any file: not started; run files of ids outside the plan (an
      * earlier version of the sweep): counted apart, not as this plan's */
-    int not_started = 0, n_outside = 0;
+    int not_started = 0, n_outside = 0, n_matched = 0;
     for (int i = 0; i < n_plan; i++) {
         run_files key = {.id = plan_ids[i]};
-        if (!bsearch(&key, t.v, (size_t)t.n, sizeof *t.v, compare_runs)) not_started++;
+        if (bsearch(&key, t.v, (size_t)t.n, sizeof *t.v, compare_runs)) continue;
+        /* no file: only its id can match */
+        if (n_only && !plan_only_matches_yaml(only, n_only, plan_ids[i], "", NULL)) continue;
+        not_started++;
+        n_matched++;
     }
     for (int i = 0; have_plan == 0 && i < t.n; i++)
         t.v[i].outside = !bsearch(&t.v[i].id, plan_ids, (size_t)n_plan, sizeof *plan_ids,
@@ -214,12 +263,18 @@ int cmd_status(int argc, char **argv)
     int n_interrupted = 0, n_corrupt = 0, n_foreign = 0, n_pruned = 0;
     for (int i = 0; i < t.n; i++) {
         run_files *r = &t.v[i];
+        /* files outside the plan: read only for --only's settings */
+        const int read = !r->outside || n_only;
+        if (r->has_final && read) read_final(runs_dir, r);
+        if (r->has_ckpt && read) read_checkpoint_position(runs_dir, r);
+        r->left_out = n_only && !plan_only_matches_yaml(only, n_only, r->id, r->case_name,
+                                                        r->yaml);
+        if (r->left_out) continue;
+        n_matched++;
         if (r->outside) {
             n_outside++;
             continue;
         }
-        if (r->has_final) read_final(runs_dir, r);
-        if (r->has_ckpt) read_checkpoint_position(runs_dir, r);
         if (r->has_lock) {
             char lock_path[STORE_PATH_LEN];
             if (store_path(lock_path, sizeof lock_path, runs_dir, r->id, STORE_SUFFIX_LOCK, err,
@@ -240,7 +295,16 @@ int cmd_status(int argc, char **argv)
         else if (r->has_corrupt) n_corrupt++;
     }
 
+    if (n_only && n_matched == 0) {
+        fprintf(stderr, "optsweep: status: --only matches none of the runs of %s (runs with no "
+                "file yet match by id only)\n", sweep_dir);
+        free_table(&t);
+        store_free_ids(plan_ids, n_plan);
+        return EXIT_USAGE;
+    }
     printf("sweep %s\n", sweep_dir);
+    if (n_only)
+        printf("  --only: %d runs match (runs with no file yet match by id only)\n", n_matched);
     if (have_plan == 0)
         printf("  plan.json: %d runs\n", n_plan);
     else
@@ -267,7 +331,7 @@ int cmd_status(int argc, char **argv)
     int header = 0;
     for (int i = 0; i < t.n; i++) {
         run_files *r = &t.v[i];
-        if (r->outside) continue;
+        if (r->outside || r->left_out) continue;
         const int live = r->live;
         int done = r->has_final && !live && strcmp(r->status, "failed") != 0
                    && strcmp(r->status, "damaged") != 0;
@@ -303,8 +367,22 @@ int cmd_status(int argc, char **argv)
         if (r->message[0] && !live) printf(" %s", r->message);
         printf("\n");
     }
-    for (int i = 0; i < t.n; i++) free(t.v[i].id);
-    free(t.v);
+    free_table(&t);
     store_free_ids(plan_ids, n_plan);
     return EXIT_OK;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    const char *sweep_dir = NULL;
+    const char **only = xcalloc((size_t)argc, sizeof *only);
+    int n_only = 0, help = 0;
+    int rc = parse_args(argc, argv, &sweep_dir, only, &n_only, &help);
+    if (rc != EXIT_OK || help) {
+        free(only);
+        return rc;
+    }
+    rc = status_of(sweep_dir, only, n_only);
+    free(only);
+    return rc;
 }

@@ -122,6 +122,11 @@ int plan_run_matches(const plan_run *r, const char *const *patterns, int n);
 typedef const char *(*plan_only_value)(const void *ctx, const char *key, char *buf, size_t n);
 int plan_only_matches(const char *const *patterns, int n, const char *id, const char *case_name,
                       plan_only_value value_of, const void *ctx);
+/* The same for a run known by its files: its id, case ("" when unknown) and resolved settings
+ * YAML (a run file's or checkpoint's settings_yaml); with settings_yaml NULL (a run no file
+ * records yet, or unreadable settings) only the patterns over the id and the case can match. */
+int plan_only_matches_yaml(const char *const *patterns, int n, const char *id,
+                           const char *case_name, const char *settings_yaml);
 /* Keeps the runs any pattern matches, in order (their index, and so --shard, unchanged). */
 void plan_keep_only(plan *p, const char *const *patterns, int n);
 

@@ -82,3 +82,47 @@ void plan_keep_only(plan *p, const char *const *patterns, int n)
         if (plan_run_matches(&p->runs[i], patterns, n)) p->runs[kept++] = p->runs[i];
     p->n_runs = kept;
 }
+
+/* Settings no file records: nothing applies. */
+static const char *no_value(const void *ctx, const char *key, char *buf, size_t n)
+{
+    (void)ctx;
+    (void)key;
+    (void)buf;
+    (void)n;
+    return NULL;
+}
+
+int plan_only_matches_yaml(const char *const *patterns, int n, const char *id,
+                           const char *case_name, const char *settings_yaml)
+{
+    if (!settings_yaml) {
+        /* only the patterns over the id and the case can tell */
+        for (int i = 0; i < n; i++) {
+            const char *eq = strchr(patterns[i], '=');
+            if (eq && strncmp(patterns[i], "id=", 3) != 0 && strncmp(patterns[i], "case=", 5) != 0)
+                continue;
+            if (pattern_matches(patterns[i], id, case_name, no_value, NULL)) return 1;
+        }
+        return 0;
+    }
+    sweep sw;
+    plan p = {0};
+    config_diags d;
+    config_diags_init(&d);
+    int rc = config_load_text(&sw, id, settings_yaml, strlen(settings_yaml), &d);
+    if (rc == 0) rc = plan_expand(&sw, &p, 1, 0, &d);
+    int match;
+    if (rc == 0 && p.n_runs == 1) {
+        check_copy_string(p.runs[0].settings.case_name, sizeof p.runs[0].settings.case_name,
+                          case_name);
+        check_copy_string(p.runs[0].id, sizeof p.runs[0].id, id);
+        match = plan_run_matches(&p.runs[0], patterns, n);
+    } else {
+        match = plan_only_matches_yaml(patterns, n, id, case_name, NULL); /* unreadable */
+    }
+    plan_free(&p);
+    config_free(&sw);
+    config_diags_free(&d);
+    return match;
+}

@@ -112,7 +112,7 @@ void progress_run_start(progress *p, progress_run *pr, int run_i, const plan_run
     if (resumed_at > 0) p->total_cost -= resumed_at * pr->cost_per_epoch; /* done before */
     if (p->quiet) return;
     if (resumed_at > 0)
-        progress_note(p, "run %d/%d %s: resuming at epoch %d/%d%s%s", run_i, p->run_n, r->id,
+        progress_note(p, "run %d/%d %s: resuming after epoch %d/%d%s%s", run_i, p->run_n, r->id,
                       resumed_at, pr->epochs, what && *what ? "  " : "", what ? what : "");
     else
         progress_note(p, "run %d/%d %s%s%s", run_i, p->run_n, r->id,
@@ -132,11 +132,11 @@ void progress_epoch(progress *p, progress_run *pr, const train_state *st)
         clear_line(p);
         if (p->pack_size > 1) /* one line for the pack: its runs move together */
             fprintf(p->out, "%sruns %d-%d/%d (pack of %d)  epoch %d/%d", p->prefix,
-                    p->pack_first, p->pack_last, p->run_n, p->pack_size, st->epoch[last] + 1,
+                    p->pack_first, p->pack_last, p->run_n, p->pack_size, st->epoch[last],
                     pr->epochs);
         else
             fprintf(p->out, "%srun %d/%d  epoch %d/%d  loss %.4f", p->prefix, pr->run_i,
-                    p->run_n, st->epoch[last] + 1, pr->epochs, st->train_loss[last]);
+                    p->run_n, st->epoch[last], pr->epochs, st->train_loss[last]);
         if (st->n_val > 0 && p->pack_size <= 1)
             fprintf(p->out, "  val_acc %.2f%%", 100 * st->val_acc[st->n_val - 1]);
         fprintf(p->out, "  ETA %s", e);
@@ -145,7 +145,7 @@ void progress_epoch(progress *p, progress_run *pr, const train_state *st)
     } else if (new_val) {
         progress_note(p, "run %d/%d %s epoch %d/%d train_loss %.6f val_loss %.6f "
                       "val_acc %.4f (sweep ETA %s)", pr->run_i, p->run_n, pr->run_id,
-                      st->epoch[last] + 1, pr->epochs, st->train_loss[last],
+                      st->epoch[last], pr->epochs, st->train_loss[last],
                       st->val_loss[st->n_val - 1], st->val_acc[st->n_val - 1], e);
     }
 }
@@ -165,7 +165,7 @@ void progress_run_end(progress *p, const progress_run *pr, const plan_run *r,
         error_note(p, "run %d/%d %s: failed: %s", pr->run_i, p->run_n, r->id, st->message);
     else if (st->status == RUN_DIVERGED)
         progress_note(p, "run %d/%d %s: diverged at epoch %d (%s) in %s", pr->run_i, p->run_n,
-                      r->id, st->status_epoch + 1, st->message, d);
+                      r->id, st->status_epoch, st->message, d);
     else
         progress_note(p, "run %d/%d %s: %s, %d epochs, train_loss %.6f, test_acc %.4f, %s "
                       "(sweep ETA %s)", pr->run_i, p->run_n, r->id, run_status_name(st->status),

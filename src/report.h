@@ -93,7 +93,7 @@ const char *report_run_display(const report_run *r, const char *key, const char 
 /* The keys that make runs differ: settings (dotted keys) whose value differs between the
  * runs that have it (a key only some runs have, like optimizer.momentum without adam, follows
  * from another swept key).  train.seed and keys that do not change what is learned
- * (data.dir, train.checkpoint_every) are left out. */
+ * (data.dir, train.checkpoint_every, train.keep_best) are left out. */
 typedef struct {
     char **keys;    // (n) swept setting keys, sorted
     int *numeric;   // (n) 1 when every run holds a number for it

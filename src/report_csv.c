@@ -78,7 +78,7 @@ static const char **all_keys(const report_sweep *s, size_t *n)
     return keys;
 }
 
-/* Where the best validation was (0-based epochs, as the run file's best_epoch and
+/* Where the best validation was (epoch numbers, from 1, as the run file's best_epoch and
  * best_val_loss_epoch: the first on ties); -1 without validation. */
 static void best_validation(const report_run *r, long *acc_epoch, double *loss, long *loss_epoch)
 {

@@ -354,14 +354,16 @@ static int write_blocks(const report_sweep *s, const overlay_style *o, const cha
         if (k) fprintf(f, "\n\n");
         fprintf(f, "# block %zu: run %s (%s)\n", k, r->id, o->label[k]);
         size_t m = x->n < y->n ? x->n : y->n;
+        /* a step holds during its epoch: epoch e (after e epochs) spans e - 1 to e, so each
+         * starts one earlier and the last one ends at its epoch */
+        const double start = steps ? 1 : 0;
         for (size_t e = 0; e < m; e++) {
-            fprintf(f, "%.0f", x->v[e]);
+            fprintf(f, "%.0f", x->v[e] - start);
             put_number(f, y->v[e]);
             fputc('\n', f);
         }
-        /* a step holds from its epoch to the next: the last one ends one epoch later */
         if (steps && m) {
-            fprintf(f, "%.0f", x->v[m - 1] + 1);
+            fprintf(f, "%.0f", x->v[m - 1]);
             put_number(f, y->v[m - 1]);
             fprintf(f, "  # end of the last epoch\n");
         }

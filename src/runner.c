@@ -437,7 +437,9 @@ int runner_run_plan(const plan *p, const runner_options *o)
     unsigned char *on_gpu = xcalloc((size_t)p->n_runs, 1);
     pack_backends(p, opts.backend_override, on_gpu);
     r.pack_of = xmalloc(sizeof(int) * (size_t)p->n_runs);
-    r.n_packs = pack_partition(p, on_gpu, opts.jobs, r.pack_of);
+    /* every worker of every process sharing the plan gets a share of the packs */
+    const int split = opts.jobs * (opts.shared_by > 1 ? opts.shared_by : 1);
+    r.n_packs = pack_partition(p, on_gpu, split, r.pack_of);
     free(on_gpu);
     if (!opts.quiet) print_table(&r, n_done);
 

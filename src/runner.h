@@ -1,7 +1,7 @@
 /* runner.h — runs the runs of a plan: for each, claims it (lock file), loads data, creates the
  * backend, initialises or resumes from a checkpoint, trains (train.h) and hands the results
- * to the store (store.h).  Used by `optsweep run` (and by SLURM array tasks, via a shard of
- * the plan).  docs/FORMAT.md describes the files it writes. */
+ * to the store (store.h).  Used by `optsweep run` (and by SLURM array tasks, each over the
+ * whole plan, claiming runs as they go).  docs/FORMAT.md describes the files it writes. */
 #ifndef OPTSWEEP_RUNNER_H
 #define OPTSWEEP_RUNNER_H
 
@@ -13,6 +13,9 @@ typedef struct {
     int backend_override;      /* -1: the run's train.backend; else a backend_kind */
     int force;                 /* rerun completed runs */
     int jobs;                  /* worker processes (1 = in this process) */
+    int shared_by;             /* processes sharing the plan (the tasks of a SLURM array),
+                                  0 or 1: none; packs are capped as for jobs x shared_by
+                                  workers, so that each gets runs to claim */
     int quiet;
     /* The whole plan when `p` is one shard of it (SLURM array task, --shard): its run ids go
      * into results/<sweep>/plan.json so `optsweep status` can count the runs not started.

@@ -283,6 +283,8 @@ static void finish_run(run_ctx *c, int announced)
         .n_images = {c->n_images[0], c->n_images[1], c->n_images[2]},
         .averaged_params = have_weights && avg_slot >= 0
                                ? c->state + (size_t)avg_slot * c->n_params : NULL,
+        .best_params = have_weights ? st->best_params : NULL,
+        .best_params_epoch = st->best_params_epoch,
     };
     if (!announced)
         progress_run_start(&r->prog, &c->prog, c->i + 1, c->run, c->what, 0);
@@ -385,7 +387,7 @@ static void train_claimed(runner *r, run_ctx *c, int n)
         /* stopped by a signal after its checkpoint: the lock goes, the checkpoint stays */
         r->stop_signal = cj->stopped_by ? cj->stopped_by : signals_pending();
         cj->result = RUNNER_RUN_STOPPED;
-        progress_note(&r->prog, "run %d/%d %s: stopped at epoch %d/%d (%s)", cj->i + 1,
+        progress_note(&r->prog, "run %d/%d %s: stopped after epoch %d/%d (%s)", cj->i + 1,
                       r->p->n_runs, cj->run->id, cj->st.next_epoch,
                       cj->run->settings.train.epochs,
                       cj->checkpoint_ok ? "checkpoint saved"

@@ -143,6 +143,7 @@ static const setting_def table[] = {
     {"train.cpu_kernel",              ENUM_(train.cpu_kernel),            ANY,                  0, 0,  cpu_kernel_names, "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.pack",                    INT_(train.pack),                   CLOSED(0, SETTINGS_MAX_PACK), 0, 0, pack_words, "auto",          ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"train.checkpoint_every",        INT_(train.checkpoint_every),       CLOSED(0, BIG),       0, 0,  NULL,             "0",             ALL,             0, NULL,                      FLAG_INCIDENTAL},
+    {"train.keep_best",               BOOL_(train.keep_best),             ANY,                  0, 0,  NULL,             "false",         ALL,             0, NULL,                      FLAG_INCIDENTAL},
     {"optimizer.name",                ENUM_(optim.kind),                  ANY,                  0, 0,  NULL,             "sgd",           ALL,             0, NULL,                      0, NULL, registry_optim_names},
     {"optimizer.lr",                  DBL_(optim.lr),                     ABOVE(0),             0, 0,  NULL,             "0.001",         ALL,             0, NULL,                      0},
     {"optimizer.momentum",            DBL_(optim.momentum),               HALF_OPEN(0, 1),      0, 0,  NULL,             "0",             SGD | RMSPROP,   0, NULL,                      0, "m"},

@@ -89,7 +89,8 @@ typedef struct {
     int epochs;
     int batch_size;
     uint64_t seed;
-    int validation_freq;        /* validate when epoch % freq == 0 (epochs counted from 0) */
+    int validation_freq;        /* validate after epochs 1, 1 + freq, 1 + 2 freq, ...: the
+                                   notebook's epoch % freq == 0 with its epochs from 0 */
     int early_stopping;         /* 1 when train.early_stopping is set */
     int patience;
     double delta;
@@ -98,6 +99,8 @@ typedef struct {
     cpu_kernel_kind cpu_kernel; /* one per process: the runs a process trains must agree */
     int pack;                   /* 0 auto, 1 off (alone), N: at most N runs trained together */
     int checkpoint_every;       /* epochs between checkpoints; 0 = every 60 s of training */
+    int keep_best;              /* also store the weights of the best validation (best_epoch);
+                                   what is stored, not how it trains: incidental */
 } train_settings;
 
 /* PyTorch's names and defaults; fields an optimizer does not have stay at their defaults. */

@@ -15,7 +15,7 @@
 typedef struct {
     const char *sweep_name;
     int n_runs;                 /* runs in the whole plan (for the header comment) */
-    int tasks;                  /* N: array 0..N-1, task i runs --shard i/N */
+    int tasks;                  /* N: array 0..N-1, each over the whole plan */
     const char *partition;
     long time_seconds;          /* parsed --time; -1 when unset */
     const char *gpus_per_task;

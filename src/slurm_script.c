@@ -188,14 +188,15 @@ int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, 
 
     write_header(f, sp, "array.sbatch: the SLURM job array of an optsweep sweep.");
     fprintf(f,
-            "# Sweep '%s': %d runs in %d tasks.  Task i trains shard i/%d of the plan (the runs\n"
-            "# whose plan index mod %d is i) into the results folder below.  Completed runs are\n"
-            "# skipped and unfinished ones resume from their checkpoints, so submitting this\n"
-            "# script again (or one task of it: sbatch --array=2 THIS_FILE) runs only what is\n"
-            "# missing.\n"
+            "# Sweep '%s': %d runs in %d tasks.  Every task goes through the whole plan, into\n"
+            "# the results folder below, claiming the next run (or pack) that no task holds\n"
+            "# (lock files): a task whose runs end early takes more, and a task that finds\n"
+            "# nothing left ends at once.  Completed runs are skipped and unfinished ones resume\n"
+            "# from their checkpoints, so submitting this script again (or one task of it:\n"
+            "# sbatch --array=2 THIS_FILE) runs only what is missing.\n"
             "# Extra `optsweep run` options can come from the submitting shell (sbatch exports\n"
             "# it): OPTSWEEP_RUN_ARGS for every task, OPTSWEEP_RUN_ARGS_<i> for task i only.\n",
-            sp->sweep_name, sp->n_runs, sp->tasks, sp->tasks, sp->tasks);
+            sp->sweep_name, sp->n_runs, sp->tasks);
     fprintf(f, "#SBATCH --job-name=optsweep-%s\n", sp->sweep_name);
     fprintf(f, "#SBATCH --array=0-%d\n", sp->tasks - 1);
     fprintf(f, "#SBATCH --ntasks=1\n");
@@ -233,7 +234,11 @@ int slurm_write_array_script(const slurm_spec *sp, const char *path, char *err, 
           "node)\n"
           "export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}\n",
           f);
-    fputs("\nargs=(run \"$sweep\" --results \"$results\" --shard \"$task/$n_tasks\"", f);
+    /* --shard 0/1: the whole plan (in an array, the task's mod-N shard is the default) */
+    fputs("\n# --shard 0/1: the whole plan, claimed run by run (not this task's mod-N shard);\n"
+          "# --shared-by: packs small enough that every task gets some\n"
+          "args=(run \"$sweep\" --results \"$results\" --shard 0/1 --shared-by \"$n_tasks\"",
+          f);
     for (i = 0; i < sp->n_sets; i++) {
         fputs(" --set ", f);
         quote_shell(f, sp->sets[i]);

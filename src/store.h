@@ -76,6 +76,8 @@ typedef struct {
     const model_shape *shape;
     const float *params;           /* (shape->n_params) final weights; NULL: none (failed) */
     const float *averaged_params;  /* (shape->n_params) ASGD's averaged weights, or NULL */
+    const float *best_params;      /* (shape->n_params) train.keep_best's weights, or NULL */
+    int best_params_epoch;         /* their epoch (train_state.best_params_epoch) */
     long n_images[3];              /* train, validation, test images; -1 when not loaded */
 } store_run_record;
 
@@ -148,6 +150,9 @@ int store_check_run(const char *path, int *done, char *status, size_t status_len
  * (shape->n_params, model.h layout), checking every shape against `shape`. */
 int store_load_weights(const char *path, const model_shape *shape, float *params,
                        char *err, size_t errlen);
+/* The same from another group of the same layout: "model_best", "averaged". */
+int store_load_weights_from(const char *path, const char *group, const model_shape *shape,
+                            float *params, char *err, size_t errlen);
 
 /* ---- checkpoints (store_ckpt.c) ------------------------------------------------------- */
 

@@ -36,6 +36,10 @@ static int write_contents(hid_t f, const store_checkpoint *c, char *err, size_t 
     TRY(store_write_logs(f, st, err, n));
     TRY(store_h5_dset_float(f, "params", c->params, c->n_params, err, n));
     TRY(store_h5_dset_float(f, "optim_state", c->optim_state, c->n_state, err, n));
+    if (st->best_params) { /* train.keep_best */
+        TRY(store_h5_attr_int32(f, "best_params_epoch", st->best_params_epoch, err, n));
+        TRY(store_h5_dset_float(f, "best_params", st->best_params, c->n_params, err, n));
+    }
     TRY(store_checksum_seal(f, err, n)); /* last: it covers everything above */
     return 0;
 fail:
@@ -76,6 +80,31 @@ static int read_string_into(hid_t f, const char *name, char *buf, size_t len, co
     check_copy_string(buf, len, s);
     free(s);
     return 0;
+}
+
+/* train.keep_best's weights, when the checkpoint has them: they must belong to the epoch of
+ * the logs' best validation accuracy (the first on ties), as train.c keeps them. */
+static int read_best_params(hid_t f, const char *path, train_state *st, size_t n_params,
+                            char *err, size_t n)
+{
+    if (H5Lexists(f, "best_params", H5P_DEFAULT) <= 0) {
+        H5Eclear2(H5E_DEFAULT);
+        return 0;
+    }
+    int64_t epoch;
+    if (store_h5_read_attr_int64(f, "best_params_epoch", &epoch, path, err, n) < 0) return -1;
+    int best = -1;
+    for (int v = 0; v < st->n_val; v++)
+        if (best < 0 || st->val_acc[v] > st->val_acc[best]) best = v;
+    if (best < 0 || epoch != st->val_epoch[best]) {
+        snprintf(err, n, "%s: best_params_epoch %lld is not the epoch of its best validation "
+                 "accuracy (%d)", path, (long long)epoch, best < 0 ? -1 : st->val_epoch[best]);
+        return -1;
+    }
+    st->best_params = xmalloc((n_params ? n_params : 1) * sizeof(float));
+    st->best_params_epoch = (int)epoch;
+    return store_h5_read_dset(f, "best_params", H5T_NATIVE_FLOAT, st->best_params, n_params,
+                              path, err, n);
 }
 
 static int read_contents(hid_t f, const char *path, const char *run_id,
@@ -175,6 +204,7 @@ static int read_contents(hid_t f, const char *path, const char *run_id,
     TRY(store_h5_read_dset(f, "params", H5T_NATIVE_FLOAT, params, n_params, path, err, n));
     TRY(store_h5_read_dset(f, "optim_state", H5T_NATIVE_FLOAT, optim_state, n_state, path, err,
                            n));
+    TRY(read_best_params(f, path, st, n_params, err, n));
     st->status = RUN_RUNNING;
     st->status_epoch = -1;
     st->message[0] = '\0';

@@ -335,23 +335,24 @@ static int read_tensor(hid_t f, const char *name, int want_rank, const hsize_t *
     return rc;
 }
 
-static int read_weights(hid_t f, const char *path, const model_shape *shape, float *params,
-                        char *err, size_t n)
+/* /<group>/layer{k}/{weight,bias} ("model", "model_best", ...) into params. */
+static int read_weights(hid_t f, const char *group, const char *path, const model_shape *shape,
+                        float *params, char *err, size_t n)
 {
     for (int k = 0; k < shape->n_layers; k++) {
-        char name[64];
+        char name[96];
         hsize_t w[2] = { (hsize_t)shape->sizes[k + 1], (hsize_t)shape->sizes[k] };
-        snprintf(name, sizeof name, "model/layer%d/weight", k + 1);
+        snprintf(name, sizeof name, "%s/layer%d/weight", group, k + 1);
         if (read_tensor(f, name, 2, w, params + shape->weight_offset[k], path, err, n) < 0)
             return -1;
-        snprintf(name, sizeof name, "model/layer%d/bias", k + 1);
+        snprintf(name, sizeof name, "%s/layer%d/bias", group, k + 1);
         if (read_tensor(f, name, 1, w, params + shape->bias_offset[k], path, err, n) < 0)
             return -1;
     }
     /* one layer too many means the file's model is deeper than this run's */
-    char extra[64];
-    snprintf(extra, sizeof extra, "model/layer%d", shape->n_layers + 1);
-    if (H5Lexists(f, "model", H5P_DEFAULT) > 0 && H5Lexists(f, extra, H5P_DEFAULT) > 0) {
+    char extra[96];
+    snprintf(extra, sizeof extra, "%s/layer%d", group, shape->n_layers + 1);
+    if (H5Lexists(f, group, H5P_DEFAULT) > 0 && H5Lexists(f, extra, H5P_DEFAULT) > 0) {
         snprintf(err, n, "%s: has /%s but the model has %d layers", path, extra,
                  shape->n_layers);
         return -1;
@@ -360,40 +361,59 @@ static int read_weights(hid_t f, const char *path, const model_shape *shape, flo
     return 0;
 }
 
-int store_load_weights(const char *path, const model_shape *shape, float *params, char *err,
-                       size_t errlen)
+int store_load_weights_from(const char *path, const char *group, const model_shape *shape,
+                            float *params, char *err, size_t errlen)
 {
     hid_t f = store_h5_open_read(path, err, errlen);
     if (f < 0) return -1;
-    int rc = read_weights(f, path, shape, params, err, errlen);
+    int rc = read_weights(f, group, path, shape, params, err, errlen);
     H5Fclose(f);
     return rc;
 }
 
+int store_load_weights(const char *path, const model_shape *shape, float *params, char *err,
+                       size_t errlen)
+{
+    return store_load_weights_from(path, "model", shape, params, err, errlen);
+}
+
 /* ---- validation of a final file ----------------------------------------------------------- */
 
-/* The /model group of a run that has weights: its n_layers and sizes give the model's flat
- * layout (model_shape_init), which must hold the n_params floats the metadata promises, and
- * every tensor must be there with its shape. */
-static int check_model(hid_t f, const char *path, long n_params, char *err, size_t n)
+/* A weights group of a run that has weights (/model, /model_best): its n_layers and sizes
+ * give the model's flat layout (model_shape_init), which must hold the n_params floats the
+ * metadata promises, and every tensor must be there with its shape.  /model_best's `epoch`
+ * must be the run's best_epoch. */
+static int check_model(hid_t f, const char *group, const char *path, long n_params, char *err,
+                       size_t n)
 {
-    if (H5Lexists(f, "model", H5P_DEFAULT) <= 0) {
+    if (H5Lexists(f, group, H5P_DEFAULT) <= 0) {
         H5Eclear2(H5E_DEFAULT);
-        snprintf(err, n, "%s: group /model is missing", path);
+        snprintf(err, n, "%s: group /%s is missing", path, group);
         return -1;
     }
-    hid_t g = H5Gopen2(f, "model", H5P_DEFAULT);
-    if (g < 0) return store_h5_fail(err, n, "%s: opening group /model", path);
+    hid_t g = H5Gopen2(f, group, H5P_DEFAULT);
+    if (g < 0) return store_h5_fail(err, n, "%s: opening group /%s", path, group);
     int64_t n_layers = 0;
     int32_t sizes[MODEL_MAX_LAYERS + 1];
     int rc = store_h5_read_attr_int64(g, "n_layers", &n_layers, path, err, n);
     if (rc == 0 && (n_layers < 1 || n_layers > MODEL_MAX_LAYERS)) {
-        snprintf(err, n, "%s: /model n_layers %lld out of range", path, (long long)n_layers);
+        snprintf(err, n, "%s: /%s n_layers %lld out of range", path, group,
+                 (long long)n_layers);
         rc = -1;
     }
     if (rc == 0)
         rc = store_h5_read_attr_int32_array(g, "sizes", sizes, (size_t)n_layers + 1, path, err,
                                             n);
+    if (rc == 0 && strcmp(group, "model") != 0) {
+        int64_t epoch = 0, best = 0;
+        rc = store_h5_read_attr_int64(g, "epoch", &epoch, path, err, n);
+        if (rc == 0) rc = store_h5_read_attr_int64(f, "best_epoch", &best, path, err, n);
+        if (rc == 0 && epoch != best) {
+            snprintf(err, n, "%s: /%s is of epoch %lld, best_epoch says %lld", path, group,
+                     (long long)epoch, (long long)best);
+            rc = -1;
+        }
+    }
     H5Gclose(g);
     if (rc < 0) return -1;
 
@@ -403,18 +423,18 @@ static int check_model(hid_t f, const char *path, long n_params, char *err, size
     model_shape_init(&shape, &m);
     for (int k = 0; k <= shape.n_layers; k++) {
         if (sizes[k] != shape.sizes[k] || sizes[k] < 1) {
-            snprintf(err, n, "%s: /model sizes[%d] is %d: not a %d-...-%d MLP", path, k,
+            snprintf(err, n, "%s: /%s sizes[%d] is %d: not a %d-...-%d MLP", path, group, k,
                      (int)sizes[k], MODEL_INPUT_DIM, MODEL_OUTPUT_DIM);
             return -1;
         }
     }
     if ((long)shape.n_params != n_params) {
-        snprintf(err, n, "%s: /model holds %zu parameters, n_params says %ld", path,
+        snprintf(err, n, "%s: /%s holds %zu parameters, n_params says %ld", path, group,
                  shape.n_params, n_params);
         return -1;
     }
     float *p = xmalloc(sizeof(float) * (shape.n_params ? shape.n_params : 1));
-    rc = read_weights(f, path, &shape, p, err, n);
+    rc = read_weights(f, group, path, &shape, p, err, n);
     free(p);
     return rc;
 }
@@ -440,7 +460,11 @@ int store_check_run(const char *path, int *done, char *status, size_t status_len
     if (rc == 0 && !failed) {
         /* the weights must be there, complete, with the sizes the metadata promises */
         hid_t f = store_h5_open_result(path, err, errlen);
-        rc = f < 0 ? -1 : check_model(f, path, log.n_params, err, errlen);
+        rc = f < 0 ? -1 : check_model(f, "model", path, log.n_params, err, errlen);
+        /* train.keep_best's weights, where kept, likewise */
+        if (rc == 0 && H5Lexists(f, "model_best", H5P_DEFAULT) > 0)
+            rc = check_model(f, "model_best", path, log.n_params, err, errlen);
+        H5Eclear2(H5E_DEFAULT);
         if (f >= 0) H5Fclose(f);
     }
     /* pruned: done for a sweep that halves (the runner decides), else it trains on */

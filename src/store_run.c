@@ -13,9 +13,10 @@
 #define TRY(call) do { if ((call) < 0) goto fail; } while (0)
 
 /* /<group>/layer{k}/{weight,bias}, k = 1..L: the layout store_load_weights reads from
- * /model (group "model": the final weights; "averaged": ASGD's averaged ones). */
+ * /model (group "model": the final weights; "averaged": ASGD's averaged ones; "model_best":
+ * train.keep_best's, with their epoch as the attribute `epoch`, given when >= 0). */
 static int write_weights(hid_t file, const char *group, const model_shape *shape,
-                         const float *params, char *err, size_t n)
+                         const float *params, int epoch, char *err, size_t n)
 {
     int rc = -1;
     hid_t model = H5Gcreate2(file, group, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
@@ -25,6 +26,7 @@ static int write_weights(hid_t file, const char *group, const model_shape *shape
     TRY(store_h5_attr_int32(model, "n_layers", shape->n_layers, err, n));
     TRY(store_h5_attr_int32_array(model, "sizes", sizes, (size_t)shape->n_layers + 1, err, n));
     TRY(store_h5_attr_string(model, "activation", activation_kind_name(shape->activation), err, n));
+    if (epoch >= 0) TRY(store_h5_attr_int32(model, "epoch", epoch, err, n));
     for (int k = 0; k < shape->n_layers; k++) {
         char name[32], w[64], b[64];
         snprintf(name, sizeof name, "layer%d", k + 1);
@@ -98,7 +100,7 @@ static int write_metadata(hid_t file, const store_run_record *r, char *err, size
     TRY(store_h5_attr_double(file, "test_loss", st->test_loss, err, n));
     TRY(store_h5_attr_double(file, "test_acc", st->test_acc, err, n));
     TRY(store_h5_attr_double(file, "best_val_acc", st->best_val_acc, err, n));
-    /* where the best validation was: the epoch (0-based, as val_epoch) of the highest
+    /* where the best validation was: the epoch (its number, as val_epoch) of the highest
      * accuracy (the first on ties) and of the lowest loss; -1 without validation */
     int best_acc = -1, best_loss = -1;
     for (int v = 0; v < st->n_val; v++) {
@@ -137,9 +139,12 @@ int store_write_run(const char *path, const store_run_record *r, char *err, size
     int rc = write_metadata(file, r, why, sizeof why);
     if (rc == 0) rc = store_write_logs(file, r->st, why, sizeof why);
     if (rc == 0 && r->params)
-        rc = write_weights(file, "model", r->shape, r->params, why, sizeof why);
+        rc = write_weights(file, "model", r->shape, r->params, -1, why, sizeof why);
     if (rc == 0 && r->params && r->averaged_params)
-        rc = write_weights(file, "averaged", r->shape, r->averaged_params, why, sizeof why);
+        rc = write_weights(file, "averaged", r->shape, r->averaged_params, -1, why, sizeof why);
+    if (rc == 0 && r->params && r->best_params)
+        rc = write_weights(file, "model_best", r->shape, r->best_params, r->best_params_epoch,
+                           why, sizeof why);
     if (rc == 0) rc = store_checksum_seal(file, why, sizeof why); /* last: covers the rest */
     /* closing flushes: a full disk often shows up only here */
     if (H5Fclose(file) < 0 && rc == 0) rc = store_h5_fail(why, sizeof why, "closing the file");

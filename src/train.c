@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "check.h"
@@ -45,6 +46,7 @@ void train_state_init(train_state *st, int max_epochs)
     st->test_acc = NAN;
     st->status = RUN_RUNNING;
     st->status_epoch = -1;
+    st->best_params_epoch = -1;
 }
 
 void train_state_free(train_state *st)
@@ -57,6 +59,7 @@ void train_state_free(train_state *st)
     free(st->val_epoch);
     free(st->val_loss);
     free(st->val_acc);
+    free(st->best_params);
     *st = (train_state){0};
 }
 
@@ -96,6 +99,34 @@ static int evaluate(const run_settings *s, backend *b, split_id split, eval_resu
     return rc;
 }
 
+/* A new best validation accuracy at `epoch`: with train.keep_best, the weights that validation
+ * evaluated go into st->best_params (the averaged ones under evaluate_averaged); without it,
+ * older best weights are dropped, so best_params always belong to best_val_acc. */
+static int keep_best(const run_settings *s, backend *b, train_state *st, int epoch)
+{
+    if (!s->train.keep_best) {
+        free(st->best_params);
+        st->best_params = NULL;
+        st->best_params_epoch = -1;
+        return 0;
+    }
+    const size_t np = b->config.shape.n_params;
+    if (!st->best_params) st->best_params = xmalloc((np ? np : 1) * sizeof(float));
+    const int slot = s->optim.evaluate_averaged ? optim_averaged_slot(&s->optim) : -1;
+    int rc;
+    if (slot < 0) {
+        rc = b->ops->read_params(b, st->best_params);
+    } else {
+        const size_t slots = (size_t)optim_state_slots(&s->optim);
+        float *state = xmalloc(slots * np * sizeof(float));
+        rc = b->ops->read_state(b, state);
+        if (rc == 0) memcpy(st->best_params, state + (size_t)slot * np, np * sizeof(float));
+        free(state);
+    }
+    st->best_params_epoch = rc == 0 ? epoch : -1;
+    return rc;
+}
+
 /* Validation of one epoch: records loss and accuracy, steps a `step_every: validation`
  * schedule, and updates early stopping.  Returns 1 when early stopping ends the run now.
  *
@@ -119,8 +150,13 @@ static int validate(const run_settings *s, backend *b, train_state *st, int epoc
     st->val_loss[st->n_val] = r.loss;
     st->val_acc[st->n_val] = r.acc;
     st->n_val++;
-    if (isnan(st->best_val_acc) || r.acc > st->best_val_acc)
+    if (isnan(st->best_val_acc) || r.acc > st->best_val_acc) {
         st->best_val_acc = r.acc;
+        if (keep_best(s, b, st, epoch) != 0) {
+            *failed = 1;
+            return 0;
+        }
+    }
     /* The notebook calls scheduler.step() inside its validation branch. */
     if (s->schedule.every == SCHEDULE_EVERY_VALIDATION)
         st->schedule_steps++;
@@ -142,7 +178,10 @@ static int after_training(const run_settings *s, backend *b, train_state *st, in
                           double lr, double momentum, double loss, double secs,
                           int *stopped_early)
 {
-    st->epoch[st->n_epochs] = epoch;
+    /* `epoch` counts from 0 (the backend's shuffles, validation_freq); what is recorded and
+     * shown is its number, 1..train.epochs: "epoch e" is after e epochs (README "Epochs") */
+    const int number = epoch + 1;
+    st->epoch[st->n_epochs] = number;
     st->train_loss[st->n_epochs] = loss;
     st->lr[st->n_epochs] = lr;
     st->momentum[st->n_epochs] = momentum;
@@ -153,24 +192,24 @@ static int after_training(const run_settings *s, backend *b, train_state *st, in
 
     if (!isfinite(loss)) {
         st->status = RUN_DIVERGED;
-        st->status_epoch = epoch;
-        snprintf(st->message, sizeof st->message, "train loss became %s at epoch %d",
-                 isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", epoch);
+        st->status_epoch = number;
+        snprintf(st->message, sizeof st->message, "train loss became %s in epoch %d",
+                 isnan(loss) ? "NaN" : loss > 0 ? "+Inf" : "-Inf", number);
         return 1;
     }
     const int freq = s->train.validation_freq;
-    if (freq > 0 && epoch % freq == 0) {
+    if (freq > 0 && epoch % freq == 0) { /* the notebook's test, its epochs from 0 */
         int failed = 0;
-        *stopped_early = validate(s, b, st, epoch, &failed);
+        *stopped_early = validate(s, b, st, number, &failed);
         if (failed) {
-            fail(st, epoch, "validation", b);
+            fail(st, number, "validation", b);
             return 1;
         }
     }
     if (s->schedule.every == SCHEDULE_EVERY_EPOCH)
         st->schedule_steps++;
     if (*stopped_early) {
-        st->status_epoch = epoch;
+        st->status_epoch = number;
         return 1; /* no hook: a resume must not train past the stop */
     }
     return 0;
@@ -218,7 +257,7 @@ static void finish_run(const run_settings *s, backend *b, train_state *st, int s
 {
     eval_result r;
     if (evaluate(s, b, SPLIT_TEST, &r) != 0) {
-        fail(st, st->next_epoch - 1, "test", b);
+        fail(st, st->next_epoch, "test", b); /* after the last epoch trained */
         return;
     }
     st->test_loss = r.loss;
@@ -274,7 +313,7 @@ void train_pack(const train_member *members, int n)
                                            sizeof msg);
             if (n_tab < 0) {
                 m->st->status = RUN_FAILED;
-                m->st->status_epoch = m->st->next_epoch;
+                m->st->status_epoch = m->st->next_epoch + 1; /* the epoch it would train */
                 snprintf(m->st->message, sizeof m->st->message, "schedule: %s", msg);
                 going[i] = 0;
                 leave_pack(m);
@@ -307,7 +346,7 @@ void train_pack(const train_member *members, int n)
             const backend *bad = jobs[failed].b;
             for (int j = 0; j < n_jobs; j++) {
                 const train_member *m = &members[which[j]];
-                fail(m->st, m->st->next_epoch, "training", m->b->error[0] ? m->b : bad);
+                fail(m->st, m->st->next_epoch + 1, "training", m->b->error[0] ? m->b : bad);
                 going[which[j]] = 0;
                 leave_pack(m);
             }

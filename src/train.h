@@ -23,7 +23,8 @@ const char *run_status_name(run_status s);
 /* The logs of a run so far, and its resumable position.  Arrays have room for
  * settings.train.epochs entries. */
 typedef struct {
-    int next_epoch;             /* first epoch still to train (0 for a fresh run) */
+    int next_epoch;             /* epochs trained so far = the number of the last one (0 for a
+                                   fresh run); the next to train counts from 0 as this */
     long step;                  /* optimizer steps taken (PyTorch's state['step']) */
     long schedule_steps;        /* scheduler.step() calls so far */
     double best_val_loss;       /* early stopping: best validation loss so far (INFINITY) */
@@ -31,20 +32,28 @@ typedef struct {
     double elapsed_seconds;     /* training wall time so far */
 
     int n_epochs;
-    int *epoch;                 /* (n_epochs) */
+    int *epoch;                 /* (n_epochs) epoch numbers 1, 2, ...: "epoch e" is after e
+                                   epochs of training (README "Epochs") */
     double *train_loss;         /* (n_epochs) mean of batch losses */
     double *lr;                 /* (n_epochs) lr used in that epoch (its first step's) */
     double *momentum;           /* (n_epochs) the cycled momentum / beta1 of its first step;
                                    NaN when the schedule cycles none */
     double *epoch_seconds;      /* (n_epochs) */
     int n_val;
-    int *val_epoch;             /* (n_val) */
+    int *val_epoch;             /* (n_val) the numbers of the epochs validation followed */
     double *val_loss, *val_acc; /* (n_val) */
     double best_val_acc;        /* NaN before the first validation */
     double test_loss, test_acc; /* NaN until the run ends */
+    /* train.keep_best: the weights whose validation accuracy is best_val_acc (the first on
+     * ties; with optimizer.evaluate_averaged, the averaged ones the validation evaluated),
+     * checkpointed with the rest.  NULL and -1 while there are none; never stale: a new best
+     * without keep_best drops them (a checkpoint of a keep_best run resumed without it). */
+    float *best_params;         /* (n_params) */
+    int best_params_epoch;      /* val_epoch of best_val_acc when best_params is set, else -1 */
 
     run_status status;
-    int status_epoch;           /* epoch of divergence / early stop / failure, else -1 */
+    int status_epoch;           /* number of the epoch of divergence / early stop / failure
+                                   (1..; a failed test: the last epoch), else -1 */
     char message[256];
 } train_state;
 

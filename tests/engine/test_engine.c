@@ -461,8 +461,9 @@ static void test_divergence(void)
     train_state_init(&st, s.train.epochs);
     run_status rs = train_run(&s, b, &st, NULL);
     CHECK(rs == RUN_DIVERGED && st.status == RUN_DIVERGED, "status %s", run_status_name(rs));
-    CHECK(st.status_epoch >= 0 && st.status_epoch < s.train.epochs &&
-              st.n_epochs == st.status_epoch + 1 &&
+    /* epoch numbers count from 1: the diverging epoch is the last one logged */
+    CHECK(st.status_epoch >= 1 && st.status_epoch <= s.train.epochs &&
+              st.n_epochs == st.status_epoch && st.epoch[st.n_epochs - 1] == st.status_epoch &&
               !isfinite(st.train_loss[st.n_epochs - 1]),
           "divergence epoch %d, %d epochs logged, last loss %g", st.status_epoch, st.n_epochs,
           st.n_epochs ? st.train_loss[st.n_epochs - 1] : 0.0);
@@ -500,7 +501,8 @@ static void test_mnist(const char *slice_dir)
     train_state_init(&st, s.train.epochs);
     train_run(&s, b, &st, NULL);
     CHECK(st.status == RUN_COMPLETED, "status %s (%s)", run_status_name(st.status), st.message);
-    CHECK(st.n_val == 5 && st.val_epoch[4] == 4, "validations: %d", st.n_val);
+    CHECK(st.n_val == 5 && st.val_epoch[0] == 1 && st.val_epoch[4] == 5 && st.epoch[0] == 1,
+          "validations: %d", st.n_val);
     /* 2000 training images, 5 epochs of Adam: ~90% on held-out digits; 0.8 is far from
      * chance (0.1) and from a broken pipeline, and safe against seed luck */
     CHECK(st.test_acc > 0.8, "test accuracy %.4f after 5 epochs of adam", st.test_acc);
@@ -538,22 +540,22 @@ static void test_early_stopping(void)
     s.train.early_stopping = 1;
     s.train.patience = 2;
     s.train.delta = 0.0;
-    /* lr 0: the validation loss never changes, so only validation 0 improves (on +inf);
-     * validations 1 and 2 do not, and the second of them reaches patience 2: stop at epoch 2 */
+    /* lr 0: the validation loss never changes, so only the first validation improves (on
+     * +inf); the second and third do not, and the third reaches patience 2: stop in epoch 3 */
     s.optim.lr = 0.0;
     train_state st = run_to_end(&s, &d);
-    CHECK(st.status == RUN_STOPPED_EARLY && st.status_epoch == 2 && st.n_epochs == 3 &&
+    CHECK(st.status == RUN_STOPPED_EARLY && st.status_epoch == 3 && st.n_epochs == 3 &&
               st.n_val == 3,
           "lr 0: status %s at epoch %d after %d epochs", run_status_name(st.status),
           st.status_epoch, st.n_epochs);
     CHECK(isfinite(st.test_acc), "the test runs after an early stop");
     train_state_free(&st);
 
-    /* patience counts validations, not epochs: every 3 epochs, stop at the third one after
-     * epoch 0 without improvement: validations 0, 3, 6 -> stop at epoch 6 */
+    /* patience counts validations, not epochs: every 3 epochs (after epochs 1, 4, 7: the
+     * notebook's epoch % 3 == 0 counting from 0), stop at the third -> stop in epoch 7 */
     s.train.validation_freq = 3;
     st = run_to_end(&s, &d);
-    CHECK(st.status == RUN_STOPPED_EARLY && st.status_epoch == 6 && st.n_epochs == 7,
+    CHECK(st.status == RUN_STOPPED_EARLY && st.status_epoch == 7 && st.n_epochs == 7,
           "freq 3: status %s at epoch %d", run_status_name(st.status), st.status_epoch);
     train_state_free(&st);
 
@@ -562,7 +564,7 @@ static void test_early_stopping(void)
     s.optim.lr = 0.01;
     s.train.delta = 10.0;
     st = run_to_end(&s, &d);
-    CHECK(st.status == RUN_STOPPED_EARLY && st.status_epoch == 2,
+    CHECK(st.status == RUN_STOPPED_EARLY && st.status_epoch == 3,
           "delta 10: status %s at epoch %d", run_status_name(st.status), st.status_epoch);
     train_state_free(&st);
 

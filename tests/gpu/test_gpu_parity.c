@@ -599,7 +599,7 @@ static int compare_runs(const parity_case *pc, const run_result *cpu, const run_
     for (int v = 0; v < cpu->st.n_val; v++) {
         const double d = rel_diff(cpu->st.val_loss[v], gpu->st.val_loss[v]);
         f->val = d > f->val ? d : f->val;
-        if (cpu->st.val_epoch[v] < tight_epochs) {
+        if (cpu->st.val_epoch[v] <= tight_epochs) { /* epoch numbers count from 1 */
             f->tight = d > f->tight ? d : f->tight;
             if (!(d <= tol)) {
                 fprintf(stderr, "  FAIL %s: validation at epoch %d loss %.9g vs %.9g: "

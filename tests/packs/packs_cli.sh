@@ -73,6 +73,18 @@ OPENBLAS_NUM_THREADS=$threads "$optsweep" run p.yaml --results off_t --set train
 [ "$(grep -c 'pack of [0-9]* runs' jobs.log)" -ge 2 ] || { cat jobs.log; fail "--jobs 2: fewer than 2 packs"; }
 same_as_alone "--jobs 2" jobs off_t
 
+# two processes over the whole plan (SLURM array tasks do this): --shared-by 2 halves the packs
+# so that both get runs to claim; every run once, the bits of a run alone
+"$optsweep" run p.yaml --results shared --shared-by 2 >sh0.log 2>&1 &
+pid=$!
+"$optsweep" run p.yaml --results shared --shared-by 2 >sh1.log 2>&1 || fail "--shared-by 2: exit $?"
+wait $pid || fail "--shared-by 2 (first process): exit $?"
+# (as --jobs 2: half of what is left each time, 4 + 2 + 1 + 1; without it, one pack of 8)
+grep -Eq "packs +4 packs of up to 4 runs" sh0.log || { cat sh0.log; fail "--shared-by 2: not 4 packs of up to 4"; }
+[ "$(cat sh0.log sh1.log | grep -cE ': (completed|stopped_early|diverged)')" -eq 8 ] ||
+    fail "--shared-by 2: not 8 runs ended once"
+same_as_alone "--shared-by 2" shared
+
 "$optsweep" run p.yaml --results shard --shard 0/2 >s0.log 2>&1 || fail "--shard 0/2: exit $?"
 "$optsweep" run p.yaml --results shard --shard 1/2 >s1.log 2>&1 || fail "--shard 1/2: exit $?"
 same_as_alone "two shards" shard

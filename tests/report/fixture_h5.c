@@ -312,7 +312,7 @@ int fixture_write_run(const char *path, const fixture_run *f)
     int *epoch = calloc(ne ? ne : 1, sizeof *epoch);
     double *lr = calloc(ne ? ne : 1, sizeof *lr), *secs = calloc(ne ? ne : 1, sizeof *secs);
     for (size_t e = 0; e < ne; e++) {
-        epoch[e] = (int)e;
+        epoch[e] = (int)e + 1; /* epoch numbers count from 1 (FORMAT.md) */
         lr[e] = f->lr_log ? f->lr_log[e] : f->lr;
         secs[e] = 0.25;
     }

@@ -96,7 +96,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
         lr_log[e] = p->lr * pow(0.5, (double)(e / 10));
         if ((int)e == p->diverge_at) train[e] = NAN;
         if (e % 5 == 0 && (int)e != p->diverge_at) {
-            vep[nv] = (int)e;
+            vep[nv] = (int)e + 1; /* the number of the epoch validated after */
             vloss[nv] = train[e] * 1.1 + 0.002;
             vacc[nv] = 0.1 + (isnan(p->test_acc) ? 0.3 : p->test_acc - 0.1) * (1.0 - t) +
                        p->val_bonus;
@@ -110,7 +110,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
     f.sweep = p->sweep;
     f.case_name = p->case_name;
     f.status = p->status;
-    f.status_epoch = diverged ? p->diverge_at : failed ? 0 : -1;
+    f.status_epoch = diverged ? p->diverge_at + 1 : failed ? 1 : -1;
     f.status_message = p->message;
     f.optimizer = p->optimizer;
     f.lr = p->lr;
@@ -575,6 +575,10 @@ static void test_cases(void)
     char *dat = test_read_file(path_of("%s/lr.dat", figs), NULL);
     EXPECT(dat && strstr(dat, "step_lr") && !strstr(dat, "sgd_plain"), "lr.dat is not the "
            "step_lr run alone");
+    /* epoch 1's lr holds from 0 to 1 (epoch e is after e epochs), the last epoch's ends at
+     * 40: the 40 epochs of the step_lr fixture run */
+    EXPECT(dat && strstr(dat, ")\n0 0.1\n1 0.1\n") && strstr(dat, "\n40 0.0125  # end of"),
+           "lr steps not on epochs 0..40: %.300s", dat ? dat : "(none)");
     free(dat);
     free(md);
 }
@@ -701,14 +705,15 @@ static void test_scale(void)
     int blocks = 0;
     for (const char *p = dat; p && (p = strstr(p, "# block ")); p++) blocks++;
     EXPECT(blocks == 12, "val_loss.dat has %d blocks, expected 12", blocks);
-    /* block 0, epoch 0: val_loss = 1.1 (2.3 + 0.01 seed) + 0.002 over seeds 0, 1, 2 */
+    /* block 0, epoch 1 (the first, numbered from 1): val_loss = 1.1 (2.3 + 0.01 seed) + 0.002
+     * over seeds 0, 1, 2 */
     const char *b0 = dat ? strstr(dat, "# block 0") : NULL;
     const char *line = b0 ? strchr(b0, '\n') : NULL;
     double e, mean, lo, hi, cnt;
     EXPECT(line && sscanf(line + 1, "%lf %lf %lf %lf %lf", &e, &mean, &lo, &hi, &cnt) == 5 &&
-           e == 0 && fabs(mean - 2.543) < 1e-7 && fabs(lo - 2.532) < 1e-7 &&
+           e == 1 && fabs(mean - 2.543) < 1e-7 && fabs(lo - 2.532) < 1e-7 &&
            fabs(hi - 2.554) < 1e-7 && cnt == 3, "val_loss.dat block 0 does not start with "
-           "0 2.543 2.532 2.554 3 (mean, mean -/+ std over the 3 seeds)");
+           "1 2.543 2.532 2.554 3 (mean, mean -/+ std over the 3 seeds)");
     free(dat);
     char *csv = test_read_file(path_of("%s/results/scale/runs.csv", work), NULL);
     int lines = 0;
@@ -785,7 +790,7 @@ static void test_errors(void)
     LOCAL_PATH(runs, "%s/results/badver/runs", work);
     report_mkdir_p(runs);
     double loss[3] = {2.3, 2.0, 1.8}, vl[1] = {2.2}, va[1] = {0.3};
-    int ve[1] = {0};
+    int ve[1] = {1};
     fixture_run f = {.format_version = 2, .run_id = "good", .sweep = "badver", .case_name = "",
                      .status = "completed", .status_epoch = -1, .status_message = "",
                      .optimizer = "sgd", .lr = 0.1, .momentum = 0, .weight_decay = 0,
@@ -1032,6 +1037,9 @@ int main(int argc, char **argv)
     } else {
         test_relative_paths();
         test_errors();
+        /* what is kept, not what is learnt: never a setting the report compares */
+        CHECK(!report_key_is_setting("train.keep_best") &&
+              report_key_is_setting("train.epochs"));
     }
     if (have_gnuplot && !hostile_only) {
         test_grid();

@@ -138,9 +138,12 @@ int main(int argc, char **argv)
     expect_line(text, "\n#SBATCH --mem=8G\n", array);
     expect_line(text, "\n#SBATCH --account=abc\n", array);
     expect_line(text, "\noptsweep='/opt/opt sweep/optsweep'\n", array);
-    expect_line(text, "--shard \"$task/$n_tasks\" --set optimizer.lr=0.1 --set "
+    /* every task over the whole plan, claiming runs as it goes: never a mod-N shard */
+    expect_line(text, "--results \"$results\" --shard 0/1 --shared-by \"$n_tasks\" --set "
+                      "optimizer.lr=0.1 --set "
                       "'model.hidden=[16, 8]' --set 'data.dir=it'\\''s here')",
                 array);
+    EXPECT(text && !strstr(text, "$task/$n_tasks\""), "a task still takes a fixed shard");
     expect_line(text, "\n#SBATCH --chdir=\"/home/u/my project\"\n", array);
     EXPECT(text && !strstr(text, "\nrm -rf x"), "a line break in the command line escaped the "
            "header comment");

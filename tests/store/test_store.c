@@ -652,6 +652,88 @@ static void test_dirs(void)
     }
 }
 
+static int has_group(const char *path, const char *group)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    int yes = f >= 0 && H5Lexists(f, group, H5P_DEFAULT) > 0;
+    if (f >= 0) H5Fclose(f);
+    return yes;
+}
+
+/* --best-epoch FILE: prints the run file's run_index, best_epoch and its /model_best's epoch
+ * (-2 when it has none), for keep_best.sh. */
+static int print_best_epoch(const char *path)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) return 1;
+    int best = -3, kept = -2;
+    long long index = -1;
+    hid_t a = H5Aopen(f, "best_epoch", H5P_DEFAULT);
+    if (a >= 0) {
+        H5Aread(a, H5T_NATIVE_INT, &best);
+        H5Aclose(a);
+    }
+    a = H5Aopen(f, "run_index", H5P_DEFAULT);
+    if (a >= 0) {
+        H5Aread(a, H5T_NATIVE_LLONG, &index);
+        H5Aclose(a);
+    }
+    if (H5Lexists(f, "model_best", H5P_DEFAULT) > 0) {
+        a = H5Aopen_by_name(f, "model_best", "epoch", H5P_DEFAULT, H5P_DEFAULT);
+        if (a >= 0) {
+            H5Aread(a, H5T_NATIVE_INT, &kept);
+            H5Aclose(a);
+        }
+    }
+    H5Fclose(f);
+    printf("%lld %d %d\n", index, best, kept);
+    return 0;
+}
+
+/* The model shape of a run file, from its /model sizes (store_check_run validated them).
+ * Returns 0, or -1 when it has none. */
+static int file_shape(const char *path, model_shape *shape)
+{
+    hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    hid_t g = f >= 0 ? H5Aopen_by_name(f, "model", "sizes", H5P_DEFAULT, H5P_DEFAULT) : -1;
+    int sizes[MODEL_MAX_LAYERS + 1] = { 0 };
+    hid_t sp = g >= 0 ? H5Aget_space(g) : -1;
+    int n_sizes = sp >= 0 ? (int)H5Sget_simple_extent_npoints(sp) : 0;
+    if (g >= 0 && n_sizes >= 2 && n_sizes <= MODEL_MAX_LAYERS + 1)
+        H5Aread(g, H5T_NATIVE_INT, sizes);
+    if (sp >= 0) H5Sclose(sp);
+    if (g >= 0) H5Aclose(g);
+    if (f >= 0) H5Fclose(f);
+    if (n_sizes < 2 || n_sizes > MODEL_MAX_LAYERS + 1) return -1;
+    model_settings m;
+    memset(&m, 0, sizeof m);
+    m.n_hidden = n_sizes - 2;
+    for (int k = 0; k < m.n_hidden; k++) m.hidden[k] = sizes[k + 1];
+    model_shape_init(shape, &m);
+    return 0;
+}
+
+/* --same-weights A GROUP_A B GROUP_B: /GROUP_A of A holds the bits of /GROUP_B of B (the
+ * shape from A's /model sizes). */
+static int same_weights(const char *a, const char *ga, const char *b, const char *gb)
+{
+    model_shape shape;
+    if (file_shape(a, &shape) < 0) return 1;
+    float *wa = calloc(shape.n_params, sizeof(float)), *wb = calloc(shape.n_params, sizeof(float));
+    char err[1024];
+    int rc = 1;
+    if (store_load_weights_from(a, ga, &shape, wa, err, sizeof err) < 0
+        || store_load_weights_from(b, gb, &shape, wb, err, sizeof err) < 0)
+        fprintf(stderr, "%s\n", err);
+    else if (memcmp(wa, wb, shape.n_params * sizeof(float)) != 0)
+        fprintf(stderr, "%s /%s differs from %s /%s\n", a, ga, b, gb);
+    else
+        rc = 0;
+    free(wa);
+    free(wb);
+    return rc;
+}
+
 /* --compare A B: the results of two run files are the same bits (logs, test, weights);
  * timings, times, host and attempts may differ.  Prints what differs. */
 static int compare_runs(const char *a, const char *b)
@@ -684,24 +766,9 @@ static int compare_runs(const char *a, const char *b)
     SAME(memcmp(&la.mean_weight, &lb.mean_weight, sizeof(double)) == 0, "mean_weight");
     SAME(settings_yaml_same_results(la.settings_yaml, lb.settings_yaml), "settings");
     /* weights: the shape from the run's own settings would need the YAML parser; the file's
-     * /model sizes give it (store_check_run validated them) */
-    hid_t fa = H5Fopen(a, H5F_ACC_RDONLY, H5P_DEFAULT);
-    hid_t g = fa >= 0 ? H5Aopen_by_name(fa, "model", "sizes", H5P_DEFAULT, H5P_DEFAULT) : -1;
-    int sizes[MODEL_MAX_LAYERS + 1] = { 0 };
-    hid_t sp = g >= 0 ? H5Aget_space(g) : -1;
-    int n_sizes = sp >= 0 ? (int)H5Sget_simple_extent_npoints(sp) : 0;
-    if (g >= 0 && n_sizes >= 2 && n_sizes <= MODEL_MAX_LAYERS + 1)
-        H5Aread(g, H5T_NATIVE_INT, sizes);
-    if (sp >= 0) H5Sclose(sp);
-    if (g >= 0) H5Aclose(g);
-    if (fa >= 0) H5Fclose(fa);
-    if (n_sizes >= 2 && strcmp(la.status, "failed") != 0) {
-        model_settings m;
-        memset(&m, 0, sizeof m);
-        m.n_hidden = n_sizes - 2;
-        for (int k = 0; k < m.n_hidden; k++) m.hidden[k] = sizes[k + 1];
-        model_shape shape;
-        model_shape_init(&shape, &m);
+     * /model sizes give it */
+    model_shape shape;
+    if (strcmp(la.status, "failed") != 0 && file_shape(a, &shape) == 0) {
         float *wa = calloc(shape.n_params, sizeof(float)), *wb = calloc(shape.n_params, sizeof(float));
         if (store_load_weights(a, &shape, wa, err, sizeof err) < 0
             || store_load_weights(b, &shape, wb, err, sizeof err) < 0) {
@@ -709,6 +776,18 @@ static int compare_runs(const char *a, const char *b)
             bad = 1;
         } else {
             SAME(memcmp(wa, wb, shape.n_params * sizeof(float)) == 0, "weights");
+        }
+        /* train.keep_best's weights: in both or neither, the same bits */
+        int ba = has_group(a, "model_best"), bb = has_group(b, "model_best");
+        SAME(ba == bb, "/model_best presence");
+        if (ba && bb) {
+            if (store_load_weights_from(a, "model_best", &shape, wa, err, sizeof err) < 0
+                || store_load_weights_from(b, "model_best", &shape, wb, err, sizeof err) < 0) {
+                fprintf(stderr, "%s\n", err);
+                bad = 1;
+            } else {
+                SAME(memcmp(wa, wb, shape.n_params * sizeof(float)) == 0, "/model_best");
+            }
         }
         free(wa);
         free(wb);
@@ -751,6 +830,9 @@ int main(int argc, char **argv)
         || (argc == 5 && strcmp(argv[1], "--set-int64") == 0))
         return damage_file(argc, argv);
     if (argc == 4 && strcmp(argv[1], "--compare") == 0) return compare_runs(argv[2], argv[3]);
+    if (argc == 3 && strcmp(argv[1], "--best-epoch") == 0) return print_best_epoch(argv[2]);
+    if (argc == 6 && strcmp(argv[1], "--same-weights") == 0)
+        return same_weights(argv[2], argv[3], argv[4], argv[5]);
     if (argc == 3 && strcmp(argv[1], "--write-sample") == 0) {
         /* for layout.sh: one completed run file in argv[2] */
         plan_run run;

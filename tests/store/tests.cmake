@@ -30,11 +30,15 @@ add_test(NAME store_hostile
 set_tests_properties(store_resume_after_kill store_concurrent store_recovery store_hostile
                      PROPERTIES LABELS "store;e2e" TIMEOUT 300)
 set_tests_properties(store_unit store_layout PROPERTIES LABELS store TIMEOUT 120)
-# the same promises through the optsweep binary and a YAML sweep (tests/store/sweep.yaml)
-add_test(NAME store_cli
-         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/cli.sh $<TARGET_FILE:optsweep>
-                 $<TARGET_FILE:test_store> ${CMAKE_SOURCE_DIR})
-set_tests_properties(store_cli PROPERTIES LABELS "store;e2e" TIMEOUT 300)
+# through the optsweep binary and a YAML sweep (tests/store/sweep.yaml), each script given
+# OPTSWEEP TEST_STORE SOURCE_DIR: cli.sh the same promises; keep_best.sh /model_best is the
+# best validation's weights, also after kills and resumes; status_only.sh `status --only`
+foreach(script cli keep_best status_only)
+    add_test(NAME store_${script}
+             COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/${script}.sh $<TARGET_FILE:optsweep>
+                     $<TARGET_FILE:test_store> ${CMAKE_SOURCE_DIR})
+    set_tests_properties(store_${script} PROPERTIES LABELS "store;e2e" TIMEOUT 300)
+endforeach()
 # docs/FORMAT.md's Python snippet runs on what optsweep writes (skipped without h5py)
 add_test(NAME store_format_snippet
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/format_snippet.sh $<TARGET_FILE:optsweep>
