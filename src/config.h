@@ -74,10 +74,12 @@ typedef enum {
     CONFIG_DIST_LOGUNIFORM, /* {loguniform: [lo, hi]}: log uniform in [log lo, log hi) */
     CONFIG_DIST_INT,        /* {int: [lo, hi]}: integers lo..hi, both included */
     CONFIG_DIST_CHOICE,     /* {choice: [v, ...]}: one of values[] */
+    CONFIG_DIST_PAIR,       /* a pair key given element by element, one or both drawn:
+                               [{uniform: [0.5, 0.99]}, 0.999]; the elements in parts[] */
 } config_dist;
 
 /* One grid axis: a key and its values, in file order; or a distribution over the key. */
-typedef struct {
+typedef struct config_axis {
     int key;
     config_loc loc;          /* the key in the file */
     setting_value *values;   /* the grid's values; a choice's candidates */
@@ -86,9 +88,16 @@ typedef struct {
     config_dist dist;        /* CONFIG_DIST_NONE for a grid axis */
     double lo, hi;           /* uniform, loguniform, int: the bounds as written */
     config_loc dist_loc;     /* the distribution's name in the file */
+    /* CONFIG_DIST_PAIR: parts[e] is element e (2 parts): uniform, loguniform or choice (its
+     * candidates as one-number values), or CONFIG_DIST_NONE: the fixed number lo */
+    struct config_axis *parts;
 } config_axis;
 
 const char *config_dist_name(config_dist d); /* "uniform", ...; "grid" for CONFIG_DIST_NONE */
+/* The distribution named in axis a's messages: its own, or a pair's first drawn element's. */
+const char *config_axis_dist_name(const config_axis *a);
+/* "optimizer.betas[0]": element e of pair key k (e >= 0), or the key's name (e < 0). */
+void config_elem_name(int k, int e, char *buf, size_t n);
 
 /* ---- search: how the runs of a sweep are chosen (config_search.c) ---------------------------
  * Every field has the position it was given at (file == NULL: not given, the default). */

@@ -44,6 +44,11 @@ const char *config_pair_key(config_walker *w, yaml_node_t *map, yaml_node_pair_t
  * 0, or -1 after reporting. */
 int config_is_dist_name(const char *name);
 int config_parse_dist(config_walker *w, int k, yaml_node_t *v, config_axis *out);
+/* Pair key k given element by element in a grid: list v of two elements, at least one a
+ * mapping ([{uniform: [0.5, 0.99]}, 0.999]); config_is_pair_parts says whether v is one.
+ * An axis with dist CONFIG_DIST_PAIR and parts[2]; 0, or -1 after reporting. */
+int config_is_pair_parts(const config_walker *w, int k, yaml_node_t *v);
+int config_parse_pair_parts(config_walker *w, int k, yaml_node_t *v, config_axis *out);
 /* The `search:` section at key node kn (config_search.c); --set search.KEY=VALUE or
  * search={...}: key is "search" or "search.KEY", v its value.  0, or -1 after reporting. */
 void config_search_defaults(config_search *s);

@@ -276,7 +276,7 @@ int config_check_search(const sweep *sw, config_diags *d)
                     config_error(d, axes[a].dist_loc, "grid %s: a distribution (%s) needs "
                                      "search.method random or sobol (and search.samples)",
                                      settings_key_name(axes[a].key),
-                                     config_dist_name(axes[a].dist));
+                                     config_axis_dist_name(&axes[a]));
         }
         if (s->samples_loc.file)
             config_error(d, s->samples_loc, "search.samples needs search.method random or "

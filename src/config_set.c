@@ -68,7 +68,7 @@ static int is_axis(int k, const config_walker *w, yaml_node_t *v)
     int list_key = t == SETTING_INT_LIST || t == SETTING_DOUBLE_LIST;
     if (v->type == YAML_MAPPING_NODE) return 1;
     if (v->type != YAML_SEQUENCE_NODE) return 0;
-    if (!list_key) return 1;
+    if (!list_key || config_is_pair_parts(w, k, v)) return 1; /* [{uniform: [..]}, 0.999] */
     /* a list of lists: [[128], [256, 256]] */
     yaml_node_item_t *first = v->data.sequence.items.start;
     return first < v->data.sequence.items.top &&

@@ -135,6 +135,11 @@ int config_parse_value(config_walker *w, int k, yaml_node_t *v, setting_value *o
 void config_axis_free(config_axis *a)
 {
     for (int i = 0; i < a->n_values; i++) setting_value_free(&a->values[i]);
+    if (a->parts) {
+        config_axis_free(&a->parts[0]);
+        config_axis_free(&a->parts[1]);
+        free(a->parts);
+    }
     free(a->values);
     free(a->value_locs);
     memset(a, 0, sizeof *a);
@@ -310,6 +315,11 @@ int config_parse_axis(config_walker *w, int k, config_loc key_loc, yaml_node_t *
     memset(out, 0, sizeof *out);
     out->key = k;
     out->loc = key_loc;
+    if (config_is_pair_parts(w, k, v)) {
+        if (config_parse_pair_parts(w, k, v, out) == 0) return 0;
+        config_axis_free(out);
+        return -1;
+    }
     if (v->type == YAML_MAPPING_NODE) {
         if (parse_generator(w, k, v, out) == 0) return 0;
         config_axis_free(out);

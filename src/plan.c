@@ -557,7 +557,7 @@ int plan_expand(const sweep *sw, plan *p, long max_runs, int verbose, config_dia
                     r->sample = -1;
                     for (int a = 0; a < n_sampled; a++)
                         if (b->src[sampled[a]->key] == SRC_GRID) {
-                            r->sampled[sampled[a]->key] = (unsigned char)sampled[a]->dist;
+                            r->sampled[sampled[a]->key] = plan_sampled_code(sampled[a]);
                             r->sample = si;
                         }
                     r->cost = plan_run_cost(&r->settings);

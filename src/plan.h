@@ -25,7 +25,9 @@ typedef struct {
     long cost;             /* epochs x steps per epoch */
     run_settings settings;
     /* search.method random | sobol: the distribution (config_dist) each key's value was
-     * drawn from, CONFIG_DIST_NONE (0) for keys not drawn; sample: the run's sample number
+     * drawn from, CONFIG_DIST_NONE (0) for keys not drawn, or for a pair key drawn element by
+     * element 0x80 | element 0's | element 1's << 3 (plan_sampled_code, plan_sampled_items);
+     * sample: the run's sample number
      * (-1 when nothing was drawn) */
     unsigned char sampled[SETTINGS_MAX_KEYS];
     long sample;
@@ -94,6 +96,17 @@ int plan_run_fits(const run_settings *s, char *why, size_t n);
 double plan_sample_unit(search_method m, uint64_t seed, int k, uint64_t i);
 int plan_sample_value(const config_axis *a, double u, setting_value *out, char *err, size_t n);
 uint64_t plan_sample_key_hash(int k); /* FNV-1a of the key's name: its random stream */
+/* Element e of pair key k drawn on its own: the same, from (seed, i, "optimizer.betas[e]");
+ * its Sobol dimension is plan_sample_dim(k, e) (plan_sample.c says which). */
+double plan_sample_unit_elem(search_method m, uint64_t seed, int k, int e, uint64_t i);
+int plan_sample_dim(int k, int e);
+/* Sample i of a CONFIG_DIST_PAIR axis: both elements (drawn or fixed) as the key's value. */
+int plan_sample_pair(const config_search *search, const config_axis *a, uint64_t i,
+                     setting_value *out, char *err, size_t n);
+/* What plan_run.sampled[] keeps for axis a, and the (name, distribution) items such a code
+ * stands for: none, "optimizer.lr"=loguniform, or up to two "optimizer.betas[e]"=...  */
+unsigned char plan_sampled_code(const config_axis *a);
+int plan_sampled_items(int k, unsigned char code, char names[2][96], const char *dists[2]);
 /* "optimizer.lr=loguniform, optimizer.momentum=uniform": the keys run r drew, in key-table
  * order ("" when none); run files keep it as the `sampled` attribute */
 void plan_sampled_text(const plan_run *r, char *buf, size_t n);

@@ -182,14 +182,18 @@ static void print_json(const plan *p, const plan_extras *x, FILE *f)
         if (pack_of) fprintf(f, ", \"pack\": %d", pack_of[i] + 1);
         if (r->sample >= 0) { /* search.method random | sobol */
             fprintf(f, ", \"sample\": %ld, \"sampled\": {", r->sample);
-            for (int k = 0, first = 1; k < settings_n_keys(); k++)
-                if (r->sampled[k]) {
+            for (int k = 0, first = 1; k < settings_n_keys(); k++) {
+                char names[2][96];
+                const char *dists[2];
+                int m = plan_sampled_items(k, r->sampled[k], names, dists);
+                for (int j = 0; j < m; j++) {
                     fputs(first ? "" : ", ", f);
                     first = 0;
-                    quote_json(f, settings_key_name(k));
+                    quote_json(f, names[j]);
                     fputs(": ", f);
-                    quote_json(f, config_dist_name((config_dist)r->sampled[k]));
+                    quote_json(f, dists[j]);
                 }
+            }
             fputs("}", f);
         }
         fprintf(f, ", \"cost\": %ld, \"memory_bytes\": %.0f,\n   \"settings\": {", r->cost,

@@ -265,6 +265,7 @@ setting_type settings_key_type(int k) { return valid_key(k) ? table[k].type : SE
 const char *const *settings_key_enum_names(int k) { return valid_key(k) ? enum_names(&table[k]) : NULL; }
 const char *settings_key_id(int k) { return valid_key(k) ? table[k].id : NULL; }
 int settings_key_is_incidental(int k) { return valid_key(k) && (table[k].flags & FLAG_INCIDENTAL); }
+int settings_key_is_pair(int k) { return valid_key(k) && table[k].store == STORE_PAIR; }
 int settings_key_is_group(int k) { return valid_key(k) && (table[k].flags & FLAG_GROUP); }
 int settings_key_is_lenient(int k) { return valid_key(k) && (table[k].flags & FLAG_LENIENT); }
 

@@ -55,6 +55,7 @@ const char *settings_required_reason(int k, const run_settings *s);
 void settings_normalize(run_settings *s);
 
 int settings_key_is_group(int k);    /* train.early_stopping, schedule.warmup */
+int settings_key_is_pair(int k);     /* optimizer.betas, etas, step_sizes: two numbers */
 int settings_key_is_lenient(int k);  /* harmless where it does not apply (step_every) */
 int settings_key_group(int k);       /* the group a sub-key belongs to, or -1 */
 int settings_is_prefix(const char *prefix); /* "optimizer", "train.early_stopping" */
