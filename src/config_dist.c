@@ -239,7 +239,7 @@ int config_parse_pair_parts(config_walker *w, int k, yaml_node_t *v, config_axis
     }
     out->parts = xcalloc(2, sizeof *out->parts);
     int bad = 0;
-    for (int e = 1; e >= 0; e--) { /* element 1 first: dist_loc ends as the first drawn one's */
+    for (int e = 0; e < 2; e++) {
         yaml_node_t *n = config_node(w, v->data.sequence.items.start[e]);
         config_axis *part = &out->parts[e];
         char name[96], err[512];
@@ -248,7 +248,7 @@ int config_parse_pair_parts(config_walker *w, int k, yaml_node_t *v, config_axis
         part->loc = config_node_loc(w, n);
         if (is_dist_node(w, n)) {
             if (parse_dist(w, k, e, n, part) != 0) bad = 1;
-            else out->dist_loc = part->dist_loc;
+            else if (!out->dist_loc.file) out->dist_loc = part->dist_loc; /* the first drawn */
         } else if (n->type == YAML_SCALAR_NODE && !config_node_is_null(n)) {
             setting_value x;
             setting_value_init(&x);
