@@ -3,7 +3,8 @@
  * and 2-D net property, its discrepancy against random points, seeds; the distributions'
  * ranges; and the plan: order (case x grid point x sample), purity (sample i of a key depends
  * only on seed, i and key: raising samples, adding a key or a grid axis changes no earlier
- * value or id), sampled values round-tripping through the stored YAML to the same run id.
+ * value or id), sampled values round-tripping through the stored YAML to the same run id;
+ * one element of a pair key drawn on its own (optimizer.betas: [{uniform: [a, b]}, 0.999]).
  * Exits non-zero on the first mismatch. */
 #include <math.h>
 #include <stdio.h>
@@ -300,6 +301,120 @@ static void test_case_overrides_draw(void)
     plan_free(&p);
 }
 
+/* ---- one element of a pair key -------------------------------------------------------------- */
+static const char *pair_sweep =
+    "name: p\n"
+    "optimizer: {name: adam}\n"
+    "search: {method: random, samples: 200, seed: 5}\n"
+    "grid:\n"
+    "  optimizer.betas: [{uniform: [0.5, 0.99]}, 0.999]\n";
+
+/* beta1 drawn in [0.5, 0.99) with 6 digits, beta2 fixed; named "optimizer.betas[0]"; its draws
+ * are those of the stream "optimizer.betas[0]" (not the key's, not element 1's); another key
+ * drawn beside it changes neither its draws nor the other key's. */
+static void test_pair_element(void)
+{
+    int k = settings_find_key("optimizer.betas"), k_lr = settings_find_key("optimizer.lr");
+    const char *with_lr[] = {"optimizer.lr={loguniform: [1e-4, 1e-1]}", NULL};
+    const char *lr_only[] = {"optimizer.lr={loguniform: [1e-4, 1e-1]}",
+                             "optimizer.betas=[[0.9, 0.999]]", NULL};
+    plan a, b, c;
+    if (expand_set(pair_sweep, NULL, 100000, &a) != 0 ||
+        expand_set(pair_sweep, with_lr, 100000, &b) != 0 ||
+        expand_set(pair_sweep, lr_only, 100000, &c) != 0) {
+        test_fail(__FILE__, __LINE__, "expand", "%s", "pair element");
+        return;
+    }
+    CHECK(a.n_runs == 200 && b.n_runs == 200 && c.n_runs == 200);
+    int distinct = 0, same_as_key = 0, same_as_elem1 = 0;
+    for (int r = 0; r < a.n_runs && r < b.n_runs && r < c.n_runs; r++) {
+        const optim_settings *o = &a.runs[r].settings.optim;
+        EXPECT(o->beta1 >= 0.5 && o->beta1 < 0.99, "run %d: beta1 %.17g", r, o->beta1);
+        EXPECT(o->beta2 == 0.999, "run %d: beta2 %.17g", r, o->beta2);
+        char six[32];
+        snprintf(six, sizeof six, "%.6g", o->beta1);
+        EXPECT(strtod(six, NULL) == o->beta1, "run %d: beta1 %.17g has more than 6 digits", r,
+               o->beta1);
+        double u = plan_sample_unit_elem(SEARCH_RANDOM, 5, k, 0, (uint64_t)r);
+        snprintf(six, sizeof six, "%.6g", 0.5 + u * (0.99 - 0.5));
+        EXPECT(strtod(six, NULL) == o->beta1, "run %d: beta1 %.17g, stream gives %s", r,
+               o->beta1, six);
+        same_as_key += u == plan_sample_unit(SEARCH_RANDOM, 5, k, (uint64_t)r);
+        same_as_elem1 += u == plan_sample_unit_elem(SEARCH_RANDOM, 5, k, 1, (uint64_t)r);
+        distinct += r == 0 || o->beta1 != a.runs[r - 1].settings.optim.beta1;
+        EXPECT(a.runs[r].sampled[k] == plan_sampled_code(&(config_axis){
+                   .dist = CONFIG_DIST_PAIR,
+                   .parts = (config_axis[2]){{.dist = CONFIG_DIST_UNIFORM}, {.dist = 0}}}),
+               "run %d: sampled code %#x", r, a.runs[r].sampled[k]);
+        /* lr drawn beside it: beta1 as without; lr as when betas is not drawn */
+        EXPECT(b.runs[r].settings.optim.beta1 == o->beta1, "run %d: beta1 moved with lr", r);
+        EXPECT(b.runs[r].settings.optim.lr == c.runs[r].settings.optim.lr, "run %d: lr moved", r);
+        EXPECT(b.runs[r].sampled[k_lr] == CONFIG_DIST_LOGUNIFORM, "run %d", r);
+    }
+    EXPECT(distinct > 190, "%d of 200 beta1 draws differ from the one before", distinct);
+    EXPECT(same_as_key == 0 && same_as_elem1 == 0, "element 0 shares %d draws with the key, "
+           "%d with element 1", same_as_key, same_as_elem1);
+    char text[256];
+    plan_sampled_text(&b.runs[0], text, sizeof text);
+    CHECK_STR(text, "optimizer.lr=loguniform, optimizer.betas[0]=uniform");
+    plan_free(&a);
+    plan_free(&b);
+    plan_free(&c);
+}
+
+/* Sobol: every key and every pair's element 1 its own dimension within the 128; element 1
+ * drawn (element 0 fixed), stratified like any Sobol coordinate; both elements drawn at once,
+ * element 0 a choice of numbers. */
+static void test_pair_element_sobol(void)
+{
+    char used[SOBOL_MAX_DIMS] = {0};
+    int clash = 0;
+    for (int k = 0; k < settings_n_keys(); k++)
+        for (int e = 0; e <= settings_key_is_pair(k); e++) {
+            int dim = plan_sample_dim(k, e ? 1 : -1);
+            EXPECT(dim >= 0 && dim < SOBOL_MAX_DIMS, "key %d element %d: dimension %d", k, e, dim);
+            if (dim >= 0 && dim < SOBOL_MAX_DIMS) clash += used[dim]++ != 0;
+        }
+    EXPECT(clash == 0, "%d dimensions used twice", clash);
+    int k = settings_find_key("optimizer.betas");
+    CHECK(plan_sample_dim(k, 0) == plan_sample_dim(k, -1));
+    const char *set[] = {"search.method=sobol", "search.samples=64",
+                         "optimizer.betas=[0.9, {loguniform: [0.9, 0.9999]}]", NULL};
+    plan p;
+    if (expand_set(pair_sweep, set, 100000, &p) != 0) {
+        test_fail(__FILE__, __LINE__, "expand", "%s", "sobol pair");
+        return;
+    }
+    int hits[64] = {0}, bad = 0;
+    for (int r = 0; r < p.n_runs; r++) {
+        const optim_settings *o = &p.runs[r].settings.optim;
+        EXPECT(o->beta1 == 0.9 && o->beta2 >= 0.9 && o->beta2 < 0.9999, "run %d: [%.17g, %.17g]",
+               r, o->beta1, o->beta2);
+        hits[(int)(plan_sample_unit_elem(SEARCH_SOBOL, 5, k, 1, (uint64_t)r) * 64)]++;
+    }
+    for (int s = 0; s < 64; s++) bad += hits[s] != 1;
+    EXPECT(p.n_runs == 64 && bad == 0, "%d runs, %d of 64 strata not hit once", p.n_runs, bad);
+    plan_free(&p);
+    const char *both[] = {"search.method=sobol", "search.samples=16",
+                          "optimizer.betas=[{choice: [0.5, 0.8]}, {uniform: [0.9, 0.99]}]", NULL};
+    if (expand_set(pair_sweep, both, 100000, &p) != 0) {
+        test_fail(__FILE__, __LINE__, "expand", "%s", "sobol both");
+        return;
+    }
+    int n5 = 0, n8 = 0;
+    for (int r = 0; r < p.n_runs; r++) {
+        const optim_settings *o = &p.runs[r].settings.optim;
+        n5 += o->beta1 == 0.5;
+        n8 += o->beta1 == 0.8;
+        CHECK(o->beta2 >= 0.9 && o->beta2 < 0.99);
+    }
+    EXPECT(n5 == 8 && n8 == 8, "choice [0.5, 0.8] drawn %d and %d times of 16", n5, n8);
+    char text[256];
+    plan_sampled_text(&p.runs[0], text, sizeof text);
+    CHECK_STR(text, "optimizer.betas[0]=choice, optimizer.betas[1]=uniform");
+    plan_free(&p);
+}
+
 int main(void)
 {
     test_sobol_matches_torch();
@@ -311,5 +426,7 @@ int main(void)
     test_plan_order_and_purity();
     test_values();
     test_case_overrides_draw();
+    test_pair_element();
+    test_pair_element_sobol();
     return test_finish("test_search");
 }
