@@ -104,8 +104,11 @@ int config_parse_value(config_walker *w, int k, yaml_node_t *v, setting_value *o
             yaml_node_t *e = config_node(w, *it);
             const char *t = e->type == YAML_SCALAR_NODE ? scalar_text(w, e) : NULL;
             if (e->type != YAML_SCALAR_NODE) {
-                config_error(w->d, config_node_loc(w, e), "%s: expected a number, found %s", key,
-                             config_node_kind(e));
+                int hint = settings_key_is_pair(k) && e->type == YAML_MAPPING_NODE;
+                config_error(w->d, config_node_loc(w, e), "%s: expected a number, found %s%s%s%s",
+                             key, config_node_kind(e), hint ? " (to draw an element, put " : "",
+                             hint ? key : "", hint ? " under grid: with search.method random or "
+                             "sobol)" : "");
                 bad = 1;
             } else if (!t) {
                 bad = 1;

@@ -3,7 +3,7 @@
 # runs (case x grid point x sample), raising search.samples keeps every earlier run and its id
 # (plan, and run: nothing retrained, only the new samples trained), --set of a distribution and
 # of search keys, a SLURM array's tasks; plan's JSON and the run files say which keys were
-# drawn and how.
+# drawn and how; one element of a pair key drawn (optimizer.betas: [{uniform: [a, b]}, 0.999]).
 # Usage: search.sh OPTSWEEP SOURCE_DIR
 set -u
 optsweep=$1 src=$2
@@ -95,6 +95,39 @@ for f in r/rs/runs/*.h5; do
     h5dump -a /sampled "$f" | grep -qF "(0): $want" || fail "$f: sampled is not $want: $(h5dump -a /sampled "$f" | grep '(0)')"
     h5dump -a /sample "$f" | grep -q '(0): [0-3]$' || fail "$f: sample: $(h5dump -a /sample "$f" | grep '(0)')"
 done
+
+# one element of a pair key drawn: plan shows the pair, JSON and the run file name the element
+cat >pair.yaml <<YAML
+name: pr
+data: {dir: "$src/tests/data/mnist-slice"}
+model: {hidden: [16]}
+train: {epochs: 1}
+optimizer: {name: adam, lr: 0.001}
+search: {method: sobol, samples: 2, seed: 3}
+grid:
+  optimizer.betas: [{uniform: [0.5, 0.99]}, 0.999]
+YAML
+"$optsweep" plan pair.yaml --format json >pair.json 2>/dev/null || fail "plan pair.yaml: exit $?"
+/usr/bin/python3 - pair.json <<'PY' || fail "plan json of a drawn pair element"
+import json, sys
+runs = json.load(open(sys.argv[1]))
+assert len(runs) == 2, runs
+for r in runs:
+    assert r["sampled"] == {"optimizer.betas[0]": "uniform"}, r
+    b1, b2 = r["settings"]["optimizer.betas"]
+    assert 0.5 <= b1 < 0.99 and b2 == 0.999, r["settings"]
+assert runs[0]["settings"]["optimizer.betas"] != runs[1]["settings"]["optimizer.betas"], runs
+PY
+"$optsweep" run pair.yaml --results rp >pair.log 2>&1 || fail "run pair.yaml: exit $?: $(tail -3 pair.log)"
+[ "$(ls rp/pr/runs/*.h5 2>/dev/null | wc -l)" = 2 ] || fail "run pair.yaml: $(ls rp/pr/runs | wc -l) runs"
+for f in rp/pr/runs/*.h5; do
+    h5dump -a /sampled "$f" | grep -qF '(0): "optimizer.betas[0]=uniform"' ||
+        fail "$f: sampled: $(h5dump -a /sampled "$f" | grep '(0)')"
+done
+# --set gives it too, on the other element
+"$optsweep" plan pair.yaml --format tsv --set 'optimizer.betas=[0.9, {uniform: [0.99, 0.999]}]' \
+    >pair.tsv 2>/dev/null || fail "--set optimizer.betas=[0.9, {uniform: ...}]: exit $?"
+tail -n +2 pair.tsv | grep -q '\[0\.9, 0\.99[0-9]*\]' || fail "--set pair element: $(cat pair.tsv)"
 
 # a SLURM job array (its tasks run here, as sbatch would, one after the other) trains the same
 # runs as plan lists, each once
