@@ -97,16 +97,13 @@ for f in r/rs/runs/*.h5; do
 done
 
 # one element of a pair key drawn: plan shows the pair, JSON and the run file name the element
-cat >pair.yaml <<YAML
-name: pr
-data: {dir: "$src/tests/data/mnist-slice"}
-model: {hidden: [16]}
-train: {epochs: 1}
+{ sed -n '1s/rs/pr/p; 2,4p' s.yaml; cat <<YAML
 optimizer: {name: adam, lr: 0.001}
 search: {method: sobol, samples: 2, seed: 3}
 grid:
   optimizer.betas: [{uniform: [0.5, 0.99]}, 0.999]
 YAML
+} >pair.yaml
 "$optsweep" plan pair.yaml --format json >pair.json 2>/dev/null || fail "plan pair.yaml: exit $?"
 /usr/bin/python3 - pair.json <<'PY' || fail "plan json of a drawn pair element"
 import json, sys
