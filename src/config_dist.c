@@ -215,7 +215,8 @@ int config_parse_dist(config_walker *w, int k, yaml_node_t *v, config_axis *out)
 /* v a one-pair mapping whose name is a distribution's? */
 static int is_dist_node(const config_walker *w, yaml_node_t *v)
 {
-    if (v->type != YAML_MAPPING_NODE || v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1)
+    if (v->type != YAML_MAPPING_NODE ||
+        v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1)
         return 0;
     yaml_node_t *gk = config_node(w, v->data.mapping.pairs.start->key);
     return gk->type == YAML_SCALAR_NODE && config_is_dist_name((const char *)gk->data.scalar.value);
