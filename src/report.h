@@ -47,6 +47,7 @@ typedef struct {
     char *case_name;  /* "" without cases */
     char *status;     /* completed | diverged | stopped_early | pruned | failed */
     char *status_message;  /* "" when none */
+    char *sampled;    /* what a search drew: "optimizer.lr=loguniform, ..." ("" when none) */
     double status_epoch;   /* NaN when none */
     double wall_seconds;   /* NaN when absent */
     report_attr *attrs; // (n_attrs) every setting, sorted by key
@@ -197,9 +198,12 @@ int report_plot_run_loss(const report_sweep *s, const report_swept *w, size_t i,
 int report_plot_overlays(const report_sweep *s, const report_swept *w, const char *dir,
                          report_figures *figs);
 /* report_plots_scatter.c: test accuracy against a sampled key, one point per run.  A key is
- * sampled when it has more than 8 distinct values and more than half as many as there are
+ * sampled when the run files say a search drew it from a range (uniform, loguniform, int),
+ * or when it has more than 8 distinct values and more than half as many as there are
  * settings (n_groups seed groups): a search, not a grid axis. */
 int report_key_is_sampled(const report_sweep *s, const char *key, size_t n_groups);
+/* 1 when the run files say a search drew key from a range (uniform, loguniform, int). */
+int report_key_drawn_from_range(const report_sweep *s, const char *key);
 int report_plot_acc_scatter(const report_sweep *s, const report_swept *w, const char *key,
                             const char *dir, report_figures *figs);
 /* report_plots_band.c: the same two overlays with seeds folded, one curve per setting (mean,

@@ -206,8 +206,14 @@ int report_plot_acc_curves(const report_sweep *s, const report_swept *w, const c
     report_group_by_seed(s, &g, &ng);
     int rc = 0;
     for (size_t k = 0; k < w->n; k++) {
-        if (!w->numeric[k] || !report_key_varies_within_a_case(s, w->keys[k])) continue;
-        if (report_key_is_sampled(s, w->keys[k], ng))
+        if (!report_key_varies_within_a_case(s, w->keys[k])) continue;
+        /* a key a search drew (momentum in the SGD case only) has its scatter even where
+         * other cases do not hold it */
+        if (report_key_drawn_from_range(s, w->keys[k]))
+            rc |= report_plot_acc_scatter(s, w, w->keys[k], dir, figs);
+        else if (!w->numeric[k])
+            continue;
+        else if (report_key_is_sampled(s, w->keys[k], ng))
             rc |= report_plot_acc_scatter(s, w, w->keys[k], dir, figs);
         else
             rc |= plot_against(s, w, w->keys[k], g, ng, dir, figs);

@@ -1,8 +1,9 @@
 /* report_plots_scatter.c — test accuracy against a sampled key (a random or Sobol search, or
  * a dense grid): when nearly every setting has its own value of the key, lines through the
  * points would zigzag, so each run is a point, coloured by case.  The axis is logarithmic
- * when the values are positive and span more than 1.5 decades (a loguniform lr), found from
- * the data, so it needs no word from the sweep file. */
+ * for a key drawn log-uniformly (the run files' `sampled` attribute says how each key was
+ * drawn), linear for one drawn uniformly; for the others (a dense grid, older files) when the
+ * values are positive and span more than 1.5 decades. */
 #include "report.h"
 
 #include <math.h>
@@ -20,6 +21,39 @@ static int compare_doubles(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* How a search drew key ("uniform", "loguniform", "int", "choice"), as the first run whose
+ * `sampled` attribute names it says; NULL when none does. */
+static const char *drawn_as(const report_sweep *s, const char *key)
+{
+    static const char *const dists[] = {"uniform", "loguniform", "int", "choice"};
+    const size_t kn = strlen(key);
+    for (size_t i = 0; i < s->n_runs; i++) {
+        /* items "key=dist" separated by ", " */
+        for (const char *p = s->runs[i].sampled; p && *p;) {
+            const char *end = strstr(p, ", ");
+            const size_t len = end ? (size_t)(end - p) : strlen(p);
+            if (len > kn && strncmp(p, key, kn) == 0 && p[kn] == '=')
+                for (size_t d = 0; d < sizeof dists / sizeof *dists; d++)
+                    if (len - kn - 1 == strlen(dists[d]) &&
+                        strncmp(p + kn + 1, dists[d], len - kn - 1) == 0)
+                        return dists[d];
+            p = end ? end + 2 : p + len;
+        }
+    }
+    return NULL;
+}
+
+/* A key drawn from a range: every run its own value, whatever their number. */
+static int drawn_from_range(const char *dist)
+{
+    return dist && strcmp(dist, "choice") != 0;
+}
+
+int report_key_drawn_from_range(const report_sweep *s, const char *key)
+{
+    return drawn_from_range(drawn_as(s, key));
+}
+
 int report_key_is_sampled(const report_sweep *s, const char *key, size_t n_groups)
 {
     double *v = xcalloc(s->n_runs ? s->n_runs : 1, sizeof *v);
@@ -31,6 +65,7 @@ int report_key_is_sampled(const report_sweep *s, const char *key, size_t n_group
     qsort(v, n, sizeof *v, compare_doubles);
     for (size_t i = 0; i < n; i++) distinct += i == 0 || v[i] != v[i - 1];
     free(v);
+    if (drawn_from_range(drawn_as(s, key))) return distinct > 1;
     return distinct > SCATTER_MIN_VALUES && 2 * distinct > n_groups;
 }
 
@@ -77,7 +112,10 @@ int report_plot_acc_scatter(const report_sweep *s, const report_swept *w, const 
         fprintf(f, "%.9g %.9g\n", report_run_number(r, key), r->test_acc);
     }
     rc = report_close(f, dir, base, ".dat");
-    const int logx = xlo > 0 && xhi / xlo > SCATTER_LOG_SPAN;
+    const char *dist = drawn_as(s, key);
+    const int logx = xlo > 0 && (dist && strcmp(dist, "loguniform") == 0 ? 1
+                                 : drawn_from_range(dist)            ? 0
+                                                                     : xhi / xlo > SCATTER_LOG_SPAN);
     f = rc ? NULL : report_open_in(dir, base, ".gp");
     if (!f) {
         rc = 1;

@@ -133,6 +133,7 @@ static void run_from_log(report_run *r, const store_run_log *log)
     r->case_name = xstrdup(log->case_name);
     r->status = xstrdup(log->status);
     r->status_message = xstrdup(log->status_message);
+    r->sampled = xstrdup(log->sampled);
     r->status_epoch = log->status_epoch < 0 ? NAN : log->status_epoch;
     r->wall_seconds = log->wall_seconds;
     r->test_loss = log->test_loss;
@@ -181,6 +182,7 @@ void report_run_free(report_run *r)
     free(r->case_name);
     free(r->status);
     free(r->status_message);
+    free(r->sampled);
     memset(r, 0, sizeof *r);
 }
 

@@ -108,6 +108,8 @@ typedef struct {
     int format_version;
     char *run_id, *sweep, *case_name, *backend, *device, *optsweep_version, *git_revision;
     char *host, *start_time, *end_time, *status, *status_message, *settings_yaml;
+    char *sampled;  /* the keys a search drew and how, "optimizer.lr=loguniform, ..." (attribute
+                     * `sampled`; "" when nothing was drawn or the file predates it) */
     long run_index;
     uint64_t seed;
     double wall_seconds, train_seconds;

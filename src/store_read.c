@@ -190,6 +190,10 @@ int store_read_run(const char *path, store_run_log *log, char *err, size_t n)
     log->format_version = STORE_FORMAT_VERSION;
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
         TRY(store_h5_read_attr_string(f, string_attrs[i], strings[i], path, err, n));
+    if (H5Aexists(f, "sampled") > 0)
+        TRY(store_h5_read_attr_string(f, "sampled", &log->sampled, path, err, n));
+    else
+        log->sampled = xstrdup("");
     TRY(store_h5_read_attr_int64(f, "run_index", &i64, path, err, n));
     log->run_index = (long)i64;
     TRY(store_h5_read_attr_uint64(f, "seed", &log->seed, path, err, n));
@@ -262,7 +266,7 @@ void store_run_log_free(store_run_log *log)
     char *strings[] = {
         log->run_id, log->sweep, log->case_name, log->backend, log->device,
         log->optsweep_version, log->git_revision, log->host, log->start_time, log->end_time,
-        log->status, log->status_message, log->settings_yaml,
+        log->status, log->status_message, log->settings_yaml, log->sampled,
     };
     for (size_t i = 0; i < sizeof strings / sizeof *strings; i++) free(strings[i]);
     free(log->epoch);

@@ -3,7 +3,7 @@
 # runs (case x grid point x sample), raising search.samples keeps every earlier run and its id
 # (plan, and run: nothing retrained, only the new samples trained), --set of a distribution and
 # of search keys, a SLURM array's tasks; plan's JSON and the run files say which keys were
-# drawn and how; one element of a pair key drawn (optimizer.betas: [{uniform: [a, b]}, 0.999]).
+# drawn and how, and report's scatter axes follow it; one element of a pair key drawn (optimizer.betas: [{uniform: [a, b]}, 0.999]).
 # Usage: search.sh OPTSWEEP SOURCE_DIR
 set -u
 optsweep=$1 src=$2
@@ -95,6 +95,14 @@ for f in r/rs/runs/*.h5; do
     h5dump -a /sampled "$f" | grep -qF "(0): $want" || fail "$f: sampled is not $want: $(h5dump -a /sampled "$f" | grep '(0)')"
     h5dump -a /sample "$f" | grep -q '(0): [0-3]$' || fail "$f: sample: $(h5dump -a /sample "$f" | grep '(0)')"
 done
+
+# the report draws test accuracy against each drawn key, one point per run, whatever the
+# number of samples: lr (log-uniform) on a log axis, momentum (uniform) on a linear one
+"$optsweep" report r/rs >report.log 2>&1 || fail "report: exit $?: $(tail -3 report.log)"
+grep -q '^set logscale x' plots/rs/test_acc_vs_lr.gp 2>/dev/null ||
+    fail "report: no log-axis scatter of a log-uniform lr: $(ls plots/rs 2>&1 | grep vs_)"
+[ -f plots/rs/test_acc_vs_momentum.gp ] && ! grep -q logscale plots/rs/test_acc_vs_momentum.gp ||
+    fail "report: no linear scatter of a uniform momentum"
 
 # one element of a pair key drawn: plan shows the pair, JSON and the run file name the element
 { sed -n '1s/rs/pr/p; 2,4p' s.yaml; cat <<YAML
