@@ -401,7 +401,7 @@ static int bar_chart(const report_sweep *s, const report_swept *w, const char *d
         char title[512];
         char more[96] = "";
         if (shown < ng) snprintf(more, sizeof more, "\nthe best %zu of %zu settings", shown, ng);
-        snprintf(title, sizeof title, "Test accuracy%s: sweep %s, ranked by %s%s%s",
+        snprintf(title, sizeof title, "Test accuracy%s: sweep %s\nranked by %s%s%s",
                  any_seeds ? " (mean ± std over seeds)" : "", s->name,
                  report_rank_metric_name(report_rank_metric_of(s)),
                  w->cases_vary ? " (colour: case)" : "", more);
