@@ -57,6 +57,16 @@ runner_run_result runner_run_pack(runner *r, const int *runs, int n);
  * ended. */
 runner_run_result runner_prune(runner *r, int i, const char *why);
 
+/* Claims run i for this process (runner_claim.c): 1 claimed (lock in *lock), 0 not to train
+ * here (done, or held by another process), -1 the results folder failed (message given). */
+int runner_claim(runner *r, int i, store_lock *lock);
+
+/* A warning on stderr that starts its own line (a live progress line is ended first). */
+void runner_warn(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Removes run's checkpoint, if any, once its final file is written (lock held). */
+void runner_remove_checkpoint(runner *r, const plan_run *run);
+
 /* Run i's final file is done but its lock is still there (its process was killed between
  * the two): takes the stale lock over and finishes the clean-up, as a claim would. */
 void runner_tidy(runner *r, int i);

@@ -1,7 +1,8 @@
 /* runner_run.c — a pack of runs of a sweep (pack.h; one run is a pack of one), start to end:
- * skip the runs whose final file is done, claim the others with their locks, create the
- * pack's backends (the first run's, then members that share its data and threads), start
- * each run from nn.Linear's init, a model.init file or its checkpoint, train them in lockstep
+ * skip the runs whose final file is done, claim the others with their locks (runner_claim.c),
+ * create the pack's backends (the first run's, then members that share its data and
+ * threads), start each run from nn.Linear's init, a model.init file or its checkpoint, train
+ * them in lockstep
  * (train_pack) with an epoch hook that writes checkpoints (every train.checkpoint_every
  * epochs, or 60 s, and when a signal asks to stop), and as each run ends write its final
  * file (.part, renamed) and remove its checkpoint and lock. */
@@ -11,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "backend.h"
 #include "check.h"
@@ -56,8 +56,7 @@ static double wall_seconds(const run_ctx *c)
     return c->wall_before + (progress_now() - c->t_attempt);
 }
 
-static void warn(runner *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void warn(runner *r, const char *fmt, ...)
+void runner_warn(runner *r, const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;
@@ -73,8 +72,8 @@ static int write_checkpoint(run_ctx *c, const train_state *st, backend *b)
     char err[1024];
     if (b->ops->read_params(b, c->params) < 0
         || (c->n_state > 0 && b->ops->read_state(b, c->state) < 0)) {
-        warn(c->r, "run %s: reading the weights from the backend for a checkpoint: %s",
-             c->run->id, b->error);
+        runner_warn(c->r, "run %s: reading the weights from the backend for a checkpoint: %s",
+                    c->run->id, b->error);
         return -1;
     }
     store_checkpoint ck = {
@@ -85,7 +84,7 @@ static int write_checkpoint(run_ctx *c, const train_state *st, backend *b)
         .optim_state = c->state, .n_state = c->n_state,
     };
     if (store_write_checkpoint(c->r->runs_dir, &ck, err, sizeof err) < 0) {
-        warn(c->r, "cannot write checkpoint: %s", err);
+        runner_warn(c->r, "cannot write checkpoint: %s", err);
         return -1;
     }
     c->last_checkpoint = progress_now();
@@ -153,8 +152,8 @@ static int resume(run_ctx *c, backend *b, train_state *st, char *start_time)
                               c->state, c->n_state, &info, err, sizeof err) < 0) {
         char aside[STORE_PATH_LEN + PLAN_ID_LEN + 32];
         snprintf(aside, sizeof aside, "%s.corrupt", path);
-        warn(r, "unusable checkpoint: %s; moved to %s, training run %s from the start", err,
-             aside, c->run->id);
+        runner_warn(r, "unusable checkpoint: %s; moved to %s, training run %s from the start",
+                    err, aside, c->run->id);
         rename(path, aside);
         train_state_free(st);
         train_state_init(st, epochs);
@@ -162,19 +161,20 @@ static int resume(run_ctx *c, backend *b, train_state *st, char *start_time)
     }
     if (b->ops->load_params(b, c->params) < 0
         || (c->n_state > 0 && b->ops->load_state(b, c->state) < 0)) {
-        warn(r, "run %s: loading its checkpoint into the backend: %s; training from the start",
-             c->run->id, b->error);
+        runner_warn(r, "run %s: loading its checkpoint into the backend: %s; training from the "
+                    "start", c->run->id, b->error);
         train_state_free(st);
         train_state_init(st, epochs);
         return 0;
     }
     if (strcmp(info.backend, b->ops->name) != 0)
-        warn(r, "run %s: resuming a %s checkpoint on the %s backend: the result will not be "
-             "bit-identical to an uninterrupted run", c->run->id, info.backend, b->ops->name);
+        runner_warn(r, "run %s: resuming a %s checkpoint on the %s backend: the result will not "
+                    "be bit-identical to an uninterrupted run", c->run->id, info.backend,
+                    b->ops->name);
     else if (info.numerics[0] && strcmp(info.numerics, b->numerics) != 0)
-        warn(r, "run %s: its checkpoint was written under %s and resumes under %s: after its "
-             "first %ld epochs, its bits differ from those of an uninterrupted run", c->run->id,
-             info.numerics, b->numerics, (long)st->next_epoch);
+        runner_warn(r, "run %s: its checkpoint was written under %s and resumes under %s: after "
+                    "its first %ld epochs, its bits differ from those of an uninterrupted run",
+                    c->run->id, info.numerics, b->numerics, (long)st->next_epoch);
     c->wall_before = info.wall_seconds;
     c->attempts = info.attempts + 1;
     check_copy_string(start_time, STORE_TIME_LEN, info.start_time);
@@ -193,13 +193,12 @@ static void set_failed(train_state *st, int epoch, const char *fmt, ...)
     st->status_epoch = epoch;
 }
 
-/* Removes run's checkpoint, if any, once its final file is written (lock held). */
-static void remove_checkpoint(runner *r, const plan_run *run)
+void runner_remove_checkpoint(runner *r, const plan_run *run)
 {
     char ckpt[STORE_PATH_LEN], err[256];
     if (store_path(ckpt, sizeof ckpt, r->runs_dir, run->id, STORE_SUFFIX_CKPT, err,
                    sizeof err) == 0 && remove(ckpt) < 0 && errno != ENOENT)
-        warn(r, "cannot remove %s: %s", ckpt, strerror(errno));
+        runner_warn(r, "cannot remove %s: %s", ckpt, strerror(errno));
 }
 
 /* A claimed run's context, before anything is trained. */
@@ -289,7 +288,7 @@ static void finish_run(run_ctx *c, int announced)
     if (!announced)
         progress_run_start(&r->prog, &c->prog, c->i + 1, c->run, c->what, 0);
     if (store_finish_run(r->runs_dir, &rec, err, sizeof err) < 0) {
-        warn(r, "cannot write the results of run %s: %s", c->run->id, err);
+        runner_warn(r, "cannot write the results of run %s: %s", c->run->id, err);
         c->result = RUNNER_RUN_IO_ERROR;
     } else {
         progress_run_end(&r->prog, &c->prog, c->run, st, wall_seconds(c) - c->wall_before);
@@ -298,7 +297,7 @@ static void finish_run(run_ctx *c, int announced)
             c->result = RUNNER_RUN_FAILED;
             r->n_failed++;
         } else {
-            remove_checkpoint(r, c->run);
+            runner_remove_checkpoint(r, c->run);
             r->n_trained++;
             if (st->status == RUN_DIVERGED) r->n_diverged++;
         }
@@ -405,124 +404,6 @@ static void train_claimed(runner *r, run_ctx *c, int n)
     free(announced);
 }
 
-/* 1 when run's final file is there, valid and done (with --force: and written during this
- * command, by another process or worker); 2 when it is done as "pruned" (search.halving: a
- * pruned run keeps its checkpoint; without halving it is not done and trains on).  With `claimed`, a corrupt file is set aside with a message
- * (only the lock holder may touch the final file). */
-static int final_done(runner *r, const plan_run *run, int claimed)
-{
-    char path[STORE_PATH_LEN], err[1024];
-    if (store_path(path, sizeof path, r->runs_dir, run->id, STORE_SUFFIX_FINAL, err,
-                   sizeof err) < 0 || !store_file_exists(path))
-        return 0;
-    int done = 0;
-    char status[32] = "";
-    if (store_check_run(path, &done, status, sizeof status, err, sizeof err) < 0) {
-        if (claimed) {
-            char aside[STORE_PATH_LEN + 16];
-            snprintf(aside, sizeof aside, "%s.corrupt", path); /* STORE_SUFFIX_CORRUPT */
-            warn(r, "damaged run file: %s; moved to %s, training run %s again", err, aside,
-                 run->id);
-            if (rename(path, aside) < 0)
-                warn(r, "cannot move %s aside: %s", path, strerror(errno));
-        }
-        return 0;
-    }
-    const int pruned = strcmp(status, "pruned") == 0 && r->p->search.has_halving;
-    if (!done && !pruned) return 0; /* failed (or pruned, without halving): try again */
-    if (r->o->force) {
-        /* a rename puts a new inode there: a file we did not see at the start is new */
-        struct stat sb;
-        int i = (int)(run - r->p->runs);
-        if (stat(path, &sb) < 0 || ((unsigned long long)sb.st_dev == r->force_dev[i]
-                                     && (unsigned long long)sb.st_ino == r->force_ino[i]))
-            return 0;
-    }
-    return pruned ? 2 : 1;
-}
-
-/* A done run whose lock is still there: its process was killed between renaming the final
- * file and cleaning up (removing the checkpoint, then the lock).  Take the lock over (a dead
- * holder's lock is stale) and finish that clean-up; a live holder is still at it. */
-static void finish_cleanup(runner *r, const plan_run *run, const char *lock_path,
-                           int keep_checkpoint)
-{
-    store_lock lock;
-    store_lock_info holder;
-    char err[1024];
-    if (!store_file_exists(lock_path) ||
-        store_lock_acquire(&lock, lock_path, &holder, err, sizeof err) != 0)
-        return;
-    if (!keep_checkpoint) remove_checkpoint(r, run);
-    store_lock_release(&lock);
-}
-
-void runner_tidy(runner *r, int i)
-{
-    const plan_run *run = &r->p->runs[i];
-    char lock_path[STORE_PATH_LEN], err[1024];
-    if (store_path(lock_path, sizeof lock_path, r->runs_dir, run->id, STORE_SUFFIX_LOCK, err,
-                   sizeof err) < 0 || !store_file_exists(lock_path))
-        return;
-    const int done = final_done(r, run, 0);
-    if (done) finish_cleanup(r, run, lock_path, done == 2);
-}
-
-/* Claims run i for this process: 1 claimed (lock in *lock), 0 not to train here (done, or
- * held by another process), -1 the results folder failed (message given). */
-static int claim(runner *r, int i, store_lock *lock)
-{
-    const plan_run *run = &r->p->runs[i];
-    char lock_path[STORE_PATH_LEN], err[1024];
-    if (store_path(lock_path, sizeof lock_path, r->runs_dir, run->id, STORE_SUFFIX_LOCK, err,
-                   sizeof err) < 0) {
-        warn(r, "%s", err);
-        return -1;
-    }
-    const int done = final_done(r, run, 0);
-    if (done) {
-        finish_cleanup(r, run, lock_path, done == 2); /* a pruned run keeps its checkpoint */
-        r->n_done_before++;
-        progress_skip(&r->prog, run);
-        return 0;
-    }
-    store_lock_info holder;
-    int rc = store_lock_acquire(lock, lock_path, &holder, err, sizeof err);
-    if (rc < 0) {
-        warn(r, "%s", err);
-        return -1;
-    }
-    if (rc == 0 && holder.garbage)
-        progress_note(&r->prog, "run %d/%d %s: %s was empty or unreadable (not written by "
-                      "optsweep), %.0f s old: taken as stale", i + 1, r->p->n_runs, run->id,
-                      lock_path, holder.age_seconds);
-    if (rc == 1 && holder.garbage) {
-        progress_note(&r->prog, "run %d/%d %s: %s is empty or unreadable but only %.0f s old; "
-                      "skipped (taken as stale from %.0f s on)", i + 1, r->p->n_runs, run->id,
-                      lock_path, holder.age_seconds, STORE_LOCK_GARBAGE_AGE);
-        r->n_busy++;
-        progress_skip(&r->prog, run);
-        return 0;
-    }
-    if (rc == 1) {
-        if (!r->o->quiet)
-            progress_note(&r->prog, "run %d/%d %s: being trained by pid %ld on %s (since %s); "
-                          "skipped", i + 1, r->p->n_runs, run->id, holder.pid, holder.host,
-                          holder.start);
-        r->n_busy++;
-        progress_skip(&r->prog, run);
-        return 0;
-    }
-    /* another process may have finished it between our look and our claim */
-    if (final_done(r, run, 1)) {
-        store_lock_release(lock);
-        r->n_done_before++;
-        progress_skip(&r->prog, run);
-        return 0;
-    }
-    return 1;
-}
-
 runner_run_result runner_run_pack(runner *r, const int *runs, int n)
 {
     if (signals_pending()) {
@@ -534,7 +415,7 @@ runner_run_result runner_run_pack(runner *r, const int *runs, int n)
     runner_run_result result = RUNNER_RUN_DONE;
     for (int j = 0; j < n; j++) {
         store_lock lock;
-        int rc = claim(r, runs[j], &lock);
+        int rc = runner_claim(r, runs[j], &lock);
         if (rc < 0) {
             result = RUNNER_RUN_IO_ERROR;
             break;
