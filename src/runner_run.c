@@ -2,10 +2,9 @@
  * skip the runs whose final file is done, claim the others with their locks (runner_claim.c),
  * create the pack's backends (the first run's, then members that share its data and
  * threads), start each run from nn.Linear's init, a model.init file or its checkpoint, train
- * them in lockstep
- * (train_pack) with an epoch hook that writes checkpoints (every train.checkpoint_every
- * epochs, or 60 s, and when a signal asks to stop), and as each run ends write its final
- * file (.part, renamed) and remove its checkpoint and lock. */
+ * them in lockstep (train_pack) with an epoch hook that writes checkpoints (every
+ * train.checkpoint_every epochs, or 60 s, and when a signal asks to stop), and as each run
+ * ends write its final file (.part, renamed) and remove its checkpoint and lock. */
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
