@@ -90,6 +90,38 @@ static size_t put_points(FILE *f, const report_run *r, halving_metric m)
     return n;
 }
 
+/* The runs that reached the end named in the legend: the best ones, the rest drawn unnamed
+ * (Hyperband ends many runs; dozens of legend lines would cover the figure). */
+#define HALVING_NAMED 10
+
+static int compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The top of a validation-loss axis: 20 times the median of every value drawn, when some
+ * value is above that (a diverging run's loss of 1e8 would squash every other curve into
+ * the bottom of the log axis); 0 when nothing needs cutting. */
+static double loss_ceiling(const report_sweep *s)
+{
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < s->n_runs; i++) cap += s->runs[i].val_loss.n;
+    double *v = xcalloc(cap ? cap : 1, sizeof *v);
+    for (size_t i = 0; i < s->n_runs; i++)
+        for (size_t t = 0; t < s->runs[i].val_loss.n; t++) {
+            const double x = s->runs[i].val_loss.v[t];
+            if (isfinite(x) && x > 0) v[n++] = x;
+        }
+    double ceiling = 0;
+    if (n > 0) {
+        qsort(v, n, sizeof *v, compare_doubles);
+        if (v[n - 1] > 20 * v[n / 2]) ceiling = 20 * v[n / 2];
+    }
+    free(v);
+    return ceiling;
+}
+
 int report_plot_halving(const report_sweep *s, const report_swept *w, const char *dir,
                         report_figures *figs)
 {
@@ -123,13 +155,22 @@ int report_plot_halving(const report_sweep *s, const report_swept *w, const char
         report_gp_begin(f, base, "the halving metric of every run against epochs trained",
                         900, 560);
         char title[256];
+        char named[96] = "";
+        if (n_other > HALVING_NAMED)
+            snprintf(named, sizeof named, "\nthe best %d of the %zu runs not pruned named",
+                     HALVING_NAMED, n_other);
         snprintf(title, sizeof title, "%s: %s against epochs trained (grey: pruned at a rung; "
-                 "dashed: rungs)", s->name, halving_metric_name(t.metric));
+                 "dashed: rungs)%s", s->name, halving_metric_name(t.metric), named);
         fprintf(f, "set title ");
         report_gp_string(f, title);
         fprintf(f, "\nset xlabel 'epochs trained'\nset ylabel '%s'\n",
                 halving_metric_name(t.metric));
-        if (t.metric == HALVING_VAL_LOSS) fprintf(f, "set logscale y\nset format y '%%g'\n");
+        if (t.metric == HALVING_VAL_LOSS) {
+            fprintf(f, "set logscale y\nset format y '%%g'\n");
+            const double top = loss_ceiling(s);
+            if (top > 0)
+                fprintf(f, "set yrange [:%.6g]  # higher values (diverging runs) cut\n", top);
+        }
         fprintf(f, "set xrange [0:%d]\nset key outside right top\n", t.max_epochs + 1);
         for (int k = 0; k < t.n; k++)
             fprintf(f, "set arrow from %d, graph 0 to %d, graph 1 nohead dt 2 lc rgb '#888888'\n",
@@ -137,16 +178,21 @@ int report_plot_halving(const report_sweep *s, const report_swept *w, const char
         fprintf(f, "plot ");
         const char *sep = "";
         if (n_pruned) {
-            fprintf(f, "for [i=0:%zu] '%s.dat' index i using 1:2 with linespoints pt 7 ps 0.4 lc rgb '#bbbbbb' "
-                       "title (i == 0 ? 'pruned' : '')", n_pruned - 1, base);
+            fprintf(f, "for [i=0:%zu] '%s.dat' index i using 1:2 with linespoints pt 7 ps 0.4 "
+                       "lc rgb '#bbbbbb' title (i == 0 ? 'pruned' : '')", n_pruned - 1, base);
             sep = ", \\\n     ";
         }
         for (size_t j = 0; j < n_other; j++) {
             char label[LABEL_LEN + 16];
             report_run_label(s, w, others[j], 1, label, LABEL_LEN, LABEL_MAX);
-            fprintf(f, "%s'%s.dat' index %zu using 1:2 with linespoints pt 7 ps 0.6 lc rgb '%s' "
-                       "title ", sep, base, n_pruned + j, report_gp_colour(j));
-            report_gp_string(f, label);
+            fprintf(f, "%s'%s.dat' index %zu using 1:2 with linespoints pt 7 ps 0.6 lc rgb '%s' ",
+                    sep, base, n_pruned + j, report_gp_colour(j));
+            if (j < HALVING_NAMED) {
+                fprintf(f, "title ");
+                report_gp_string(f, label);
+            } else {
+                fprintf(f, "notitle");
+            }
             sep = ", \\\n     ";
         }
         fprintf(f, "\n");
