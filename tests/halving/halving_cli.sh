@@ -4,7 +4,8 @@
 # 6 runs from 1 epoch, 3 from 3) writes the rungs of both brackets to halving.tsv, every run
 # it did not promote as `pruned`, and trains exactly the model-epochs the budget allows;
 # `status` counts the pruned runs and lists the rungs; `report` writes the rung table and the
-# halving figure (when gnuplot is there); --until-rung is refused without halving.
+# halving figure (when gnuplot is there), naming the best 10 runs not pruned; --until-rung
+# is refused without halving.
 # usage: halving_cli.sh OPTSWEEP DATA_DIR
 set -u
 bin=$(realpath "$1") data=$(realpath "$2")
@@ -71,6 +72,19 @@ grep -q "7 pruned, " res/hb/summary.md || fail "summary.md: the pruned count"
 if command -v gnuplot >/dev/null; then
     [ -s plots/halving.png ] || fail "no halving figure"
     grep -q "set arrow from 3, graph 0" plots/halving.gp || fail "no rung line at epoch 3"
+fi
+
+# the same runs and three more trained to the end without halving: past 10 runs not pruned,
+# the halving figure names the best 10 and draws the others unnamed
+"$bin" run plain.yaml --results res \
+    --set 'optimizer.lr=[0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.03, 0.04, 0.06]' \
+    >plain.log 2>&1 || fail "the runs without halving: exit $?: $(tail -3 plain.log)"
+"$bin" report res/hb --plots-dir plots2 >report2.log 2>&1
+if command -v gnuplot >/dev/null; then
+    [ "$(grep -c "halving.dat' index [0-9]* using .* title " plots2/halving.gp)" = 10 ] &&
+        [ "$(grep -c "notitle" plots2/halving.gp)" = 2 ] &&
+        grep -q "the best 10 of the 12 runs not pruned named" plots2/halving.gp ||
+        fail "halving figure: 10 runs named, 2 unnamed: $(grep -c notitle plots2/halving.gp)"
 fi
 
 finish
