@@ -67,7 +67,18 @@ void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w, 
             snprintf(buf, sizeof buf, "%zu", gr->n);
             report_md_cell(f, buf);
             report_md_stat(f, "%.4f", "%.4f", v, gr->n);
-            report_md_stat(f, "%.4f", "%.4f", t, gr->n);
+            /* search.halving may have pruned the setting chosen: it has no test, say why */
+            const report_run *first = &s->runs[gr->members[0]];
+            int all_pruned = 1;
+            for (size_t i = 0; i < gr->n; i++)
+                all_pruned &= strcmp(s->runs[gr->members[i]].status, "pruned") == 0;
+            if (all_pruned && isfinite(first->status_epoch)) {
+                char why[64];
+                snprintf(why, sizeof why, "— (pruned after epoch %.0f)", first->status_epoch);
+                report_md_cell(f, why);
+            } else {
+                report_md_stat(f, "%.4f", "%.4f", t, gr->n);
+            }
             fprintf(f, "|\n");
             free(v);
             free(t);

@@ -4,8 +4,8 @@
 # 6 runs from 1 epoch, 3 from 3) writes the rungs of both brackets to halving.tsv, every run
 # it did not promote as `pruned`, and trains exactly the model-epochs the budget allows;
 # `status` counts the pruned runs and lists the rungs; `report` writes the rung table and the
-# halving figure (when gnuplot is there), naming the best 10 runs not pruned; --until-rung
-# is refused without halving.
+# halving figure (when gnuplot is there), naming the best 10 runs not pruned, and says when
+# the setting chosen on validation was pruned; --until-rung is refused without halving.
 # usage: halving_cli.sh OPTSWEEP DATA_DIR
 set -u
 bin=$(realpath "$1") data=$(realpath "$2")
@@ -50,7 +50,7 @@ pruned=0 completed=0 epochs=0
 for f in res/hb/runs/*.h5; do
     case $f in *.ckpt.h5) continue ;; esac
     s=$(h5dump -a status "$f" | sed -n 's/.*(0): "\(.*\)".*/\1/p')
-    [ "$s" = pruned ] && pruned=$((pruned + 1))
+    [ "$s" = pruned ] && pruned=$((pruned + 1)) && a_pruned=$(basename "$f" .h5)
     [ "$s" = completed ] && completed=$((completed + 1))
     n=$(h5dump -H -d train_loss "$f" | sed -n 's/.*DATASPACE *SIMPLE { ( \([0-9]*\) ).*/\1/p')
     epochs=$((epochs + n))
@@ -73,6 +73,11 @@ if command -v gnuplot >/dev/null; then
     [ -s plots/halving.png ] || fail "no halving figure"
     grep -q "set arrow from 3, graph 0" plots/halving.gp || fail "no rung line at epoch 3"
 fi
+
+# a pruned setting chosen on validation: its test accuracy is missing, and summary.md says why
+"$bin" report res/hb --only "$a_pruned" --no-plots >report1.log 2>&1
+grep -q "| — (pruned after epoch [0-9]*) |" res/hb/summary.md ||
+    fail "summary.md: the chosen pruned setting: $(grep -A3 'chosen setting' res/hb/summary.md)"
 
 # the same runs and three more trained to the end without halving: past 10 runs not pruned,
 # the halving figure names the best 10 and draws the others unnamed
