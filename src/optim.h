@@ -290,6 +290,19 @@ OPTIM_INLINE void optim_update_rmsprop(const optim_step *st, size_t i, float *pa
     }
 }
 
+/* The moving averages of the Adam family, in PyTorch's op order:
+ * exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1) and
+ * exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2). */
+OPTIM_INLINE float optim_first_moment(float m, float g, float beta1, float one_minus_beta1)
+{
+    return optim_fma(one_minus_beta1, g, optim_mul(m, beta1));
+}
+
+OPTIM_INLINE float optim_second_moment(float v, float g, float beta2, float one_minus_beta2)
+{
+    return optim_fma(optim_mul(one_minus_beta2, g), g, optim_mul(v, beta2));
+}
+
 /* reference: https://pytorch.org/docs/1.13/generated/torch.optim.Adam.html
  * reference: https://pytorch.org/docs/1.13/generated/torch.optim.AdamW.html
  *   adam: g = g + wd*p (coupled);  adamw: p = p * (1 - lr*wd) (decoupled, before the rest);
@@ -306,11 +319,11 @@ OPTIM_INLINE void optim_update_adam(const optim_step *st, size_t i, float *param
     if (st->weight_decay != 0.0f)
         g = optim_fma(st->weight_decay, p, g); /* adam: grad.add(param, alpha=weight_decay) */
     /* exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1) */
-    float m = optim_fma(st->c[OPTIM_ADAM_ONE_MINUS_BETA1], g,
-                        optim_mul(exp_avg[i], st->c[OPTIM_ADAM_BETA1]));
+    float m = optim_first_moment(exp_avg[i], g, st->c[OPTIM_ADAM_BETA1],
+                                 st->c[OPTIM_ADAM_ONE_MINUS_BETA1]);
     /* exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2) */
-    float v = optim_fma(optim_mul(st->c[OPTIM_ADAM_ONE_MINUS_BETA2], g), g,
-                        optim_mul(exp_avg_sq[i], st->c[OPTIM_ADAM_BETA2]));
+    float v = optim_second_moment(exp_avg_sq[i], g, st->c[OPTIM_ADAM_BETA2],
+                                  st->c[OPTIM_ADAM_ONE_MINUS_BETA2]);
     exp_avg[i] = m;
     exp_avg_sq[i] = v;
     if (st->amsgrad) {
@@ -357,8 +370,8 @@ OPTIM_INLINE void optim_update_adamax(const optim_step *st, size_t i, float *par
     float g = grads[i];
     if (st->weight_decay != 0.0f) g = optim_fma(st->weight_decay, p, g);
     /* exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1) */
-    float m = optim_fma(st->c[OPTIM_ADAMAX_ONE_MINUS_BETA1], g,
-                        optim_mul(exp_avg[i], st->c[OPTIM_ADAMAX_BETA1]));
+    float m = optim_first_moment(exp_avg[i], g, st->c[OPTIM_ADAMAX_BETA1],
+                                 st->c[OPTIM_ADAMAX_ONE_MINUS_BETA1]);
     /* torch.amax(cat([exp_inf.mul_(beta2), grad.abs().add_(eps)]), 0): NaN wins */
     float u = optim_maximum(optim_mul(exp_inf[i], st->c[OPTIM_ADAMAX_BETA2]),
                             optim_add(fabsf(g), st->c[OPTIM_ADAMAX_EPS]));
@@ -379,10 +392,10 @@ OPTIM_INLINE void optim_update_nadam(const optim_step *st, size_t i, float *para
     float p = params[i];
     float g = grads[i];
     if (st->weight_decay != 0.0f) g = optim_fma(st->weight_decay, p, g);
-    float m = optim_fma(st->c[OPTIM_NADAM_ONE_MINUS_BETA1], g,
-                        optim_mul(exp_avg[i], st->c[OPTIM_NADAM_BETA1]));
-    float v = optim_fma(optim_mul(st->c[OPTIM_NADAM_ONE_MINUS_BETA2], g), g,
-                        optim_mul(exp_avg_sq[i], st->c[OPTIM_NADAM_BETA2]));
+    float m = optim_first_moment(exp_avg[i], g, st->c[OPTIM_NADAM_BETA1],
+                                 st->c[OPTIM_NADAM_ONE_MINUS_BETA1]);
+    float v = optim_second_moment(exp_avg_sq[i], g, st->c[OPTIM_NADAM_BETA2],
+                                  st->c[OPTIM_NADAM_ONE_MINUS_BETA2]);
     exp_avg[i] = m;
     exp_avg_sq[i] = v;
     /* exp_avg_sq.div(bias_correction2).sqrt().add_(eps) */
@@ -402,10 +415,10 @@ OPTIM_INLINE void optim_update_radam(const optim_step *st, size_t i, float *para
     float p = params[i];
     float g = grads[i];
     if (st->weight_decay != 0.0f) g = optim_fma(st->weight_decay, p, g);
-    float m = optim_fma(st->c[OPTIM_RADAM_ONE_MINUS_BETA1], g,
-                        optim_mul(exp_avg[i], st->c[OPTIM_RADAM_BETA1]));
-    float v = optim_fma(optim_mul(st->c[OPTIM_RADAM_ONE_MINUS_BETA2], g), g,
-                        optim_mul(exp_avg_sq[i], st->c[OPTIM_RADAM_BETA2]));
+    float m = optim_first_moment(exp_avg[i], g, st->c[OPTIM_RADAM_BETA1],
+                                 st->c[OPTIM_RADAM_ONE_MINUS_BETA1]);
+    float v = optim_second_moment(exp_avg_sq[i], g, st->c[OPTIM_RADAM_BETA2],
+                                  st->c[OPTIM_RADAM_ONE_MINUS_BETA2]);
     exp_avg[i] = m;
     exp_avg_sq[i] = v;
     float update = optim_mul(optim_div(m, st->c[OPTIM_RADAM_BC1]), st->lr); /* exp_avg / bc1 * lr */

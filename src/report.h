@@ -198,10 +198,13 @@ int report_plot_run_loss(const report_sweep *s, const report_swept *w, size_t i,
 int report_plot_overlays(const report_sweep *s, const report_swept *w, const char *dir,
                          report_figures *figs);
 /* report_plots_scatter.c: test accuracy against a sampled key, one point per run.  A key is
- * sampled when the run files say a search drew it from a range (uniform, loguniform, int),
- * or when it has more than 8 distinct values and more than half as many as there are
- * settings (n_groups seed groups): a search, not a grid axis. */
+ * sampled when the run files say a search drew it from a range (report_key_drawn_from_range),
+ * or, what report_key_is_sampled tells from the values alone (a dense grid, files that do not
+ * say), when it has more than 8 distinct values and more than half as many as there are
+ * settings (n_groups seed groups). */
 int report_key_is_sampled(const report_sweep *s, const char *key, size_t n_groups);
+/* qsort's comparison of two doubles, ascending. */
+int report_compare_doubles(const void *a, const void *b);
 /* 1 when the run files say a search drew key from a range (uniform, loguniform, int). */
 int report_key_drawn_from_range(const report_sweep *s, const char *key);
 int report_plot_acc_scatter(const report_sweep *s, const report_swept *w, const char *key,

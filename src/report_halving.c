@@ -94,12 +94,6 @@ static size_t put_points(FILE *f, const report_run *r, halving_metric m)
  * (Hyperband ends many runs; dozens of legend lines would cover the figure). */
 #define HALVING_NAMED 10
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The top of a validation-loss axis: 20 times the median of every value drawn, when some
  * value is above that (a diverging run's loss of 1e8 would squash every other curve into
  * the bottom of the log axis); 0 when nothing needs cutting. */
@@ -115,7 +109,7 @@ static double loss_ceiling(const report_sweep *s)
         }
     double ceiling = 0;
     if (n > 0) {
-        qsort(v, n, sizeof *v, compare_doubles);
+        qsort(v, n, sizeof *v, report_compare_doubles);
         if (v[n - 1] > 20 * v[n / 2]) ceiling = 20 * v[n / 2];
     }
     free(v);

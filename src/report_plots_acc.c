@@ -32,12 +32,6 @@ static void put_field(FILE *f, const char *s)
     fputc('"', f);
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The sorted distinct values of a numeric key over the runs in members. */
 static size_t distinct_values(const report_sweep *s, const size_t *members, size_t n,
                               const char *key, double *out)
@@ -49,7 +43,7 @@ static size_t distinct_values(const report_sweep *s, const size_t *members, size
         while (j < k && out[j] != v) j++;
         if (j == k) out[k++] = v;
     }
-    qsort(out, k, sizeof *out, compare_doubles);
+    qsort(out, k, sizeof *out, report_compare_doubles);
     return k;
 }
 

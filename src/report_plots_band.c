@@ -30,12 +30,6 @@ static void band_free(band *b)
     memset(b, 0, sizeof *b);
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* The value of run r at validation epoch e (NaN when it has none there, or one a log axis
  * cannot show). */
 static double value_at(const report_run *r, int loss, double e, int positive_only)
@@ -58,7 +52,7 @@ static void band_of(const report_sweep *s, const size_t *runs, size_t n, int los
     for (size_t i = 0; i < n; i++)
         for (size_t v = 0; v < s->runs[runs[i]].val_epoch.n; v++)
             all[m++] = s->runs[runs[i]].val_epoch.v[v];
-    qsort(all, m, sizeof *all, compare_doubles);
+    qsort(all, m, sizeof *all, report_compare_doubles);
     b->epoch = xcalloc(m ? m : 1, sizeof *b->epoch);
     b->mean = xcalloc(m ? m : 1, sizeof *b->mean);
     b->lo = xcalloc(m ? m : 1, sizeof *b->lo);

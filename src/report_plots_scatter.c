@@ -15,12 +15,6 @@
 #define SCATTER_MIN_VALUES 8 /* more distinct values than this (and than half the settings) */
 #define SCATTER_LOG_SPAN 31.6227766 /* 10^1.5: a positive key spanning more gets a log axis */
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* How a search drew key ("uniform", "loguniform", "int", "choice"), as the first run whose
  * `sampled` attribute names it says; NULL when none does. */
 static const char *drawn_as(const report_sweep *s, const char *key)
@@ -62,10 +56,9 @@ int report_key_is_sampled(const report_sweep *s, const char *key, size_t n_group
         double x = report_run_number(&s->runs[i], key);
         if (isfinite(x)) v[n++] = x;
     }
-    qsort(v, n, sizeof *v, compare_doubles);
+    qsort(v, n, sizeof *v, report_compare_doubles);
     for (size_t i = 0; i < n; i++) distinct += i == 0 || v[i] != v[i - 1];
     free(v);
-    if (drawn_from_range(drawn_as(s, key))) return distinct > 1;
     return distinct > SCATTER_MIN_VALUES && 2 * distinct > n_groups;
 }
 

@@ -423,3 +423,9 @@ void report_run_label(const report_sweep *s, const report_swept *w, size_t i, in
         memcpy(buf + cut, "...", 4);
     }
 }
+
+int report_compare_doubles(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
