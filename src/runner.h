@@ -24,6 +24,11 @@ typedef struct {
     /* search.halving: train up to this rung (1 = the first) and exit without waiting for
      * the rung to complete (a SLURM array per rung); 0: every rung */
     int until_rung;
+    /* Called after each epoch of each run, once its progress line is out and any checkpoint
+     * written (in the process that trains it).  NULL in the tool; tests use it to hold a run
+     * between epochs so that a kill lands mid-sweep however fast the machine is. */
+    void (*after_epoch)(void *user);
+    void *after_epoch_user;
 } runner_options;
 
 /* Returns 0 when every run completed or ended as diverged/stopped early (or was being

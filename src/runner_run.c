@@ -107,6 +107,7 @@ static int after_epoch(void *user, const train_state *st, backend *b)
     }
     /* a failed periodic checkpoint only costs resumability: training goes on */
     if (due) c->checkpoint_ok = write_checkpoint(c, st, b) == 0;
+    if (c->r->o->after_epoch) c->r->o->after_epoch(c->r->o->after_epoch_user);
     if (sig) {
         c->stopped_by = sig;
         return 1;

@@ -38,6 +38,7 @@ foreach(kernel Prescott Haswell SkylakeX Cooperlake)
   add_test(NAME kernel_${k}_resume_after_kill
            COMMAND ${KERNEL_RUN} ${kernel} bash ${CMAKE_SOURCE_DIR}/tests/store/resume.sh
                    $<TARGET_FILE:store_sweep_driver> {} ${KERNEL_SLICE} --runs 2 --epochs 4
+                   --epoch-pause-ms 30
                    -- $<TARGET_FILE:test_store>)
   list(APPEND kernel_tests kernel_${k}_resume_after_kill)
   # as in tests/engine and tests/reference: one OpenBLAS thread for the engine tests, a team of

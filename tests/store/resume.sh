@@ -55,9 +55,17 @@ for trial in $(seq 1 "$trials"); do
         # a subshell that execs the runner: $! is the runner's pid
         (run_sweep "$dir") >"$dir.log.$attempt" 2>&1 &
         pid=$!
-        target="run $(( RANDOM % n_ref + 1 ))/$n_ref [^ ]* epoch $(( RANDOM % n_epochs + 1 ))/"
+        # the first trial's first kill follows a line before the last epoch at once, so
+        # that at least one run resumes from a checkpoint on any machine; the others anywhere
+        if [ "$trial$attempt" = 11 ] && [ "$n_epochs" -gt 1 ]; then
+            target="run 1/$n_ref [^ ]* epoch $(( RANDOM % (n_epochs - 1) + 1 ))/"
+            jitter=0
+        else
+            target="run $(( RANDOM % n_ref + 1 ))/$n_ref [^ ]* epoch $(( RANDOM % n_epochs + 1 ))/"
+            jitter="0.0$(( RANDOM % 5 ))"
+        fi
         wait_for_line "$dir.log.$attempt" "$pid" "$target"
-        sleep "0.0$(( RANDOM % 5 ))"
+        sleep "$jitter"
         kill -s "$sig" "$pid" 2>/dev/null
         wait "$pid"
         rc=$?

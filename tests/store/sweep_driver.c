@@ -7,12 +7,14 @@
  * Usage: sweep_driver RESULTS DATA_DIR [--runs K] [--epochs E] [--jobs N] [--force]
  *        [--ckpt-every C] [--name NAME] [--quiet] [--init FILE] [--diverge K] [--pack P]
  *        [--halving R:ETA[:BRACKETS[:acc]]] [--shard I/N] [--until-rung K]
+ *        [--epoch-pause-ms MS]
  * (--pack: train.pack, 0 auto (the default: one pack of all the runs), 1 off, N;
  *  --halving: search.halving with min_epochs R, eta ETA, metric val_loss (val_acc with :acc)) */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "commands.h"
@@ -32,6 +34,15 @@ static long arg_long(const char *s, const char *what)
     return v;
 }
 
+/* --epoch-pause-ms: a floor on an epoch's length, so that resume.sh's kills (a progress line,
+ * then 0-40 ms) land inside the sweep on a fast machine as on a slow one */
+static void pause_after_epoch(void *user)
+{
+    const int ms = *(const int *)user;
+    struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
+}
+
 int main(int argc, char **argv)
 {
     /* `sweep_driver status DIR`: the status command itself (until main.c dispatches it) */
@@ -41,7 +52,7 @@ int main(int argc, char **argv)
         return 2;
     }
     int n_runs = 4, epochs = 6, jobs = 1, force = 0, ckpt_every = 1, quiet = 0, diverge = -1,
-        pack = 0, until_rung = 0, shard_i = 0, shard_n = 1;
+        pack = 0, until_rung = 0, shard_i = 0, shard_n = 1, pause_ms = 0;
     const char *name = "drv", *init = "default";
     config_halving halving = {0};
     int has_halving = 0;
@@ -54,6 +65,7 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--ckpt-every") == 0) ckpt_every = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--diverge") == 0) diverge = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--pack") == 0) pack = (int)arg_long(v, a), i++;
+        else if (strcmp(a, "--epoch-pause-ms") == 0) pause_ms = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--until-rung") == 0) until_rung = (int)arg_long(v, a), i++;
         else if (strcmp(a, "--halving") == 0) {
             char acc[8] = "";
@@ -119,6 +131,7 @@ int main(int argc, char **argv)
     runner_options o = {
         .results_dir = argv[1], .backend_override = -1, .force = force, .jobs = jobs,
         .quiet = quiet, .full = NULL, .until_rung = until_rung,
+        .after_epoch = pause_ms > 0 ? pause_after_epoch : NULL, .after_epoch_user = &pause_ms,
     };
     int rc;
     if (shard_n > 1) {

@@ -15,6 +15,7 @@ set(STORE_SLICE ${CMAKE_SOURCE_DIR}/tests/data/mnist-slice)
 add_test(NAME store_resume_after_kill
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/resume.sh
                  $<TARGET_FILE:store_sweep_driver> {} ${STORE_SLICE} --runs 3 --epochs 6
+                 --epoch-pause-ms 30
                  -- $<TARGET_FILE:test_store>)
 add_test(NAME store_concurrent
          COMMAND bash ${CMAKE_SOURCE_DIR}/tests/store/concurrent.sh
