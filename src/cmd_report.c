@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "quote.h"
 #include "report.h"
+#include "settings.h"
 
 static void usage(FILE *f)
 {
@@ -27,8 +28,9 @@ static void usage(FILE *f)
             "  --no-plots       write summary.md only (gnuplot is not needed)\n"
             "  --plots-dir DIR  put the figures in DIR (default: plots/<sweep>)\n"
             "  --out FILE       write the summary to FILE (default: results/<sweep>/summary.md)\n"
-            "  --select METRIC  val_acc (default) or val_loss: what summary.md chooses each\n"
-            "                   case's setting on (never the test set)\n"
+            "  --select METRIC  val_acc or val_loss: what summary.md ranks runs and chooses\n"
+            "                   each case's setting on (never the test set); default: the\n"
+            "                   sweep file's report.select, else val_acc\n"
             "  --only PATTERN   only the runs it matches (repeatable: any): a run id, a case\n"
             "                   name or a glob ('adam-*'), or KEY=VALUE (optimizer.name=adam);\n"
             "                   with --out and --plots-dir, a report of part of a sweep beside\n"
@@ -37,7 +39,7 @@ static void usage(FILE *f)
 
 int cmd_report(int argc, char **argv)
 {
-    report_options o = {0};
+    report_options o = {.select = -1};
     const char **only = xcalloc((size_t)argc, sizeof *only);
     int rc = EXIT_USAGE;
     for (int i = 1; i < argc; i++) {
@@ -54,8 +56,8 @@ int cmd_report(int argc, char **argv)
         } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--out", &missing))) {
             o.out = v;
         } else if (!missing && (v = cmd_option_value(argc, argv, &i, "--select", &missing))) {
-            if (strcmp(v, "val_acc") == 0) o.select_loss = 0;
-            else if (strcmp(v, "val_loss") == 0) o.select_loss = 1;
+            if (strcmp(v, "val_acc") == 0) o.select = SELECT_VAL_ACC;
+            else if (strcmp(v, "val_loss") == 0) o.select = SELECT_VAL_LOSS;
             else {
                 fprintf(stderr, "optsweep: report: --select: expected val_acc or val_loss, "
                         "found '%s'\n", v);

@@ -18,7 +18,7 @@
 
 static const char *const top_level_keys[] = {"name", "description", "data", "model", "train",
                                              "optimizer", "schedule", "grid", "cases", "search",
-                                             NULL};
+                                             "report", NULL};
 
 int config_valid_name(const char *s)
 {
@@ -285,7 +285,7 @@ static void walk_case(config_walker *w, yaml_node_t *m)
             continue;
         }
         if (strcmp(key, "cases") == 0 || strcmp(key, "description") == 0 ||
-            strcmp(key, "search") == 0) {
+            strcmp(key, "search") == 0 || strcmp(key, "report") == 0) {
             config_error(w->d, config_node_loc(w, kn),
                          "'%s' is not allowed in a case (a case holds name, settings and its "
                          "own grid; put %s at the top level)", key, key);

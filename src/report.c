@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "settings.h"
+#include "store.h"
 
 /* Removes the per-run and per-panel figures (loss_*, test_acc_heatmap_*: .png .svg .dat .gp)
  * of an earlier report that this one did not write: runs that no longer exist, panels that
@@ -134,6 +136,55 @@ static int keep_only(report_sweep *s, const report_options *o)
     return 2;
 }
 
+/* What ranks runs (#15): --select; else the sweep file's report.select, as plan.json holds
+ * it from the last `optsweep run` or `optsweep slurm` (so a changed rule is followed without
+ * retraining); else, without plan.json (run files gathered by hand), the value stored in
+ * every run, unless they disagree; else val_acc.  Returns 0, or 2 after a message (a
+ * plan.json that cannot be read, or whose rule is neither name). */
+static int choose_select(report_sweep *s, int select, const char *sweep_dir)
+{
+    for (size_t i = 0; i < s->n_runs; i++) {
+        const report_attr *a = report_run_attr(&s->runs[i], "report.select");
+        if (a && a->kind == REPORT_VALUE_TEXT && a->text)
+            for (int m = SELECT_VAL_ACC; m <= SELECT_VAL_LOSS; m++)
+                if (strcmp(a->text, select_metric_name((select_metric)m)) == 0)
+                    s->select_count[m]++;
+    }
+    s->select_loss = 0;
+    s->select_from = "default";
+    if (select >= 0) {
+        s->select_loss = select == SELECT_VAL_LOSS;
+        s->select_from = "--select";
+        return 0;
+    }
+    char *planned = NULL, err[512];
+    int rc = store_read_plan_string(sweep_dir, "report_select", &planned, err, sizeof err);
+    if (rc < 0) {
+        fprintf(stderr, "optsweep: report: %s (give --select to report without it)\n", err);
+        return 2;
+    }
+    if (rc == 0) {
+        int known = strcmp(planned, "val_acc") == 0 || strcmp(planned, "val_loss") == 0;
+        if (!known)
+            fprintf(stderr, "optsweep: report: %s/plan.json: report_select must be val_acc or "
+                    "val_loss (give --select to report without it)\n", sweep_dir);
+        else {
+            s->select_loss = strcmp(planned, "val_loss") == 0;
+            s->select_from = "report.select";
+        }
+        free(planned);
+        return known ? 0 : 2;
+    }
+    const size_t acc = s->select_count[SELECT_VAL_ACC], loss = s->select_count[SELECT_VAL_LOSS];
+    if (acc > 0 && loss > 0) {
+        s->select_from = "disagree";
+    } else if (acc > 0 || loss > 0) {
+        s->select_loss = loss > 0;
+        s->select_from = "report.select";
+    }
+    return 0;
+}
+
 int report_make(const report_options *o)
 {
     report_sweep s;
@@ -143,7 +194,10 @@ int report_make(const report_options *o)
         report_sweep_free(&s);
         return rc;
     }
-    s.select_loss = o->select_loss;
+    if (choose_select(&s, o->select, o->sweep_dir) != 0) {
+        report_sweep_free(&s);
+        return 2;
+    }
     char *plots_dir = NULL;
     if (o->plots_dir) {
         plots_dir = xstrdup(o->plots_dir);

@@ -66,8 +66,12 @@ typedef struct {
     char **skipped;   // (n_skipped) names of the files that could not be read (the reason
                       //             was printed)
     size_t n_skipped;
-    int select_loss;  /* how runs are ranked (report_make sets it from --select): 0 the best
-                       * validation accuracy, 1 the lowest validation loss */
+    int select_loss;  /* how runs are ranked (report_make sets it from --select, else from
+                       * the runs' report.select): 0 the best validation accuracy, 1 the
+                       * lowest validation loss */
+    const char *select_from; /* where that came from, for summary.md: "--select",
+                              * "report.select" (the sweep file), "default" or "disagree" */
+    size_t select_count[2];  /* runs that say report.select val_acc, val_loss */
 } report_sweep;
 
 /* Reads one run file with store_read_run (store.h).  Returns 0, 1 (I/O: unreadable or
@@ -310,8 +314,8 @@ typedef struct {
     int no_plots;
     const char *command;    /* the command line that made it, shown in summary.md */
     const char *const *only; /* (n_only) --only PATTERN (plan.h's plan_only_*): the runs kept */
-    int select_loss;        /* --select val_loss: choose settings by the lowest validation
-                             * loss (default: the best validation accuracy) */
+    int select;             /* --select: -1 not given (the runs' report.select), else a
+                             * select_metric (settings.h) */
     int n_only;
 } report_options;
 
@@ -325,7 +329,7 @@ void report_md_duration(double s, char *buf, size_t n);
 void report_md_duration_stat(FILE *f, const double *v, size_t n);
 /* The section "Chosen on validation" (report_summary_chosen.c); nothing when no run
  * validated. */
-void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w, int select_loss);
+void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w);
 
 /* Writes summary.md (atomically) from the figures described in figs (may be empty). */
 int report_write_summary(const report_sweep *s, const report_options *o, const char *out_path,

@@ -435,7 +435,7 @@ int report_write_summary(const report_sweep *s, const report_options *o, const c
     report_swept w;
     report_find_swept(s, &w);
     write_header(f, s, o, &w);
-    report_write_chosen(f, s, &w, o->select_loss);
+    report_write_chosen(f, s, &w);
     write_runs_table(f, s);
     report_write_halving(f, s);
     write_groups_table(f, s);

@@ -12,8 +12,29 @@
 /* For each case (or each optimizer, without cases): the setting chosen on validation, the
  * seed group with the best mean selection value, and its test accuracy, which took no part
  * in the choice.  Skipped when no run validated. */
-void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w, int select_loss)
+/* Where the selection rule came from, after the sentence that states it. */
+static void write_select_source(FILE *f, const report_sweep *s)
 {
+    const char *name = s->select_loss ? "val_loss" : "val_acc";
+    if (strcmp(s->select_from, "--select") == 0)
+        fprintf(f, "Chosen with `optsweep report --select %s`.", name);
+    else if (strcmp(s->select_from, "report.select") == 0)
+        fprintf(f, "Chosen by `report.select: %s` in the sweep file (`optsweep report --select` "
+                   "overrides it).", name);
+    else if (strcmp(s->select_from, "disagree") == 0)
+        fprintf(f, "**The runs disagree on `report.select`** (val_acc in %zu, val_loss in %zu: "
+                   "files from two sweep files?), so the default, val_acc, is used; give "
+                   "`optsweep report --select` to choose.",
+                s->select_count[0], s->select_count[1]);
+    else
+        fprintf(f, "The default; set `report.select: val_loss` in the sweep file or give "
+                   "`optsweep report --select val_loss` to choose on validation loss.");
+    fputs("\n\n", f);
+}
+
+void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w)
+{
+    const int select_loss = s->select_loss;
     report_group *g;
     size_t ng;
     report_group_by_seed(s, &g, &ng);
@@ -46,8 +67,8 @@ void report_write_chosen(FILE *f, const report_sweep *s, const report_swept *w, 
         fprintf(f, "## Chosen on validation\n\n");
         fprintf(f, "For each %s, the setting with the %s (each run's best over its epochs, "
                    "mean over seeds); its test accuracy is reported, and took no part in the "
-                   "choice (`optsweep report --select val_acc|val_loss`).\n\n",
-                w->cases_vary ? "case" : "optimizer", metric);
+                   "choice.  ", w->cases_vary ? "case" : "optimizer", metric);
+        write_select_source(f, s);
         fprintf(f, "| %s | chosen setting | runs | %s | test acc |\n|---|---|--:|--:|--:|\n",
                 w->cases_vary ? "case" : "optimizer",
                 select_loss ? "lowest val loss" : "best val acc");

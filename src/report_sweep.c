@@ -26,10 +26,11 @@ int report_key_is_setting(const char *key)
 {
     /* FORMAT.md: a name contains a dot iff it is a setting.  The seed is handled apart (seed
      * groups); where the data lives, how often checkpoints are written and whether the best
-     * weights are kept do not change what a run learns, so runs differing only there are the
-     * same experiment. */
+     * weights are kept do not change what a run learns, nor does how the report chooses, so
+     * runs differing only there are the same experiment. */
     static const char *const not_compared[] = {REPORT_KEY_SEED, "data.dir",
-                                               "train.checkpoint_every", "train.keep_best"};
+                                               "train.checkpoint_every", "train.keep_best",
+                                               "report.select"};
     if (!strchr(key, '.')) return 0;
     for (size_t i = 0; i < sizeof not_compared / sizeof not_compared[0]; i++)
         if (strcmp(key, not_compared[i]) == 0) return 0;

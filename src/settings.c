@@ -28,6 +28,7 @@ static const char *const every_names[] = {"epoch", "validation", "batch", NULL};
 /* an integer key with names for its first values: train.pack auto (0), off (1, alone), N */
 static const char *const pack_words[] = {"auto", "off", NULL};
 static const char *const monitor_names[] = {"val_loss", "val_acc", NULL};
+static const char *const select_names[] = {"val_acc", "val_loss", NULL};
 static const char *const mode_names[] = {"min", "max", "triangular", "triangular2", "exp_range", NULL};
 static const char *const anneal_names[] = {"cos", "linear", NULL};
 static const char *const threshold_mode_names[] = {"rel", "abs", NULL};
@@ -202,6 +203,7 @@ static const setting_def table[] = {
     {"schedule.warmup",               BOOL_(schedule.warmup),             ANY,                  0, 0,  NULL,             "false",         ALL,             0, NULL,                      FLAG_GROUP},
     {"schedule.warmup.start_factor",  DBL_(schedule.warmup_start_factor), OPEN_CLOSED(0, 1),    0, 0,  NULL,             "0.33333333333333331", ALL,      0, "schedule.warmup",         0},
     {"schedule.warmup.total_iters",   INT_(schedule.warmup_iters),        CLOSED(1, BIG),       0, 0,  NULL,             "5",             ALL,             0, "schedule.warmup",         0},
+    {"report.select",                 ENUM_(report.select),               ANY,                  0, 0,  select_names,     "val_acc",       ALL,             0, NULL,                      FLAG_INCIDENTAL},
 };
 #pragma GCC diagnostic pop
 #define N_KEYS ((int)(sizeof table / sizeof table[0]))
@@ -257,6 +259,7 @@ static const char *const *enum_names(const setting_def *d)
     return d->names_fn ? d->names_fn() : d->names;
 }
 const char *cpu_kernel_kind_name(cpu_kernel_kind k) { return name_of(cpu_kernel_names, (int)k); }
+const char *select_metric_name(select_metric m) { return name_of(select_names, (int)m); }
 
 /* ---- key lookup ----------------------------------------------------------------------------- */
 int settings_n_keys(void) { return N_KEYS; }

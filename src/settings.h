@@ -66,6 +66,8 @@ typedef enum { PLATEAU_MIN, PLATEAU_MAX, CYCLIC_TRIANGULAR, CYCLIC_TRIANGULAR2, 
 typedef enum { ANNEAL_COS, ANNEAL_LINEAR } anneal_strategy;    /* OneCycleLR anneal_strategy */
 typedef enum { THRESHOLD_REL, THRESHOLD_ABS } threshold_mode;    /* its threshold_mode */
 typedef enum { MONITOR_VAL_LOSS, MONITOR_VAL_ACC } plateau_monitor; /* the metric it steps on */
+/* report.select: what `optsweep report` ranks runs and chooses each case's setting on */
+typedef enum { SELECT_VAL_ACC, SELECT_VAL_LOSS } select_metric;
 
 typedef struct {
     dataset_kind dataset;
@@ -166,6 +168,10 @@ typedef struct {
     train_settings train;
     optim_settings optim;
     schedule_settings schedule;
+    struct {
+        select_metric select;  /* how the report chooses, never how a run trains: incidental;
+                                  one per sweep (a case cannot set it) */
+    } report;
 } run_settings;
 
 /* ---- the key table (settings.c) ------------------------------------------------------------
@@ -231,7 +237,8 @@ const char *dataset_kind_name(dataset_kind k);    /* "mnist" | "fashion_mnist" *
 const char *activation_kind_name(activation_kind k);
 const char *backend_kind_name(backend_kind k);    /* "auto" | "cpu" | "cuda" */
 const char *precision_kind_name(precision_kind k);/* "fp32" | "tf32" */
-const char *cpu_kernel_kind_name(cpu_kernel_kind k);/* "auto" | "openblas" | "skylakex" ... */
+const char *cpu_kernel_kind_name(cpu_kernel_kind k);
+const char *select_metric_name(select_metric m);  /* "val_acc" | "val_loss" *//* "auto" | "openblas" | "skylakex" ... */
 
 #ifdef __cplusplus
 }

@@ -58,6 +58,10 @@ int store_write_plan(const char *sweep_dir, const plan *full, char *err, size_t 
 /* Reads plan.json: *ids (n entries) xmalloc'd, free with store_free_ids.  Returns 1 (and
  * *n = 0) when there is no plan.json. */
 int store_read_plan(const char *sweep_dir, char ***ids, int *n, char *err, size_t errlen);
+/* Reads the top-level string `key` of plan.json ("report_select") into *value (xmalloc'd).
+ * Returns 0, 1 when there is no plan.json or no such key, or -1 with err. */
+int store_read_plan_string(const char *sweep_dir, const char *key, char **value, char *err,
+                           size_t errlen);
 void store_free_ids(char **ids, int n);
 
 /* ---- run files (store_run.c writes, store_read.c reads) ------------------------------- */

@@ -198,7 +198,13 @@ int store_write_plan(const char *sweep_dir, const plan *full, char *err, size_t 
     quote_json(f, full->name);
     fprintf(f, ", \"source\": ");
     quote_json(f, full->source_path ? full->source_path : "");
-    fprintf(f, ", \"n_runs\": %d,\n \"runs\": [", full->n_runs);
+    fprintf(f, ", \"n_runs\": %d,", full->n_runs);
+    /* how the report chooses (report.select, one per sweep): the sweep file's as of this
+     * command, which the report follows over the value stored in runs trained earlier */
+    if (full->n_runs > 0)
+        fprintf(f, " \"report_select\": \"%s\",",
+                select_metric_name(full->runs[0].settings.report.select));
+    fprintf(f, "\n \"runs\": [");
     for (int i = 0; i < full->n_runs; i++) {
         fputs(i ? ",\n  " : "\n  ", f);
         quote_json(f, full->runs[i].id);
@@ -238,28 +244,49 @@ static char *json_parse_string(const char **p)
     return out;
 }
 
+/* plan.json's text, read as the store reads everything in a results folder: never through
+ * a planted link, only a regular file, and not past a size no plan reaches (100,000 runs
+ * take 4 MB).  1 when there is none, 0, or -1 with err. */
+#define PLAN_JSON_MAX (64L << 20)
+static int read_plan_text(const char *sweep_dir, char *path, size_t path_len, char **text,
+                          char *err, size_t errlen)
+{
+    *text = NULL;
+    snprintf(path, path_len, "%s/plan.json", sweep_dir);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT) return 1;
+        snprintf(err, errlen, "%s: %s", path, errno == ELOOP ? "a symbolic link (never followed)"
+                                                              : strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    const char *why = fstat(fd, &st) < 0    ? strerror(errno)
+                      : !S_ISREG(st.st_mode) ? "not a regular file"
+                      : st.st_size > PLAN_JSON_MAX ? "larger than any plan (64 MiB)"
+                                                   : NULL;
+    if (why) {
+        snprintf(err, errlen, "%s: %s", path, why);
+        close(fd);
+        return -1;
+    }
+    size_t len = 0, cap = (size_t)st.st_size + 1;
+    char *buf = xmalloc(cap);
+    ssize_t r;
+    while (len + 1 < cap && (r = read(fd, buf + len, cap - 1 - len)) > 0) len += (size_t)r;
+    close(fd);
+    buf[len] = '\0';
+    *text = buf;
+    return 0;
+}
+
 int store_read_plan(const char *sweep_dir, char ***ids, int *n, char *err, size_t errlen)
 {
     *ids = NULL;
     *n = 0;
-    char path[STORE_PATH_LEN];
-    snprintf(path, sizeof path, "%s/plan.json", sweep_dir);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return 1;
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    char *text = NULL;
-    size_t cap = 0, len = 0;
-    for (;;) {
-        if (len + 4096 + 1 > cap) text = xrealloc(text, cap = (cap ? cap * 2 : 8192));
-        size_t r = fread(text + len, 1, cap - len - 1, f);
-        len += r;
-        if (r == 0) break;
-    }
-    fclose(f);
-    text[len] = '\0';
+    char path[STORE_PATH_LEN], *text;
+    int rc = read_plan_text(sweep_dir, path, sizeof path, &text, err, errlen);
+    if (rc != 0) return rc;
     const char *p = strstr(text, "\"runs\"");
     p = p ? strchr(p, '[') : NULL;
     if (!p) {
@@ -288,6 +315,38 @@ int store_read_plan(const char *sweep_dir, char ***ids, int *n, char *err, size_
     *ids = list;
     *n = count;
     return 0;
+}
+
+int store_read_plan_string(const char *sweep_dir, const char *key, char **value, char *err,
+                           size_t errlen)
+{
+    *value = NULL;
+    char path[STORE_PATH_LEN], *text, quoted[64];
+    int rc = read_plan_text(sweep_dir, path, sizeof path, &text, err, errlen);
+    if (rc != 0) return rc;
+    /* a top-level key: before the runs list (ids and names cannot hold a quote, and the
+     * source path's quotes are escaped, so "key" matches only the key) */
+    char *runs = strstr(text, "\"runs\"");
+    if (runs) *runs = '\0';
+    snprintf(quoted, sizeof quoted, "\"%s\"", key);
+    const char *p = strstr(text, quoted);
+    rc = 1;
+    if (p) {
+        p += strlen(quoted);
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++;
+        if (*p == ':') p++;
+        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') p++;
+        if (*p == '"') {
+            p++;
+            *value = json_parse_string(&p);
+            rc = 0;
+        } else {
+            snprintf(err, errlen, "%s: \"%s\" is not a string", path, key);
+            rc = -1;
+        }
+    }
+    free(text);
+    return rc;
 }
 
 void store_free_ids(char **ids, int n)

@@ -176,6 +176,13 @@ static void test_id_rules(void)
           strstr(text, "checkpoint_every") == NULL && strstr(text, "optimizer.betas") == NULL);
     CHECK(strncmp(text, "data.dataset=mnist\n", 19) == 0);
     free(text);
+    /* report.select (#15) says how the report chooses, not what a run learns: same id */
+    CHECK(expand("name: a\noptimizer: {name: sgd, lr: 0.1}\nreport: {select: val_loss}\n",
+                 &b) == 0);
+    CHECK(b.runs[0].settings.report.select == SELECT_VAL_LOSS &&
+          a.runs[0].settings.report.select == SELECT_VAL_ACC);
+    CHECK(strcmp(a.runs[0].id, b.runs[0].id) == 0);
+    plan_free(&b);
     plan_free(&a);
 }
 

@@ -4,7 +4,9 @@ sweep (cases, a grid, seeds, a run that diverges), runs `optsweep report --no-pl
 runs.csv with Python's csv module and every runs/*.h5 with h5py (not optsweep's reader), and
 checks that each row holds exactly the file's run id, case, status, every setting (numbers
 equal as doubles, booleans 0/1, lists as stored) and results, and that the rows are ranked by
-the best validation accuracy.
+the best validation accuracy.  Then report.select (#15): the sweep file's rule given after the
+runs were trained (`run --set report.select=val_loss`, nothing retrained) ranks by the lowest
+validation loss, and --select overrides it.
 
 usage: check_runs_csv.py OPTSWEEP WORK_DIR DATA_DIR"""
 import csv
@@ -115,6 +117,32 @@ good = [r for r in rows if r["status"] == "completed"]
 expect(rows[:len(good)] == good, "diverged runs are not after the completed ones")
 vals = [number(r["best_val_acc"]) for r in good]
 expect(vals == sorted(vals, reverse=True), f"not ranked by best_val_acc: {vals}")
+
+
+
+def report_rows(*extra):
+    subprocess.run([optsweep, "report", "results/csvcheck", "--no-plots", *extra], cwd=work,
+                   check=True, stdout=subprocess.DEVNULL)
+    with open(os.path.join(work, "results/csvcheck/runs.csv"), newline="") as f:
+        ranked = [r for r in csv.DictReader(f) if r["status"] == "completed"]
+    with open(os.path.join(work, "results/csvcheck/summary.md")) as f:
+        return ranked, f.read()
+
+
+out = subprocess.run([optsweep, "run", "s.yaml", "--set", "report.select=val_loss"], cwd=work,
+                     check=True, capture_output=True, text=True).stdout
+expect("0 trained" in out, f"report.select retrained runs: {out.strip()[-200:]}")
+ranked, md = report_rows()
+losses = [number(r["best_val_loss"]) for r in ranked]
+expect(losses == sorted(losses) and losses != sorted(losses, reverse=True),
+       f"report.select val_loss: not ranked by best_val_loss: {losses}")
+expect("## Runs, ranked by lowest validation loss" in md
+       and "Chosen by `report.select: val_loss` in the sweep file" in md,
+       "report.select val_loss: summary.md does not rank or say so")
+ranked, md = report_rows("--select", "val_acc")
+vals = [number(r["best_val_acc"]) for r in ranked]
+expect(vals == sorted(vals, reverse=True) and "Chosen with `optsweep report --select val_acc`"
+       in md, f"--select val_acc did not override report.select: {vals}")
 
 for f in failures:
     print("FAIL", f)

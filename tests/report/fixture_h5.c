@@ -144,6 +144,7 @@ static int write_settings(hid_t file, const fixture_run *f)
     rc |= attr_int64(file, "train.validation_freq", 5);
     rc |= attr_string(file, "train.backend", "cpu");
     rc |= attr_int64(file, "train.checkpoint_every", 0);
+    if (f->report_select) rc |= attr_string(file, "report.select", f->report_select);
     rc |= attr_string(file, "optimizer.name", f->optimizer);
     rc |= attr_double(file, "optimizer.lr", f->lr);
     if (!isnan(f->momentum)) rc |= attr_double(file, "optimizer.momentum", f->momentum);

@@ -20,6 +20,7 @@ typedef struct {
     const char *schedule;     /* schedule.name; "none" writes no step_size/gamma */
     long step_size;
     double gamma;
+    const char *report_select; /* report.select, NULL: absent (files of earlier builds) */
     /* logs */
     size_t n_epochs;
     const double *train_loss; // (n_epochs)

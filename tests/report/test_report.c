@@ -74,6 +74,7 @@ typedef struct {
     long seed, epochs;
     int diverge_at;  /* epoch of the NaN loss, -1 none */
     int no_val;      /* 1: the run never validated */
+    const char *select; /* report.select, NULL: absent */
 } run_spec;
 
 /* Loss curves that fall from 2.3 to loss_floor; NaN from diverge_at on (the last epoch). */
@@ -122,6 +123,7 @@ static void make_run(const char *runs_dir, const run_spec *p)
     f.schedule = p->schedule;
     f.step_size = 10;
     f.gamma = 0.5;
+    f.report_select = p->select;
     f.n_epochs = n_ep;
     f.train_loss = train;
     f.lr_log = strcmp(p->schedule, "step") == 0 ? lr_log : NULL;
@@ -752,6 +754,87 @@ static void test_rank_train_loss(void)
     free(md);
 }
 
+/* report.select (#15): the sweep file's rule, stored in every run, ranks the runs unless
+ * --select says otherwise; runs that disagree fall back to val_acc, and summary.md says
+ * which rule chose and where it came from.  The runs are made so that the two metrics rank
+ * them in opposite orders (val_acc rises with i, and so does val_loss). */
+static void check_select(const char *sweep, const char *option, const char *heading,
+                         const char *first, const char *source)
+{
+    char *err;
+    LOCAL_PATH(dir, "results/%s", sweep);
+    int rc = option ? run_report(work, NULL, &err, dir, "--no-plots", "--select", option,
+                                 (char *)NULL)
+                    : run_report(work, NULL, &err, dir, "--no-plots", (char *)NULL);
+    EXPECT(rc == 0, "report %s exited %d: %s", sweep, rc, err);
+    free(err);
+    char *md = test_read_file(path_of("%s/results/%s/summary.md", work, sweep), NULL);
+    int got = md ? table_rows(md, heading, rows, MAX_RUNS) : -1;
+    EXPECT(got == 3, "%s (--select %s): no table '%s' (%d rows)", sweep,
+           option ? option : "not given", heading, got);
+    EXPECT(got < 1 || strstr(rows[0][1], first), "%s (--select %s): %s ranked first, not %s",
+           sweep, option ? option : "not given", got > 0 ? rows[0][1] : "nothing", first);
+    EXPECT(md && strstr(md, source), "%s (--select %s): summary.md does not say '%s'", sweep,
+           option ? option : "not given", source);
+    free(md);
+}
+
+static void test_select(void)
+{
+    const char *const sweeps[] = {"sel_loss", "sel_mixed", "sel_none"};
+    for (int k = 0; k < 3; k++) {
+        LOCAL_PATH(runs, "%s/results/%s/runs", work, sweeps[k]);
+        report_mkdir_p(runs);
+        for (int i = 0; i < 3; i++) {
+            const char *sel = k == 0 ? "val_loss" : k == 1 ? (i ? "val_loss" : "val_acc") : NULL;
+            run_spec p = {.sweep = sweeps[k], .case_name = "", .optimizer = "sgd",
+                          .schedule = "none", .status = "completed", .message = "",
+                          .lr = 0.01 * (i + 1), .momentum = 0.0, .test_acc = 0.8 + 0.05 * i,
+                          .loss_floor = 0.1 + 0.1 * i, .seed = 0, .epochs = 10,
+                          .diverge_at = -1, .select = sel};
+            make_run(runs, &p);
+        }
+    }
+    const char *acc = "## Runs, ranked by best validation accuracy";
+    const char *loss = "## Runs, ranked by lowest validation loss";
+    check_select("sel_loss", NULL, loss, "lr0.01-", "Chosen by `report.select: val_loss`");
+    check_select("sel_loss", "val_acc", acc, "lr0.03-", "Chosen with `optsweep report --select "
+                 "val_acc`");
+    check_select("sel_mixed", NULL, acc, "lr0.03-", "The runs disagree on `report.select`** "
+                 "(val_acc in 1, val_loss in 2");
+    check_select("sel_mixed", "val_loss", loss, "lr0.01-", "Chosen with `optsweep report "
+                 "--select val_loss`");
+    check_select("sel_none", NULL, acc, "lr0.03-", "The default; set `report.select: val_loss`");
+    /* plan.json holds the sweep file's rule as of the last `optsweep run`: it wins over the
+     * runs' (trained under an earlier rule); damaged or planted, a clear error */
+    LOCAL_PATH(plan_json, "%s/results/sel_mixed/plan.json", work);
+    const char *plan_head = "{\"format_version\": 2, \"sweep\": \"sel_mixed\", \"source\": "
+                            "\"s.yaml\", \"n_runs\": 3, \"report_select\": ";
+    const char *text = path_of("%s\"val_loss\",\n \"runs\": []}\n", plan_head);
+    test_write_file(plan_json, text, strlen(text));
+    check_select("sel_mixed", NULL, loss, "lr0.01-", "Chosen by `report.select: val_loss`");
+    char *err;
+    text = path_of("%s\"test_acc\",\n \"runs\": []}\n", plan_head);
+    test_write_file(plan_json, text, strlen(text));
+    int rc = run_report(work, NULL, &err, "results/sel_mixed", "--no-plots", (char *)NULL);
+    EXPECT(rc == 2 && strstr(err, "plan.json: report_select must be val_acc or val_loss"),
+           "plan.json's report_select test_acc: exit %d: %s", rc, err);
+    free(err);
+    unlink(plan_json);
+    EXPECT(symlink(path_of("%s/results/sel_loss/summary.md", work), plan_json) == 0,
+           "symlink %s", plan_json);
+    rc = run_report(work, NULL, &err, "results/sel_mixed", "--no-plots", (char *)NULL);
+    EXPECT(rc == 2 && strstr(err, "symbolic link"), "a planted plan.json link: exit %d: %s", rc,
+           err);
+    free(err);
+    unlink(plan_json);
+    rc = run_report(work, NULL, &err, "results/sel_none", "--select", "test_acc",
+                    (char *)NULL);
+    EXPECT(rc == 2 && strstr(err, "val_acc or val_loss"), "--select test_acc exited %d: %s", rc,
+           err);
+    free(err);
+}
+
 static void test_no_plots(void)
 {
     char *err;
@@ -1047,6 +1130,7 @@ int main(int argc, char **argv)
         test_heatmap_panels();
         test_scale();
         test_rank_train_loss();
+        test_select();
         test_no_plots();
         test_gnuplot_failure();
     }
