@@ -34,14 +34,14 @@ check_once() { # label results_dir logs...
     [ -z "$left" ] || fail "$label: left behind: $left"
 }
 
-# (1) two processes at once.  Longer runs (about 2 s of training in all) than the other
-# parts: with 4-epoch runs, A can finish the whole sweep before B has loaded its data on a
-# busy machine, and then B has nothing left to train.
-args1=(--runs 6 --epochs 24)
+# (1) two processes at once.  Each epoch is held 20 ms (--epoch-pause-ms: a pack takes at
+# least 0.3 s however fast the machine), so that A cannot finish the whole sweep before B has
+# loaded its data and left B nothing to train.
+args1=(--runs 6 --epochs 8)
 "$driver" "$tmp/seq1" "$data" "${args1[@]}" --quiet || { echo "FAIL: sequential sweep"; exit 1; }
-"$driver" "$tmp/two" "$data" "${args1[@]}" --pack 2 >"$tmp/a.log" 2>&1 &
+"$driver" "$tmp/two" "$data" "${args1[@]}" --pack 2 --epoch-pause-ms 20 >"$tmp/a.log" 2>&1 &
 pa=$!
-"$driver" "$tmp/two" "$data" "${args1[@]}" --pack 2 >"$tmp/b.log" 2>&1 &
+"$driver" "$tmp/two" "$data" "${args1[@]}" --pack 2 --epoch-pause-ms 20 >"$tmp/b.log" 2>&1 &
 pb=$!
 wait $pa || fail "process A exited $?: $(tail -3 "$tmp/a.log")"
 wait $pb || fail "process B exited $?: $(tail -3 "$tmp/b.log")"
