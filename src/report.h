@@ -67,8 +67,8 @@ typedef struct {
                       //             was printed)
     size_t n_skipped;
     int select_loss;  /* how runs are ranked (report_make sets it from --select, else from
-                       * the runs' report.select): 0 the best validation accuracy, 1 the
-                       * lowest validation loss */
+                       * report.select, as plan.json or the runs hold it): 0 the best
+                       * validation accuracy, 1 the lowest validation loss */
     const char *select_from; /* where that came from, for summary.md: "--select",
                               * "report.select" (the sweep file), "default" or "disagree" */
     size_t select_count[2];  /* runs that say report.select val_acc, val_loss */
@@ -314,8 +314,8 @@ typedef struct {
     int no_plots;
     const char *command;    /* the command line that made it, shown in summary.md */
     const char *const *only; /* (n_only) --only PATTERN (plan.h's plan_only_*): the runs kept */
-    int select;             /* --select: -1 not given (the runs' report.select), else a
-                             * select_metric (settings.h) */
+    int select;             /* --select: -1 not given (the sweep file's report.select), else
+                             * a select_metric (settings.h) */
     int n_only;
 } report_options;
 

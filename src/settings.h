@@ -237,8 +237,8 @@ const char *dataset_kind_name(dataset_kind k);    /* "mnist" | "fashion_mnist" *
 const char *activation_kind_name(activation_kind k);
 const char *backend_kind_name(backend_kind k);    /* "auto" | "cpu" | "cuda" */
 const char *precision_kind_name(precision_kind k);/* "fp32" | "tf32" */
-const char *cpu_kernel_kind_name(cpu_kernel_kind k);
-const char *select_metric_name(select_metric m);  /* "val_acc" | "val_loss" *//* "auto" | "openblas" | "skylakex" ... */
+const char *cpu_kernel_kind_name(cpu_kernel_kind k);/* "auto" | "openblas" | "skylakex" ... */
+const char *select_metric_name(select_metric m);  /* "val_acc" | "val_loss" */
 
 #ifdef __cplusplus
 }
