@@ -55,6 +55,31 @@ void settings_write_yaml(const run_settings *s, FILE *f)
     }
 }
 
+/* Whether the line p (n chars, "  key: value") of `section` is an incidental key's. */
+static int incidental_line(const char *p, size_t n, const char *section)
+{
+    const char *colon = memchr(p, ':', n);
+    char key[128];
+    return n > 2 && p[0] == ' ' && p[1] == ' ' && colon
+           && snprintf(key, sizeof key, "%s.%.*s", section, (int)(colon - p - 2), p + 2)
+                  < (int)sizeof key
+           && settings_key_is_incidental(settings_find_key(key));
+}
+
+/* Whether every key of the section whose lines start at p is incidental (`report:`, whose
+ * only key is report.select): then its header line is left out too, so that a text written
+ * before the section existed compares equal. */
+static int incidental_section(const char *p, const char *section)
+{
+    while (p[0] == ' ' && p[1] == ' ') {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (!incidental_line(p, n, section)) return 0;
+        p = end ? end + 1 : p + n;
+    }
+    return 1;
+}
+
 /* The next line of a settings_write_yaml text that is not an incidental key's, or NULL at the
  * end; *section tracks the last "section:" line ("train"), *len the line's length. */
 static const char *next_essential(const char *p, char *section, size_t cap, size_t *len)
@@ -64,17 +89,17 @@ static const char *next_essential(const char *p, char *section, size_t cap, size
         size_t n = end ? (size_t)(end - p) : strlen(p);
         const char *next = end ? end + 1 : p + n;
         if (n > 2 && p[0] == ' ' && p[1] == ' ') { /* "  key: value" in a section */
-            const char *colon = memchr(p, ':', n);
-            char key[128];
-            if (colon && snprintf(key, sizeof key, "%s.%.*s", section, (int)(colon - p - 2),
-                                  p + 2) < (int)sizeof key
-                && settings_key_is_incidental(settings_find_key(key))) {
+            if (incidental_line(p, n, section)) {
                 p = next;
                 continue;
             }
         } else if (n > 1 && p[n - 1] == ':' && n < cap) { /* "section:" */
             memcpy(section, p, n - 1);
             section[n - 1] = '\0';
+            if (incidental_section(next, section)) {
+                p = next;
+                continue;
+            }
         }
         *len = n;
         return p;

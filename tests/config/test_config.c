@@ -463,6 +463,47 @@ static void test_yaml_round_trip(void)
     }
 }
 
+/* settings_yaml_same_results: what a checkpoint is resumed by.  Incidental keys never count,
+ * and neither does a section holding only incidental keys (`report:`), so a checkpoint whose
+ * settings were written before report.select existed still resumes. */
+static void settings_text(const char *sweep_text, char **out)
+{
+    plan p;
+    *out = NULL;
+    expand(sweep_text, &p);
+    if (p.n_runs != 1) return;
+    size_t len = 0;
+    FILE *f = open_memstream(out, &len);
+    settings_write_yaml(&p.runs[0].settings, f);
+    fclose(f);
+    plan_free(&p);
+}
+
+static void test_same_results(void)
+{
+    char *a, *b, *c, *d;
+    settings_text("name: s\noptimizer: {name: sgd, lr: 0.1}\n", &a);
+    settings_text("name: s\noptimizer: {name: sgd, lr: 0.1}\nreport: {select: val_loss}\n"
+                  "train: {keep_best: true, checkpoint_every: 3}\n", &b);
+    settings_text("name: s\noptimizer: {name: sgd, lr: 0.2}\n", &c);
+    if (!a || !b || !c) {
+        CHECK(!"settings texts");
+        return;
+    }
+    CHECK(strstr(a, "report:\n  select: val_acc") != NULL);
+    CHECK(settings_yaml_same_results(a, b));
+    CHECK(!settings_yaml_same_results(a, c));
+    /* the text of an earlier build: no report section at all */
+    d = strdup(a);
+    char *r = strstr(d, "report:\n");
+    if (r) *r = '\0';
+    CHECK(r && settings_yaml_same_results(d, b) && settings_yaml_same_results(b, d));
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+}
+
 /* search: (#13): defaults without it; every key with its value and position; distributions
  * in the file's grid and a case's; --set search.KEY and --set of a distribution. */
 static void test_search(void)
@@ -547,5 +588,6 @@ int main(void)
     test_set();
     test_diagnostics();
     test_yaml_round_trip();
+    test_same_results();
     return test_finish("test_config");
 }
