@@ -19,8 +19,8 @@ static void write_select_source(FILE *f, const report_sweep *s)
     if (strcmp(s->select_from, "--select") == 0)
         fprintf(f, "Chosen with `optsweep report --select %s`.", name);
     else if (strcmp(s->select_from, "report.select") == 0)
-        fprintf(f, "Chosen by `report.select: %s` in the sweep file (`optsweep report --select` "
-                   "overrides it).", name);
+        fprintf(f, "Chosen by the sweep's `report.select: %s` (val_acc unless the sweep file "
+                   "sets it; `optsweep report --select` overrides it).", name);
     else if (strcmp(s->select_from, "disagree") == 0)
         fprintf(f, "**The runs disagree on `report.select`** (val_acc in %zu, val_loss in %zu: "
                    "files from two sweep files?), so the default, val_acc, is used; give "

@@ -137,7 +137,7 @@ losses = [number(r["best_val_loss"]) for r in ranked]
 expect(losses == sorted(losses) and losses != sorted(losses, reverse=True),
        f"report.select val_loss: not ranked by best_val_loss: {losses}")
 expect("## Runs, ranked by lowest validation loss" in md
-       and "Chosen by `report.select: val_loss` in the sweep file" in md,
+       and "Chosen by the sweep's `report.select: val_loss`" in md,
        "report.select val_loss: summary.md does not rank or say so")
 ranked, md = report_rows("--select", "val_acc")
 vals = [number(r["best_val_acc"]) for r in ranked]

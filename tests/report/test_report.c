@@ -797,7 +797,8 @@ static void test_select(void)
     }
     const char *acc = "## Runs, ranked by best validation accuracy";
     const char *loss = "## Runs, ranked by lowest validation loss";
-    check_select("sel_loss", NULL, loss, "lr0.01-", "Chosen by `report.select: val_loss`");
+    const char *by_file = "Chosen by the sweep's `report.select: val_loss`";
+    check_select("sel_loss", NULL, loss, "lr0.01-", by_file);
     check_select("sel_loss", "val_acc", acc, "lr0.03-", "Chosen with `optsweep report --select "
                  "val_acc`");
     check_select("sel_mixed", NULL, acc, "lr0.03-", "The runs disagree on `report.select`** "
@@ -812,7 +813,7 @@ static void test_select(void)
                             "\"s.yaml\", \"n_runs\": 3, \"report_select\": ";
     const char *text = path_of("%s\"val_loss\",\n \"runs\": []}\n", plan_head);
     test_write_file(plan_json, text, strlen(text));
-    check_select("sel_mixed", NULL, loss, "lr0.01-", "Chosen by `report.select: val_loss`");
+    check_select("sel_mixed", NULL, loss, "lr0.01-", by_file);
     char *err;
     text = path_of("%s\"test_acc\",\n \"runs\": []}\n", plan_head);
     test_write_file(plan_json, text, strlen(text));
