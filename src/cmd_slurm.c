@@ -5,6 +5,7 @@
  * task: the tasks claim runs as they go (lock files, store_lock.c), so none waits on a fixed
  * share. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,7 +275,10 @@ static char *copy_sweep(const char *src, const char *slurm_dir, char *err, size_
     snprintf(name, stem + sizeof suffix, "%.*s%s", (int)stem, base, suffix);
     dest = join(slurm_dir, name);
     free(name);
-    if (!store_file_exists(dest) && store_write_file_atomic(dest, text, len, err, errlen) < 0) {
+    /* written even when a copy of that name exists: the same bytes (the name is their hash),
+     * but whatever had the name (a link planted in a results folder from elsewhere) is
+     * replaced, never followed by the tasks */
+    if (store_write_file_atomic(dest, text, len, err, errlen) < 0) {
         free(dest);
         dest = NULL;
     }
@@ -302,11 +306,22 @@ static void record_jobs(const char *slurm_dir, const char *array_id, const char 
                         int tasks)
 {
     char *path = join(slurm_dir, "jobs.tsv"), now[STORE_TIME_LEN];
-    int fresh = !store_file_exists(path);
-    FILE *f = fopen(path, "a");
+    /* appended to in place, but never through a planted link, nor to a FIFO or device */
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    struct stat st;
+    FILE *f = NULL;
+    if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
+        errno = EINVAL;
+    }
+    if (fd >= 0 && !(f = fdopen(fd, "a"))) close(fd);
+    const int fresh = f && st.st_size == 0;
     store_utc_now(now);
     if (!f) {
-        fprintf(stderr, "optsweep slurm: warning: cannot append to %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "optsweep slurm: warning: cannot append to %s: %s\n", path,
+                errno == ELOOP || errno == EINVAL ? "not a regular file (a symbolic link or "
+                "something else planted there: never followed)" : strerror(errno));
     } else {
         if (fresh) fputs("submitted\tarray_job\treport_job\ttasks\n", f);
         fprintf(f, "%s\t%s\t%s\t%d\n", now, array_id, report_id, tasks);

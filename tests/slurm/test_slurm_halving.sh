@@ -64,9 +64,25 @@ summary=$work/results/hv-slurm/summary.md
 grep -q "^## Successive halving" "$summary" || fail "summary.md has no rung table"
 grep -q "^| 1 | 1 | 1 | 4 | 4 | 2 |" "$summary" || fail "summary.md: rung 1 row: $(grep '^| 1 |' "$summary")"
 
-# again: everything is there, nothing trains
+# again: everything is there, nothing trains.  Meanwhile the results folder has been tampered
+# with (it may come from another machine): the sweep's copy and jobs.tsv are links to files
+# elsewhere; the copy is written anew (the tasks never read through the link) and jobs.tsv is
+# not appended to through it (a warning)
+slurm=$work/results/hv-slurm/slurm
+copy=$(ls "$slurm"/sweep-*.yaml)
+printf 'name: hv-slurm\nplanted: 1\n' >"$work/planted.yaml"
+printf 'kept\n' >"$work/outside.txt"
+ln -sf "$work/planted.yaml" "$copy"
+ln -sf "$work/outside.txt" "$slurm/jobs.tsv"
 before=$(ls -l --time-style=+%s.%N "$runs"/*.h5 | md5sum)
 submit submit2
+[ ! -L "$copy" ] && cmp -s "$copy" "$work/sweep.yaml" ||
+    fail "the planted link in place of the sweep's copy was kept: $(ls -l "$copy")"
+[ "$(cat "$work/planted.yaml")" = "$(printf 'name: hv-slurm\nplanted: 1')" ] ||
+    fail "the planted link's target was written"
+[ "$(cat "$work/outside.txt")" = kept ] || fail "jobs.tsv was appended through a planted link"
+grep -q "cannot append to .*jobs.tsv: not a regular file" "$work/submit2.log" ||
+    fail "no warning about the planted jobs.tsv: $(cat "$work/submit2.log")"
 wait_finished 120 "$report"
 [ "$(ls -l --time-style=+%s.%N "$runs"/*.h5 | md5sum)" = "$before" ] ||
     fail "submitting again changed run files"
