@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "store.h"
 
 int report_gnuplot_find(char *buf, size_t n)
 {
@@ -104,9 +105,31 @@ int report_gnuplot_check(const char *gnuplot)
     return rc == 0 ? 0 : 1;
 }
 
+/* gnuplot opens `set output` files as they are, through a link: the figures a script will
+ * draw (X.gp: X.png and X.svg) are removed first, so that it always creates them anew and a
+ * link planted in their place is never written through. */
+static int remove_outputs(const char *dir, char **scripts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(scripts[i]);
+        if (len < 3 || strcmp(scripts[i] + len - 3, ".gp") != 0) continue;
+        static const char *const exts[] = {".png", ".svg"};
+        for (int e = 0; e < 2; e++) {
+            char *path = xmalloc(strlen(dir) + len + 8);
+            sprintf(path, "%s/%.*s%s", dir, (int)(len - 3), scripts[i], exts[e]);
+            int bad = unlink(path) < 0 && errno != ENOENT;
+            if (bad) report_error("cannot replace %s: %s", path, strerror(errno));
+            free(path);
+            if (bad) return 1;
+        }
+    }
+    return 0;
+}
+
 int report_gnuplot_run(const char *gnuplot, const char *dir, char **scripts, size_t n)
 {
     if (n == 0) return 0;
+    if (remove_outputs(dir, scripts, n) != 0) return 1;
     FILE *err = tmpfile();
     if (!err) {
         report_error("cannot create a temporary file for gnuplot's messages: %s", strerror(errno));
@@ -230,8 +253,18 @@ FILE *report_open_in(const char *dir, const char *base, const char *ext)
     size_t n = strlen(dir) + strlen(base) + strlen(ext) + 2;
     char *path = xmalloc(n);
     snprintf(path, n, "%s/%s%s", dir, base, ext);
-    FILE *f = fopen(path, "w");
-    if (!f) report_error("cannot write %s: %s", path, strerror(errno));
+    /* a new file, whatever had the name (a link planted in a plots folder from elsewhere) */
+    char err[1024];
+    int fd = store_create_new(path, err, sizeof err);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) {
+            report_error("cannot write %s: %s", path, strerror(errno));
+            close(fd);
+        } else {
+            report_error("%s", err);
+        }
+    }
     free(path);
     return f;
 }

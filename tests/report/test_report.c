@@ -1066,6 +1066,39 @@ static void test_hostile_strings(void)
            "the hostile case and message intact (30 expected), %d with the formula behind a ' "
            "(15 expected)", rows, evil_rows, formula_rows);
     free(csv);
+
+    /* a plots folder from elsewhere with every file of the report replaced by a link to a
+     * file outside it: the report writes new files (its own .dat, .gp, and gnuplot's .png,
+     * .svg), never through a link */
+    LOCAL_PATH(victim, "%s/victim.txt", work);
+    test_write_file(victim, "kept\n", 5);
+    DIR *d = opendir(figs);
+    struct dirent *e;
+    int planted = 0;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        LOCAL_PATH(f, "%s/%s", figs, e->d_name);
+        planted += unlink(f) == 0 && symlink(victim, f) == 0;
+    }
+    if (d) closedir(d);
+    EXPECT(planted >= 20, "planted %d links in %s", planted, figs);
+    rc = run_report(work, NULL, &err, "results/hostile", "--plots-dir", figs, (char *)NULL);
+    EXPECT(rc == 0, "report over planted links exited %d: %s", rc, err);
+    free(err);
+    char *kept = test_read_file(victim, NULL);
+    EXPECT(kept && strcmp(kept, "kept\n") == 0, "a link planted in the plots folder was written "
+           "through: %s now holds %.40s", victim, kept ? kept : "(nothing)");
+    free(kept);
+    int links = 0;
+    d = opendir(figs);
+    while (d && (e = readdir(d))) {
+        struct stat st;
+        LOCAL_PATH(f, "%s/%s", figs, e->d_name);
+        links += lstat(f, &st) == 0 && S_ISLNK(st.st_mode);
+    }
+    if (d) closedir(d);
+    EXPECT(links == 0, "%d planted links are still in %s", links, figs);
+    check_figure(figs, "test_acc");
 }
 
 /* gnuplot's failure on a broken script is reported with the script's name and gnuplot's
