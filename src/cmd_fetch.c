@@ -1,8 +1,9 @@
 /* cmd_fetch.c — `optsweep fetch mnist|fashion_mnist [--dir DIR]`: runs scripts/fetch_data.sh
  * (which downloads and verifies; see its header for the sources), then loads the result with
  * data_load to prove the files are usable.  The script is found next to the binary:
- * <dir of /proc/self/exe>/../scripts/fetch_data.sh (build/optsweep -> scripts/), else
- * ./scripts/fetch_data.sh (running from the repository root). */
+ * <dir of /proc/self/exe>/../scripts/fetch_data.sh (build/optsweep -> scripts/), else in the
+ * source tree the binary was built from (a binary copied elsewhere); never in the working
+ * directory. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -47,7 +48,10 @@ static int find_script(char *path, size_t n)
             if (w > 0 && (size_t)w < n && is_file(path)) return 0;
         }
     }
-    if (check_copy_string(path, n, FETCH_SCRIPT) == 0 && is_file(path)) return 0;
+    /* the source tree it was built from: never the working directory, where a folder from
+     * elsewhere could hold a scripts/fetch_data.sh of its own */
+    int w = snprintf(path, n, "%s/%s", OPTSWEEP_SOURCE_DIR, FETCH_SCRIPT);
+    if (w > 0 && (size_t)w < n && is_file(path)) return 0;
     return -1;
 }
 
@@ -127,8 +131,9 @@ int cmd_fetch(int argc, char **argv)
     char script[PATH_MAX + 64];
     if (find_script(script, sizeof script) != 0) {
         fprintf(stderr, "optsweep: fetch: cannot find fetch_data.sh (looked in <folder of the "
-                "optsweep binary>/../scripts/ and in ./scripts/): run optsweep from the "
-                "repository root, or run %s yourself\n", FETCH_SCRIPT);
+                "optsweep binary>/../scripts/ and in %s/scripts/, the source tree it was built "
+                "from): run %s from the repository yourself\n", OPTSWEEP_SOURCE_DIR,
+                FETCH_SCRIPT);
         return EXIT_FAILURE_RUN;
     }
     int rc = run_script(script, data_name(s.dataset), dir, install);

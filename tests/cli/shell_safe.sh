@@ -4,6 +4,7 @@
 # like commands, are pasted into bash (with sbatch/optsweep as functions that record their
 # arguments): nothing runs and each path arrives as one argument, unchanged.  A folder with a
 # double quote (which no #SBATCH line can hold) is a usage error: exit 2, nothing written.
+# `optsweep fetch` never runs a fetch script found in the working directory.
 # Usage: shell_safe.sh OPTSWEEP SOURCE_DIR
 set -u
 optsweep=$1 src=$2
@@ -62,6 +63,17 @@ sed -n 's/.*(run `\(optsweep fetch.*\)` or \.\/run_sweep\.sh).*/\1/p' "$tmp/3.lo
 paste_lines "$tmp/hint.txt" "optsweep fetch" optsweep
 ls "$tmp/paste" | grep -q PWNED && fail "pasting the fetch hint ran a command: $(ls "$tmp/paste")"
 grep -qxF "$data" "$tmp/args.txt" || fail "the data folder did not arrive whole: $(cat "$tmp/args.txt")"
+
+# ---- optsweep fetch never runs a scripts/fetch_data.sh of the working directory -----------------
+# (a binary copied away from its tree, run in a folder from elsewhere: the script comes from
+# the source tree it was built from; here it finds no MNIST in the one local source allowed)
+mkdir -p "$tmp/away/bin" "$tmp/folder/scripts" "$tmp/empty"
+cp "$optsweep" "$tmp/away/bin/optsweep"
+printf '#!/bin/bash\ntouch "%s/PWNED6"\n' "$tmp" >"$tmp/folder/scripts/fetch_data.sh"
+(cd "$tmp/folder" && OPTSWEEP_FETCH_SOURCES=local OPTSWEEP_MNIST_DIR="$tmp/empty" \
+    "$tmp/away/bin/optsweep" fetch mnist --dir "$tmp/folder/data") >"$tmp/4.log" 2>&1
+[ -e "$tmp/PWNED6" ] && fail "optsweep fetch ran ./scripts/fetch_data.sh of the working directory"
+grep -q "^fetch_data.sh: " "$tmp/4.log" || fail "optsweep fetch did not run the source tree's script: $(cat "$tmp/4.log")"
 
 if [ $fails -eq 0 ]; then echo "shell_safe ok"; exit 0; fi
 echo "$fails failure(s)"
