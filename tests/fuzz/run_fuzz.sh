@@ -18,7 +18,8 @@ mkdir -p "$out/artifacts"
 S=$src/src
 
 flags=(-O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-       -D_POSIX_C_SOURCE=200809L -DOPTSWEEP_VERSION='"fuzz"' -DOPTSWEEP_GIT_REV='"fuzz"' -I"$S")
+       -D_POSIX_C_SOURCE=200809L -DOPTSWEEP_VERSION='"fuzz"' -DOPTSWEEP_GIT_REV='"fuzz"'
+       "-DOPTSWEEP_SOURCE_DIR=\"$src\"" -I"$S")
 hdf5_inc=$(dirname "$(find /usr/include -name hdf5.h -path '*serial*' 2>/dev/null | head -1)" 2>/dev/null)
 hdf5_lib=$(dirname "$(find /usr/lib -name 'libhdf5_serial.so' 2>/dev/null | head -1)" 2>/dev/null)
 
