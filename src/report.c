@@ -141,14 +141,20 @@ static int keep_only(report_sweep *s, const report_options *o)
  * retraining); else, without plan.json (run files gathered by hand), the value stored in
  * every run, unless they disagree; else val_acc.  Returns 0, or 2 after a message (a
  * plan.json that cannot be read, or whose rule is neither name). */
+/* A select_metric from its name (settings.c's), or -1. */
+static int select_of_name(const char *text)
+{
+    for (int m = SELECT_VAL_ACC; text && m <= SELECT_VAL_LOSS; m++)
+        if (strcmp(text, select_metric_name((select_metric)m)) == 0) return m;
+    return -1;
+}
+
 static int choose_select(report_sweep *s, int select, const char *sweep_dir)
 {
     for (size_t i = 0; i < s->n_runs; i++) {
         const report_attr *a = report_run_attr(&s->runs[i], "report.select");
-        if (a && a->kind == REPORT_VALUE_TEXT && a->text)
-            for (int m = SELECT_VAL_ACC; m <= SELECT_VAL_LOSS; m++)
-                if (strcmp(a->text, select_metric_name((select_metric)m)) == 0)
-                    s->select_count[m]++;
+        const int m = a && a->kind == REPORT_VALUE_TEXT ? select_of_name(a->text) : -1;
+        if (m >= 0) s->select_count[m]++;
     }
     s->select_loss = 0;
     s->select_from = "default";
@@ -164,16 +170,16 @@ static int choose_select(report_sweep *s, int select, const char *sweep_dir)
         return 2;
     }
     if (rc == 0) {
-        int known = strcmp(planned, "val_acc") == 0 || strcmp(planned, "val_loss") == 0;
-        if (!known)
+        const int m = select_of_name(planned);
+        free(planned);
+        if (m < 0) {
             fprintf(stderr, "optsweep: report: %s/plan.json: report_select must be val_acc or "
                     "val_loss (give --select to report without it)\n", sweep_dir);
-        else {
-            s->select_loss = strcmp(planned, "val_loss") == 0;
-            s->select_from = "report.select";
+            return 2;
         }
-        free(planned);
-        return known ? 0 : 2;
+        s->select_loss = m == SELECT_VAL_LOSS;
+        s->select_from = "report.select";
+        return 0;
     }
     const size_t acc = s->select_count[SELECT_VAL_ACC], loss = s->select_count[SELECT_VAL_LOSS];
     if (acc > 0 && loss > 0) {
